@@ -1,0 +1,364 @@
+"""Demo data and the known-truth simulator: determinism, spec, missingness, recoverability."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from whatif.demo import (
+    demo_truth,
+    load_truth,
+    random_truth,
+    simulate_survey,
+    spec_for,
+    write_demo,
+)
+from whatif.spec import load_spec
+
+REPO = Path(__file__).resolve().parents[1]
+
+# What the seed research names per channel: top driver, most significant influencer.
+RESEARCH_TOP = {
+    "web_self_service": ("timeliness", "contacts_to_resolve"),
+    "ivr_self_service": ("timeliness", "ivr_prompts"),
+    "ivr_routing": ("ivr_clarity", "repeat_info"),
+    "phone_customer_service": ("timeliness", "resolved_timely"),
+    "phone_tech_support": ("knowledge", "hard_to_understand"),
+}
+
+# 3,000 responses per channel-year keep the standard error of a satisfaction weight near 0.01
+# (asserted below), so 0.05 is over four standard errors plus room for the small attenuation that
+# clipping the outcome at 10 causes (about 0.3% of answers).
+WEIGHT_TOL = 0.05
+LARGE_N = 3000
+# Effects are fitted per channel over all years; rare binary influencers (outages at ~5%) have
+# standard errors up to ~0.04, so the tolerance is in standard errors, plus 0.03 for the bias from
+# clipping driver answers at 10 (a few percent of answers).
+EFFECT_Z = 4.0
+EFFECT_BIAS = 0.03
+
+
+@pytest.fixture(scope="module")
+def truth() -> xr.Dataset:
+    return demo_truth()
+
+
+@pytest.fixture(scope="module")
+def large(truth) -> pd.DataFrame:
+    return simulate_survey(truth, LARGE_N, seed=7)
+
+
+def _ols(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Coefficients (intercept first), their standard errors and R^2."""
+    x = np.column_stack([np.ones(len(y)), x])
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ coef
+    s2 = resid @ resid / (len(y) - x.shape[1])
+    se = np.sqrt(np.diag(s2 * np.linalg.inv(x.T @ x)))
+    r2 = 1.0 - resid @ resid / np.sum((y - y.mean()) ** 2)
+    return coef, se, float(r2)
+
+
+def _scores(df: pd.DataFrame, truth: xr.Dataset) -> pd.DataFrame:
+    """Driver scores (the mean of a driver's items; NaN if any item is blank), one per driver."""
+    spec = spec_for(truth)
+    return pd.DataFrame(
+        {d.id: df[list(d.columns)].mean(axis=1, skipna=False) for d in spec.drivers}
+    )
+
+
+def _measured(truth: xr.Dataset, channel: str) -> tuple[list[str], list[str]]:
+    t = truth.sel(channel=channel)
+    return (list(t["driver"].values[t["driver_measured"].values]),
+            list(t["influencer"].values[t["influencer_measured"].values]))
+
+
+def _satisfaction_fits(df, truth):
+    """Per channel-year OLS of satisfaction on measured drivers and influencers, complete rows."""
+    scores = _scores(df, truth)
+    for (channel, year), rows in df.groupby(["channel", "year"]).groups.items():
+        drivers, influencers = _measured(truth, channel)
+        x = pd.concat([scores.loc[rows, drivers], df.loc[rows, influencers]], axis=1)
+        y = df.loc[rows, "overall_sat"]
+        ok = x.notna().all(axis=1) & y.notna()
+        coef, se, r2 = _ols(y[ok].to_numpy(), x[ok].to_numpy())
+        yield channel, year, drivers, influencers, coef, se, r2
+
+
+def _driver_fits(df, truth):
+    """Per channel OLS (all years) of each measured driver's score on the measured influencers."""
+    scores = _scores(df, truth)
+    for channel, rows in df.groupby("channel").groups.items():
+        drivers, influencers = _measured(truth, channel)
+        x = df.loc[rows, influencers]
+        for driver in drivers:
+            y = scores.loc[rows, driver]
+            ok = y.notna()
+            coef, se, _ = _ols(y[ok].to_numpy(), x[ok].to_numpy())
+            yield channel, driver, influencers, coef, se
+
+
+# --- determinism ---------------------------------------------------------------------------
+
+
+def test_same_seed_same_data_other_seed_differs(truth):
+    a = simulate_survey(truth, 150, seed=3)
+    pd.testing.assert_frame_equal(a, simulate_survey(demo_truth(), 150, seed=3))
+    assert not a.equals(simulate_survey(truth, 150, seed=4))
+    xr.testing.assert_identical(truth, demo_truth(2026))
+    assert not truth["weights"].equals(demo_truth(2027)["weights"])
+
+
+def test_write_demo_is_deterministic_and_round_trips(tmp_path, truth):
+    first = write_demo(tmp_path / "a", n=3000)
+    second = write_demo(tmp_path / "b", n=3000)
+    assert set(first) == {"survey", "spec", "truth"}
+    a, b = pd.read_parquet(first["survey"]), pd.read_parquet(second["survey"])
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 3000
+    xr.testing.assert_identical(load_truth(first["truth"]), truth)
+    other = pd.read_parquet(write_demo(tmp_path / "c", seed=1, n=3000)["survey"])
+    assert not a.equals(other)
+
+
+# --- spec ----------------------------------------------------------------------------------
+
+
+def test_written_spec_parses_names_the_data_and_matches_committed_copy(tmp_path, truth):
+    paths = write_demo(tmp_path, n=2000)
+    spec = load_spec(paths["spec"])
+    data = pd.read_parquet(paths["survey"])
+    assert sorted(spec.data_columns()) == sorted(data.columns)
+    assert spec.to_dict() == spec_for(truth).to_dict()
+    assert spec.channels["phone_tech_support"].label == "Live phone: software tech support"
+    assert sum(c.volume for c in spec.channels.values()) == pytest.approx(1.0)
+    assert spec.driver("trust").columns == ("q_trust_solve", "q_trust_confident")
+    assert spec.influencer("resolved_timely").better == "higher"
+    committed = REPO / "data" / "demo" / "spec.toml"
+    assert paths["spec"].read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
+
+
+def test_spec_without_weights_matches_unweighted_survey():
+    t = random_truth(seed=1)
+    df = simulate_survey(t, 50, seed=1, weights=False)
+    assert sorted(spec_for(t, weights=False).data_columns()) == sorted(df.columns)
+
+
+# --- truth layout --------------------------------------------------------------------------
+
+
+def test_demo_truth_layout(truth):
+    assert dict(truth.sizes) == {"channel": 5, "year": 5, "driver": 10, "influencer": 8}
+    assert list(truth["year"].values) == [2021, 2022, 2023, 2024, 2025]
+    assert truth["volume"].sum() == pytest.approx(1.0)
+    assert set(truth["kind"].values) == {"count", "binary"}
+    for name, dims in {
+        "weights": ("channel", "year", "driver"),
+        "intercept": ("channel", "year"),
+        "direct": ("channel", "influencer"),
+        "effects": ("channel", "driver", "influencer"),
+        "driver_intercept": ("channel", "driver"),
+        "sigma": ("channel",),
+        "driver_sigma": ("channel", "driver"),
+        "influencer_mean": ("channel", "year", "influencer"),
+        "influencer_sd": ("channel", "year", "influencer"),
+    }.items():
+        assert truth[name].dims == dims
+    dm, im = truth["driver_measured"], truth["influencer_measured"]
+    assert dm.dtype == bool and im.dtype == bool
+    # NaN exactly where not measured.
+    assert (truth["weights"].notnull() == dm).all()
+    assert (truth["driver_sigma"].notnull() == dm).all()
+    assert (truth["direct"].notnull() == im).all()
+    assert (truth["effects"].notnull() == (dm & im)).all()
+    assert (truth["influencer_mean"].notnull() == im).all()
+    assert not dm.sel(channel="web_self_service", driver="ivr_clarity")
+    assert not im.sel(channel="web_self_service", influencer="ivr_prompts")
+    assert im.sel(influencer="hard_to_understand").sum() == 2
+    # Outages and transfers also act directly on satisfaction.
+    assert (truth["direct"].sel(influencer="outage") < -0.3).all()
+    assert (truth["direct"].sel(influencer="transfers").dropna("channel") < -0.1).all()
+    # Outages get rarer.
+    outage = truth["influencer_mean"].sel(influencer="outage")
+    assert (outage.isel(year=-1) < outage.isel(year=0)).all()
+
+
+def test_group_sizes_accept_int_mapping_and_dataarray():
+    t = random_truth(n_channels=2, n_years=2, seed=2)
+
+    def count(df):
+        return df.groupby(["channel", "year"]).size().to_dict()
+
+    assert count(simulate_survey(t, {"ch1": 5, "ch2": 7}, seed=0)) == {
+        ("ch1", 2021): 5, ("ch1", 2022): 5, ("ch2", 2021): 7, ("ch2", 2022): 7}
+    assert count(simulate_survey(t, {("ch2", 2022): 9}, seed=0)) == {("ch2", 2022): 9}
+    sizes = xr.DataArray([[1, 2], [3, 4]], coords={"channel": ["ch1", "ch2"],
+                                                   "year": [2021, 2022]}, dims=("channel", "year"))
+    assert count(simulate_survey(t, sizes, seed=0)) == {
+        ("ch1", 2021): 1, ("ch1", 2022): 2, ("ch2", 2021): 3, ("ch2", 2022): 4}
+    with pytest.raises(ValueError, match="not in the truth"):
+        simulate_survey(t, {"nope": 3}, seed=0)
+
+
+def test_demo_sizes_are_unequal_and_every_group_has_several_hundred(tmp_path):
+    df = pd.read_parquet(write_demo(tmp_path, n=75_000)["survey"])
+    sizes = df.groupby(["channel", "year"]).size()
+    assert len(df) == 75_000 and len(sizes) == 25
+    assert sizes.min() >= 500
+    by_channel = df.groupby("channel").size()
+    assert by_channel.max() > 2 * by_channel.min()
+    w = df["weight"]
+    assert (w > 0).all() and w.mean() == pytest.approx(1.0, abs=0.02)
+    # Weighted, the channels represent their share of contacts.
+    share = df.groupby("channel")["weight"].sum() / w.sum()
+    truth = demo_truth()
+    np.testing.assert_allclose(share[truth["channel"].values], truth["volume"], atol=0.01)
+
+
+# --- missingness ---------------------------------------------------------------------------
+
+
+def test_missing_by_design_and_at_random(truth, large):
+    spec = spec_for(truth)
+    item_cells = item_missing = 0
+    for channel in truth["channel"].values:
+        sub = large[large["channel"] == channel]
+        for d in spec.drivers:
+            measured = bool(truth["driver_measured"].sel(channel=channel, driver=d.id))
+            for col in d.columns:
+                if not measured:
+                    assert sub[col].isna().all(), (channel, col)
+                else:
+                    assert sub[col].notna().mean() > 0.95, (channel, col)
+                    item_cells += len(sub)
+                    item_missing += int(sub[col].isna().sum())
+        for i in spec.influencers:
+            measured = bool(truth["influencer_measured"].sel(channel=channel, influencer=i.id))
+            assert sub[i.column].isna().all() != measured, (channel, i.id)
+            if measured:
+                assert sub[i.column].notna().all()
+    # 0.02 expected; over ~500,000 answers the sampling sd is 0.0002.
+    assert item_missing / item_cells == pytest.approx(0.02, abs=0.002)
+    outcome = large["overall_sat"].isna()
+    assert outcome.any()
+    assert outcome.mean() == pytest.approx(0.005, abs=0.0015)
+
+
+def test_answers_are_on_the_scale_and_rarely_clipped(truth, large):
+    spec = spec_for(truth)
+    for col in ["overall_sat", *(c for d in spec.drivers for c in d.columns)]:
+        values = large[col].dropna()
+        assert ((values >= 1) & (values <= 10) & (values == values.round())).all(), col
+        assert ((values == 10) | (values == 1)).mean() < 0.06, col
+    for i in spec.influencers:
+        values = large[i.column].dropna()
+        assert (values >= 0).all() and (values == values.round()).all()
+        if i.kind == "binary":
+            assert set(values.unique()) <= {0.0, 1.0}
+
+
+# --- calibration to the research -----------------------------------------------------------
+
+
+def test_research_ordering_in_the_truth(truth):
+    """Top driver per channel is the research's; trust leads every other driver where measured.
+
+    The research names a channel-specific top driver and also says trust has the largest
+    effect where it is measured; in the phone channels, where trust is measured, trust ranks
+    right after the channel's named top driver (largest among all the other drivers).
+    """
+    for channel, (top_driver, top_influencer) in RESEARCH_TOP.items():
+        t = truth.sel(channel=channel)
+        for year in truth["year"].values:
+            w = t["weights"].sel(year=year).to_series().dropna()
+            assert w.idxmax() == top_driver, (channel, year)
+            if "trust" in w:
+                assert w.drop(top_driver).idxmax() == "trust", (channel, year)
+            # A few drivers carry most of satisfaction.
+            assert w.nlargest(3).sum() > 0.6 * w.sum()
+            # Influencer importance: total effect on satisfaction (via drivers and direct) per
+            # standard deviation of the influencer.
+            beta = t["weights"].sel(year=year).fillna(0.0)
+            total = (t["effects"].fillna(0.0) * beta).sum("driver") + t["direct"]
+            mean = t["influencer_mean"].sel(year=year)
+            sd = np.sqrt(xr.where(t["kind"] == "binary", mean * (1 - mean), mean))
+            importance = abs(total * sd).to_series().dropna()
+            assert importance.idxmax() == top_influencer, (channel, year)
+    assert set(truth["driver"].values[truth["driver_measured"].sel(channel="ivr_routing")]) == {
+        "timeliness", "accuracy", "reliability", "consistency", "ivr_clarity"}
+
+
+def test_weights_drift_visibly_but_modestly(truth):
+    change = abs(truth["weights"].diff("year")).max("year")
+    assert float(change.max()) < 0.05
+    assert float((truth["weights"].isel(year=-1) - truth["weights"].isel(year=0)).pipe(abs)
+                 .max()) > 0.03
+
+
+def test_regression_recovers_weights_effects_and_r2(truth, large):
+    r2_by_channel: dict[str, list[float]] = {}
+    for channel, year, drivers, influencers, coef, se, r2 in _satisfaction_fits(large, truth):
+        k = len(drivers)
+        true_w = truth["weights"].sel(channel=channel, year=year, driver=drivers).values
+        assert se[1:1 + k].max() < WEIGHT_TOL / 4
+        np.testing.assert_array_less(np.abs(coef[1:1 + k] - true_w), WEIGHT_TOL)
+        true_direct = truth["direct"].sel(channel=channel, influencer=influencers).values
+        err = np.abs(coef[1 + k:] - true_direct)
+        np.testing.assert_array_less(err, EFFECT_BIAS + EFFECT_Z * se[1 + k:])
+        r2_by_channel.setdefault(channel, []).append(r2)
+    for channel, r2s in r2_by_channel.items():
+        assert min(r2s) > 0.65 and max(r2s) < 0.85, (channel, r2s)
+
+    for channel, driver, influencers, coef, se in _driver_fits(large, truth):
+        true_e = truth["effects"].sel(channel=channel, driver=driver, influencer=influencers)
+        err = np.abs(coef[1:] - true_e.values)
+        np.testing.assert_array_less(err, EFFECT_BIAS + EFFECT_Z * se[1:])
+        true_i = float(truth["driver_intercept"].sel(channel=channel, driver=driver))
+        assert abs(coef[0] - true_i) < 0.1 + EFFECT_Z * se[0], (channel, driver)
+
+
+def test_attention_feeds_trust(truth, large):
+    assert truth.attrs["feed_source"] == "attention" and truth.attrs["feed_target"] == "trust"
+    phone = large[large["channel"] == "phone_customer_service"]
+    trust = phone[["q_trust_solve", "q_trust_confident"]].mean(axis=1)
+    assert trust.corr(phone["attention"]) > 0.3
+
+
+# --- random truth --------------------------------------------------------------------------
+
+
+def test_random_truth_layout_and_missing_driver():
+    t = random_truth(n_channels=3, n_years=2, n_drivers=4, n_influencers=3, seed=5)
+    assert dict(t.sizes) == {"channel": 3, "year": 2, "driver": 4, "influencer": 3}
+    assert list(t["kind"].values) == ["binary", "count", "continuous"]
+    assert not bool(t["driver_measured"].sel(channel="ch2", driver="d4"))
+    assert int(t["driver_measured"].sum()) == 3 * 4 - 1
+    assert t["influencer_sd"].sel(influencer="i3").notnull().all()
+    df = simulate_survey(t, 100, seed=0)
+    assert df.loc[df["channel"] == "ch2", "d4"].isna().all()
+    assert df.loc[df["channel"] == "ch1", "d4"].notna().mean() > 0.95
+    full = random_truth(n_channels=3, n_drivers=4, seed=5, missing_by_design=False)
+    assert bool(full["driver_measured"].all())
+
+
+def test_random_truth_recovers_tightly_without_rounding():
+    t = random_truth(n_channels=2, n_years=3, n_drivers=4, n_influencers=3, seed=11)
+    df = simulate_survey(t, 4000, seed=12, round_to_scale=False)
+    # No rounding or clipping: the model holds exactly, so errors are pure sampling error.
+    for channel, year, drivers, influencers, coef, se, _ in _satisfaction_fits(df, t):
+        k = len(drivers)
+        true_w = t["weights"].sel(channel=channel, year=year, driver=drivers).values
+        np.testing.assert_array_less(np.abs(coef[1:1 + k] - true_w), 4 * se[1:1 + k])
+        assert se[1:1 + k].max() < 0.01
+        true_d = t["direct"].sel(channel=channel, influencer=influencers).values
+        np.testing.assert_array_less(np.abs(coef[1 + k:] - true_d), 4 * se[1 + k:])
+        true_a = float(t["intercept"].sel(channel=channel, year=year))
+        assert abs(coef[0] - true_a) < 4 * se[0]
+    for channel, driver, influencers, coef, se in _driver_fits(df, t):
+        true_e = t["effects"].sel(channel=channel, driver=driver, influencer=influencers).values
+        np.testing.assert_array_less(np.abs(coef[1:] - true_e), 4 * se[1:])
+        assert se[1:].max() < 0.03

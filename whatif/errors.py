@@ -1,0 +1,55 @@
+"""Project exceptions: every user mistake becomes one of these, with a one-line message.
+
+The command line prints ``str(error)`` and exits non-zero; it never shows a traceback for them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "ArtefactError",
+    "DataError",
+    "ScenarioError",
+    "SpecError",
+    "WhatifError",
+    "closest",
+]
+
+
+class WhatifError(Exception):
+    """Base class of every error caused by a user's input.
+
+    Parameters
+    ----------
+    problems
+        One or more one-line messages. Several are reported together, so that a user fixes
+        everything in one pass instead of one problem per run.
+    """
+
+    def __init__(self, *problems: str):
+        self.problems = [p for p in problems if p]
+        super().__init__("\n".join(self.problems))
+
+
+class SpecError(WhatifError):
+    """A survey spec (TOML) is malformed or does not fit the data."""
+
+
+class DataError(WhatifError):
+    """A survey data file cannot be used as it is."""
+
+
+class ArtefactError(WhatifError):
+    """A model artefact folder is missing, broken or from an incompatible version."""
+
+
+class ScenarioError(WhatifError):
+    """A scenario file or lever is invalid."""
+
+
+def closest(word: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest valid choice, or ``""`` if none is close."""
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    return f" (did you mean '{match[0]}'?)" if match else ""

@@ -1,0 +1,82 @@
+"""Priors, stated in one place, on the data's own (standardised) scale, overridable from TOML.
+
+The model works on variables standardised by their pooled mean and standard deviation, so every
+prior below reads in standard deviations: a driver weight of 0.5 means half a standard deviation of
+satisfaction per standard deviation of the driver. Results are reported back in data units.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from whatif.errors import SpecError, closest
+
+__all__ = ["Priors", "load_priors"]
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Scales of the weakly informative priors (all in standardised units).
+
+    Attributes
+    ----------
+    intercept_sd
+        Normal sd of group intercepts of both regressions.
+    weight_mean_sd
+        Normal sd of a driver's cross-channel mean weight in the first year.
+    weight_spread
+        Half-normal scale of how far channels' first-year weights spread around that mean.
+    weight_drift
+        Half-normal scale of the year-to-year random-walk step of a weight.
+    effect_mean_sd, effect_spread
+        Influencer -> driver effects: cross-channel mean and channel spread.
+    direct_mean_sd, direct_spread
+        Direct influencer -> satisfaction effects: cross-channel mean and channel spread.
+    noise_sd
+        Half-normal scale of the residual sd of both regressions.
+    """
+
+    intercept_sd: float = 1.0
+    weight_mean_sd: float = 0.5
+    weight_spread: float = 0.2
+    weight_drift: float = 0.1
+    effect_mean_sd: float = 0.5
+    effect_spread: float = 0.2
+    direct_mean_sd: float = 0.3
+    direct_spread: float = 0.1
+    noise_sd: float = 1.0
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str = "<priors>") -> Priors:
+        valid = [f.name for f in fields(cls)]
+        problems = []
+        for key, value in values.items():
+            if key not in valid:
+                problems.append(f"{source}: unknown prior '{key}'{closest(key, valid)}; valid: {', '.join(valid)}")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                problems.append(f"{source}: prior '{key}' must be a positive number, got {value!r}")
+        if problems:
+            raise SpecError(*problems)
+        return cls(**{k: float(v) for k, v in values.items()})
+
+
+def load_priors(path: str | Path | None) -> Priors:
+    """Read a config TOML with a ``[priors]`` table (``None`` gives the defaults)."""
+    if path is None:
+        return Priors()
+    path = Path(path)
+    if not path.exists():
+        raise SpecError(f"{path}: config file not found")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise SpecError(f"{path}: not valid TOML ({err})") from None
+    unknown = [k for k in raw if k != "priors"]
+    if unknown:
+        raise SpecError(f"{path}: unknown table '{unknown[0]}'{closest(unknown[0], ['priors'])}; the config holds a [priors] table")
+    return Priors.from_dict(raw.get("priors", {}), source=str(path))
