@@ -85,7 +85,9 @@ def layout_from_stats(
     drivers, influencers = spec.driver_ids, spec.influencer_ids
     present = present.reindex(index=channels).fillna(0)
     dm = (present[drivers].to_numpy() > 0) if drivers else np.zeros((len(channels), 0), bool)
-    im = (present[influencers].to_numpy() > 0) if influencers else np.zeros((len(channels), 0), bool)
+    im = (
+        (present[influencers].to_numpy() > 0) if influencers else np.zeros((len(channels), 0), bool)
+    )
     lows, widths, counts = [], [], []
     for inf in spec.influencers:
         lo = float(np.nanmin(minimum[inf.id].to_numpy(dtype=float)))
@@ -149,7 +151,9 @@ def accumulate(block: pd.DataFrame, spec: Spec, layout: Layout) -> Partial:
         weight = rows["weight"].to_numpy(dtype=float)
         part.n_total[c, t] += len(rows)
         measured = [d for d, m in zip(drivers, layout.driver_measured[c], strict=True) if m]
-        measured += [i for i, m in zip(influencers, layout.influencer_measured[c], strict=True) if m]
+        measured += [
+            i for i, m in zip(influencers, layout.influencer_measured[c], strict=True) if m
+        ]
         values = np.zeros((len(rows), P))
         values[:, 0] = 1.0
         for p, term in enumerate(drivers + influencers, start=1):

@@ -82,42 +82,108 @@ _ALL = tuple(c[0] for c in _CHANNELS)
 _DRIVERS = (
     ("timeliness", "Timeliness of resolution", ("timeliness",), _ALL, 6.6, 1.4),
     ("accuracy", "Accuracy of the information", ("accuracy",), _ALL, 7.1, 1.3),
-    ("resolution", "Desirability of the resolution", ("resolution",),
-     tuple(c for c in _ALL if c != "ivr_routing"), 6.8, 1.4),
+    (
+        "resolution",
+        "Desirability of the resolution",
+        ("resolution",),
+        tuple(c for c in _ALL if c != "ivr_routing"),
+        6.8,
+        1.4,
+    ),
     ("reliability", "Reliability of support systems", ("reliability",), _ALL, 7.0, 1.2),
     ("consistency", "Consistency across contacts", ("consistency",), _ALL, 7.0, 1.2),
     ("ivr_clarity", "Clarity of the IVR menus", ("ivr_clarity",), _IVR, 6.4, 1.4),
     ("knowledge", "Knowledge of the representative", ("knowledge",), _PHONE, 7.2, 1.3),
     ("friendliness", "Friendliness of the agent", ("friendliness",), _PHONE, 7.5, 1.2),
     ("attention", "Individual attention", ("attention",), _PHONE, 7.0, 1.4),
-    ("trust", "Trust in our capacity to solve problems", ("q_trust_solve", "q_trust_confident"),
-     _PHONE, 6.9, 1.0),
+    (
+        "trust",
+        "Trust in our capacity to solve problems",
+        ("q_trust_solve", "q_trust_confident"),
+        _PHONE,
+        6.9,
+        1.0,
+    ),
 )
 
 # id, label, kind, better, {channel: (year-0 mean or probability, change per year)}
 _INFLUENCERS = (
-    ("contacts_to_resolve", "Earlier contacts about this issue", "count", "lower", {
-        "web_self_service": (0.95, -0.04), "ivr_self_service": (0.75, -0.03),
-        "ivr_routing": (0.60, -0.02), "phone_customer_service": (0.80, -0.03),
-        "phone_tech_support": (1.10, -0.04)}),
-    ("ivr_prompts", "IVR prompts to reach the information", "count", "lower", {
-        "ivr_self_service": (4.2, -0.15), "ivr_routing": (3.6, -0.10)}),
-    ("repeat_info", "Had to provide information more than once", "binary", "lower", {
-        "ivr_routing": (0.36, -0.015), "phone_customer_service": (0.22, -0.01),
-        "phone_tech_support": (0.26, -0.01)}),
-    ("transfers", "Transfers between agents or queues", "count", "lower", {
-        "ivr_routing": (0.45, -0.01), "phone_customer_service": (0.35, -0.01),
-        "phone_tech_support": (0.45, -0.015)}),
-    ("first_contact_resolution", "Resolved on first contact", "binary", "higher", {
-        "phone_customer_service": (0.70, 0.010), "phone_tech_support": (0.58, 0.012)}),
-    ("outage", "A system outage affected the contact", "binary", "lower", {
-        "web_self_service": (0.070, -0.008), "ivr_self_service": (0.060, -0.007),
-        "ivr_routing": (0.050, -0.006), "phone_customer_service": (0.045, -0.005),
-        "phone_tech_support": (0.060, -0.007)}),
-    ("hard_to_understand", "Had difficulty understanding the representative", "binary",
-     "lower", {"phone_customer_service": (0.10, -0.004), "phone_tech_support": (0.17, -0.006)}),
-    ("resolved_timely", "Problem resolved in a timely manner", "binary", "higher", {
-        "phone_customer_service": (0.66, 0.015), "phone_tech_support": (0.60, 0.015)}),
+    (
+        "contacts_to_resolve",
+        "Earlier contacts about this issue",
+        "count",
+        "lower",
+        {
+            "web_self_service": (0.95, -0.04),
+            "ivr_self_service": (0.75, -0.03),
+            "ivr_routing": (0.60, -0.02),
+            "phone_customer_service": (0.80, -0.03),
+            "phone_tech_support": (1.10, -0.04),
+        },
+    ),
+    (
+        "ivr_prompts",
+        "IVR prompts to reach the information",
+        "count",
+        "lower",
+        {"ivr_self_service": (4.2, -0.15), "ivr_routing": (3.6, -0.10)},
+    ),
+    (
+        "repeat_info",
+        "Had to provide information more than once",
+        "binary",
+        "lower",
+        {
+            "ivr_routing": (0.36, -0.015),
+            "phone_customer_service": (0.22, -0.01),
+            "phone_tech_support": (0.26, -0.01),
+        },
+    ),
+    (
+        "transfers",
+        "Transfers between agents or queues",
+        "count",
+        "lower",
+        {
+            "ivr_routing": (0.45, -0.01),
+            "phone_customer_service": (0.35, -0.01),
+            "phone_tech_support": (0.45, -0.015),
+        },
+    ),
+    (
+        "first_contact_resolution",
+        "Resolved on first contact",
+        "binary",
+        "higher",
+        {"phone_customer_service": (0.70, 0.010), "phone_tech_support": (0.58, 0.012)},
+    ),
+    (
+        "outage",
+        "A system outage affected the contact",
+        "binary",
+        "lower",
+        {
+            "web_self_service": (0.070, -0.008),
+            "ivr_self_service": (0.060, -0.007),
+            "ivr_routing": (0.050, -0.006),
+            "phone_customer_service": (0.045, -0.005),
+            "phone_tech_support": (0.060, -0.007),
+        },
+    ),
+    (
+        "hard_to_understand",
+        "Had difficulty understanding the representative",
+        "binary",
+        "lower",
+        {"phone_customer_service": (0.10, -0.004), "phone_tech_support": (0.17, -0.006)},
+    ),
+    (
+        "resolved_timely",
+        "Problem resolved in a timely manner",
+        "binary",
+        "higher",
+        {"phone_customer_service": (0.66, 0.015), "phone_tech_support": (0.60, 0.015)},
+    ),
 )
 
 # Year-0 satisfaction weights. A few drivers carry most of satisfaction. The research's top
@@ -127,43 +193,89 @@ _INFLUENCERS = (
 # influencer (contacts to resolve; IVR prompts; repeat information; resolved timely; hard to
 # understand) the largest total effect per standard deviation in each channel.
 _BASE_WEIGHTS = {
-    "web_self_service": dict(timeliness=0.34, accuracy=0.14, resolution=0.16, reliability=0.17,
-                             consistency=0.08),
-    "ivr_self_service": dict(timeliness=0.32, accuracy=0.11, resolution=0.12, reliability=0.10,
-                             consistency=0.06, ivr_clarity=0.20),
-    "ivr_routing": dict(timeliness=0.17, accuracy=0.16, reliability=0.10, consistency=0.08,
-                        ivr_clarity=0.36),
-    "phone_customer_service": dict(timeliness=0.31, accuracy=0.09, resolution=0.12,
-                                   reliability=0.05, consistency=0.05, knowledge=0.07,
-                                   friendliness=0.06, attention=0.05, trust=0.20),
-    "phone_tech_support": dict(timeliness=0.10, accuracy=0.08, resolution=0.10, reliability=0.06,
-                               consistency=0.05, knowledge=0.34, friendliness=0.05,
-                               attention=0.05, trust=0.19),
+    "web_self_service": dict(
+        timeliness=0.34, accuracy=0.14, resolution=0.16, reliability=0.17, consistency=0.08
+    ),
+    "ivr_self_service": dict(
+        timeliness=0.32,
+        accuracy=0.11,
+        resolution=0.12,
+        reliability=0.10,
+        consistency=0.06,
+        ivr_clarity=0.20,
+    ),
+    "ivr_routing": dict(
+        timeliness=0.17, accuracy=0.16, reliability=0.10, consistency=0.08, ivr_clarity=0.36
+    ),
+    "phone_customer_service": dict(
+        timeliness=0.31,
+        accuracy=0.09,
+        resolution=0.12,
+        reliability=0.05,
+        consistency=0.05,
+        knowledge=0.07,
+        friendliness=0.06,
+        attention=0.05,
+        trust=0.20,
+    ),
+    "phone_tech_support": dict(
+        timeliness=0.10,
+        accuracy=0.08,
+        resolution=0.10,
+        reliability=0.06,
+        consistency=0.05,
+        knowledge=0.34,
+        friendliness=0.05,
+        attention=0.05,
+        trust=0.19,
+    ),
 }
 # Designed drift per year on top of the random walk: reliability and timeliness gain weight as
 # customers expect systems to just work; accuracy and friendliness become table stakes.
-_WEIGHT_TREND = dict(timeliness=0.008, reliability=0.010, trust=0.006, accuracy=-0.004,
-                     friendliness=-0.003, knowledge=0.004)
+_WEIGHT_TREND = dict(
+    timeliness=0.008,
+    reliability=0.010,
+    trust=0.006,
+    accuracy=-0.004,
+    friendliness=-0.003,
+    knowledge=0.004,
+)
 _WEIGHT_SPREAD = 0.01
 _WEIGHT_DRIFT = 0.008
 
 # Effects of influencers on drivers (common means); trust's row is structural, before feeding.
 _EFFECTS = {
-    "timeliness": dict(contacts_to_resolve=-0.60, ivr_prompts=-0.40, repeat_info=-0.80,
-                       transfers=-0.60, first_contact_resolution=0.50, outage=-0.90,
-                       resolved_timely=2.00),
-    "accuracy": dict(contacts_to_resolve=-0.25, repeat_info=-0.50, transfers=-0.40,
-                     first_contact_resolution=0.30, outage=-0.40),
-    "resolution": dict(contacts_to_resolve=-0.45, first_contact_resolution=0.80,
-                       resolved_timely=0.80, outage=-0.30),
+    "timeliness": dict(
+        contacts_to_resolve=-0.60,
+        ivr_prompts=-0.40,
+        repeat_info=-0.80,
+        transfers=-0.60,
+        first_contact_resolution=0.50,
+        outage=-0.90,
+        resolved_timely=2.00,
+    ),
+    "accuracy": dict(
+        contacts_to_resolve=-0.25,
+        repeat_info=-0.50,
+        transfers=-0.40,
+        first_contact_resolution=0.30,
+        outage=-0.40,
+    ),
+    "resolution": dict(
+        contacts_to_resolve=-0.45, first_contact_resolution=0.80, resolved_timely=0.80, outage=-0.30
+    ),
     "reliability": dict(outage=-2.00, ivr_prompts=-0.10, transfers=-0.20),
     "consistency": dict(contacts_to_resolve=-0.30, repeat_info=-0.60, transfers=-0.30),
     "ivr_clarity": dict(ivr_prompts=-0.40, repeat_info=-1.50),
     "knowledge": dict(transfers=-0.30, hard_to_understand=-1.00, first_contact_resolution=0.40),
     "friendliness": dict(hard_to_understand=-0.40, repeat_info=-0.30),
     "attention": dict(repeat_info=-0.50, hard_to_understand=-0.40, transfers=-0.20),
-    "trust": dict(hard_to_understand=-0.90, resolved_timely=0.50, first_contact_resolution=0.40,
-                  contacts_to_resolve=-0.20),
+    "trust": dict(
+        hard_to_understand=-0.90,
+        resolved_timely=0.50,
+        first_contact_resolution=0.40,
+        contacts_to_resolve=-0.20,
+    ),
 }
 # Channel-specific departures from the common means (multipliers).
 _EFFECT_MULTIPLIERS = {
@@ -267,8 +379,9 @@ def demo_truth(seed: int = 2026) -> xr.Dataset:
     own_sd = np.array([d[5] for d in _DRIVERS])
     driver_sigma = np.where(d_measured, own_sd[None, :], np.nan)
     n_items = len(_DRIVERS[ti][2])
-    driver_sigma[:, ti] = np.sqrt(own_sd[ti] ** 2 + coef**2 * own_sd[si] ** 2
-                                  + _ITEM_SD**2 / n_items)
+    driver_sigma[:, ti] = np.sqrt(
+        own_sd[ti] ** 2 + coef**2 * own_sd[si] ** 2 + _ITEM_SD**2 / n_items
+    )
     driver_sigma = np.where(d_measured, driver_sigma, np.nan)
 
     # Driver intercepts put each driver's mean at its target in the middle year.
@@ -281,10 +394,13 @@ def demo_truth(seed: int = 2026) -> xr.Dataset:
     for ci in range(C):
         for ji, j in enumerate(influencers):
             if i_measured[ci, ji]:
-                direct[ci, ji] = _DIRECT.get(j, 0.0) * (1.0 + _DIRECT_JITTER * rng.standard_normal())
+                direct[ci, ji] = _DIRECT.get(j, 0.0) * (
+                    1.0 + _DIRECT_JITTER * rng.standard_normal()
+                )
 
-    sat_mean = np.array([[_SATISFACTION[c][0] + _SATISFACTION[c][1] * t for t in steps]
-                         for c in channels]) + 0.03 * rng.standard_normal((C, T))
+    sat_mean = np.array(
+        [[_SATISFACTION[c][0] + _SATISFACTION[c][1] * t for t in steps] for c in channels]
+    ) + 0.03 * rng.standard_normal((C, T))
     target_r2 = np.array([_SATISFACTION[c][2] for c in channels])
 
     ds = _assemble(
@@ -414,10 +530,29 @@ def random_truth(
     return _calibrate(ds, sat_mean, np.full(C, 0.75))
 
 
-def _assemble(*, channels, channel_labels, volume, years, drivers, driver_labels, driver_columns,
-              influencers, influencer_labels, kinds, better, weights, direct, effects,
-              driver_intercept, driver_sigma, driver_measured, influencer_measured,
-              influencer_mean, influencer_sd) -> xr.Dataset:
+def _assemble(
+    *,
+    channels,
+    channel_labels,
+    volume,
+    years,
+    drivers,
+    driver_labels,
+    driver_columns,
+    influencers,
+    influencer_labels,
+    kinds,
+    better,
+    weights,
+    direct,
+    effects,
+    driver_intercept,
+    driver_sigma,
+    driver_measured,
+    influencer_measured,
+    influencer_mean,
+    influencer_sd,
+) -> xr.Dataset:
     C, T = len(channels), len(years)
     coords = {
         "channel": np.asarray(channels, dtype=object),
@@ -437,17 +572,20 @@ def _assemble(*, channels, channel_labels, volume, years, drivers, driver_labels
         "weights": (("channel", "year", "driver"), weights),
         "intercept": (("channel", "year"), np.full((C, T), np.nan)),
         "direct": (("channel", "influencer"), np.where(i_measured, direct, np.nan)),
-        "effects": (("channel", "driver", "influencer"),
-                    np.where(unmeasured_inf, np.nan, effects)),
+        "effects": (("channel", "driver", "influencer"), np.where(unmeasured_inf, np.nan, effects)),
         "driver_intercept": (("channel", "driver"), driver_intercept),
         "sigma": (("channel",), np.full(C, np.nan)),
         "driver_sigma": (("channel", "driver"), driver_sigma),
         "driver_measured": (("channel", "driver"), np.asarray(driver_measured, dtype=bool)),
         "influencer_measured": (("channel", "influencer"), i_measured),
-        "influencer_mean": (("channel", "year", "influencer"),
-                            np.where(unmeasured_inf, np.nan, influencer_mean)),
-        "influencer_sd": (("channel", "year", "influencer"),
-                          np.where(unmeasured_inf, np.nan, influencer_sd)),
+        "influencer_mean": (
+            ("channel", "year", "influencer"),
+            np.where(unmeasured_inf, np.nan, influencer_mean),
+        ),
+        "influencer_sd": (
+            ("channel", "year", "influencer"),
+            np.where(unmeasured_inf, np.nan, influencer_sd),
+        ),
         "volume": (("channel",), np.asarray(volume, dtype=float) / np.sum(volume)),
     }
     ds = xr.Dataset(data, coords=coords)
@@ -506,8 +644,11 @@ def _feed(truth: xr.Dataset) -> tuple[int, int, float] | None:
     if "feed_source" not in truth.attrs:
         return None
     drivers = list(truth["driver"].values)
-    return (drivers.index(truth.attrs["feed_source"]), drivers.index(truth.attrs["feed_target"]),
-            float(truth.attrs["feed_coef"]))
+    return (
+        drivers.index(truth.attrs["feed_source"]),
+        drivers.index(truth.attrs["feed_target"]),
+        float(truth.attrs["feed_coef"]),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -604,8 +745,11 @@ def simulate_survey(
                 noise[:, ki] = np.sqrt(own) * rng.standard_normal(n)
             if feed is not None and d_meas[feed[0]] and d_meas[feed[1]]:
                 noise[:, feed[1]] += feed[2] * noise[:, feed[0]]
-            latent = (np.nan_to_num(p["driver_intercept"].values)
-                      + x @ np.nan_to_num(p["effects"].values).T + noise)
+            latent = (
+                np.nan_to_num(p["driver_intercept"].values)
+                + x @ np.nan_to_num(p["effects"].values).T
+                + noise
+            )
 
             out: dict[str, np.ndarray] = {}
             score = np.full((n, len(drivers)), np.nan)
@@ -625,9 +769,12 @@ def simulate_survey(
                     items.append(value)
                 score[:, ki] = np.mean(items, axis=0)
 
-            sat = (float(p["intercept"]) + np.nan_to_num(score) @ np.nan_to_num(p["weights"].values)
-                   + x @ np.nan_to_num(p["direct"].values)
-                   + float(p["sigma"]) * rng.standard_normal(n))
+            sat = (
+                float(p["intercept"])
+                + np.nan_to_num(score) @ np.nan_to_num(p["weights"].values)
+                + x @ np.nan_to_num(p["direct"].values)
+                + float(p["sigma"]) * rng.standard_normal(n)
+            )
             if round_to_scale:
                 sat = np.clip(np.rint(sat), low, high)
 
@@ -638,8 +785,12 @@ def simulate_survey(
             if outcome_missing > 0:
                 sat = np.where(rng.random(n) < outcome_missing, np.nan, sat)
 
-            frame = {"channel": np.full(n, ch, dtype=object), "year": np.full(n, year),
-                     OUTCOME: sat, **out}
+            frame = {
+                "channel": np.full(n, ch, dtype=object),
+                "year": np.full(n, year),
+                OUTCOME: sat,
+                **out,
+            }
             frame.update({j: infl[:, ji] for ji, j in enumerate(influencers)})
             if weights:
                 base = volume[ci] * total / (n_years * n)
@@ -700,24 +851,44 @@ def spec_for(truth: xr.Dataset, *, weights: bool = True) -> Spec:
     """
     drivers = tuple(
         Driver(id=str(k), columns=tuple(str(cols).split()), label=str(label))
-        for k, cols, label in zip(truth["driver"].values, truth["driver_columns"].values,
-                                  truth["driver_label"].values, strict=True)
+        for k, cols, label in zip(
+            truth["driver"].values,
+            truth["driver_columns"].values,
+            truth["driver_label"].values,
+            strict=True,
+        )
     )
     influencers = tuple(
-        Influencer(id=str(j), column=str(j), kind=str(kind), better=str(better) or None,
-                   label=str(label))
-        for j, kind, better, label in zip(truth["influencer"].values, truth["kind"].values,
-                                          truth["better"].values,
-                                          truth["influencer_label"].values, strict=True)
+        Influencer(
+            id=str(j), column=str(j), kind=str(kind), better=str(better) or None, label=str(label)
+        )
+        for j, kind, better, label in zip(
+            truth["influencer"].values,
+            truth["kind"].values,
+            truth["better"].values,
+            truth["influencer_label"].values,
+            strict=True,
+        )
     )
     channels = {
         str(c): Channel(id=str(c), label=str(label), volume=round(float(v), 6))
-        for c, label, v in zip(truth["channel"].values, truth["channel_label"].values,
-                               truth["volume"].values, strict=True)
+        for c, label, v in zip(
+            truth["channel"].values,
+            truth["channel_label"].values,
+            truth["volume"].values,
+            strict=True,
+        )
     }
-    return Spec(outcome=OUTCOME, drivers=drivers, influencers=influencers, channel="channel",
-                year="year", weight="weight" if weights else None, scale=SCALE,
-                channels=channels)
+    return Spec(
+        outcome=OUTCOME,
+        drivers=drivers,
+        influencers=influencers,
+        channel="channel",
+        year="year",
+        weight="weight" if weights else None,
+        scale=SCALE,
+        channels=channels,
+    )
 
 
 def _toml_value(value) -> str:
@@ -755,13 +926,18 @@ def _spec_toml(spec: Spec, truth: xr.Dataset) -> str:
         "[survey]",
     ]
     lines += [f"{key} = {_toml_value(value)}" for key, value in raw["survey"].items()]
-    for section, measured in (("drivers", "driver_measured"),
-                              ("influencers", "influencer_measured")):
+    for section, measured in (
+        ("drivers", "driver_measured"),
+        ("influencers", "influencer_measured"),
+    ):
         lines += ["", f"# {section.capitalize()}"]
         dim = "driver" if section == "drivers" else "influencer"
         for key, entry in raw.get(section, {}).items():
-            lines += ["", f"# measured in: {where(truth[measured].sel({dim: key}))}",
-                      f"[{section}.{key}]"]
+            lines += [
+                "",
+                f"# measured in: {where(truth[measured].sel({dim: key}))}",
+                f"[{section}.{key}]",
+            ]
             lines += [f"{k} = {_toml_value(v)}" for k, v in entry.items()]
     lines += ["", "# Channels: display label and share of contact volume"]
     for key, entry in raw.get("channels", {}).items():
@@ -778,12 +954,16 @@ def _demo_sizes(truth: xr.Dataset, n: int) -> xr.DataArray:
     sizes = np.floor(raw).astype(np.int64)
     order = np.argsort(-(raw - sizes), axis=None, kind="stable")
     sizes.flat[order[: n - sizes.sum()]] += 1
-    return xr.DataArray(sizes, coords={"channel": truth["channel"].values,
-                                       "year": truth["year"].values}, dims=("channel", "year"))
+    return xr.DataArray(
+        sizes,
+        coords={"channel": truth["channel"].values, "year": truth["year"].values},
+        dims=("channel", "year"),
+    )
 
 
-def write_demo(out_dir: str | Path = "data/demo", seed: int = 2026,
-               n: int = 75_000) -> dict[str, Path]:
+def write_demo(
+    out_dir: str | Path = "data/demo", seed: int = 2026, n: int = 75_000
+) -> dict[str, Path]:
     """Write the demo's survey, spec and truth.
 
     Parameters
@@ -805,8 +985,7 @@ def write_demo(out_dir: str | Path = "data/demo", seed: int = 2026,
     out.mkdir(parents=True, exist_ok=True)
     truth = demo_truth(seed)
     survey = simulate_survey(truth, _demo_sizes(truth, n), seed)
-    paths = {"survey": out / "survey.parquet", "spec": out / "spec.toml",
-             "truth": out / "truth.nc"}
+    paths = {"survey": out / "survey.parquet", "spec": out / "spec.toml", "truth": out / "truth.nc"}
     survey.to_parquet(paths["survey"], index=False)
     paths["spec"].write_text(_spec_toml(spec_for(truth), truth), encoding="utf-8")
     truth.to_netcdf(paths["truth"], engine="h5netcdf")

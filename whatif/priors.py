@@ -57,7 +57,9 @@ class Priors:
         problems = []
         for key, value in values.items():
             if key not in valid:
-                problems.append(f"{source}: unknown prior '{key}'{closest(key, valid)}; valid: {', '.join(valid)}")
+                problems.append(
+                    f"{source}: unknown prior '{key}'{closest(key, valid)}; valid: {', '.join(valid)}"
+                )
             elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 problems.append(f"{source}: prior '{key}' must be a positive number, got {value!r}")
         if problems:
@@ -78,5 +80,7 @@ def load_priors(path: str | Path | None) -> Priors:
         raise SpecError(f"{path}: not valid TOML ({err})") from None
     unknown = [k for k in raw if k != "priors"]
     if unknown:
-        raise SpecError(f"{path}: unknown table '{unknown[0]}'{closest(unknown[0], ['priors'])}; the config holds a [priors] table")
+        raise SpecError(
+            f"{path}: unknown table '{unknown[0]}'{closest(unknown[0], ['priors'])}; the config holds a [priors] table"
+        )
     return Priors.from_dict(raw.get("priors", {}), source=str(path))

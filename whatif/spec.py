@@ -186,7 +186,9 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> Spec:
     _unknown_keys(raw, TOP_KEYS, "", bad)
     survey = raw.get("survey")
     if not isinstance(survey, dict):
-        raise SpecError(f"{source}: missing [survey] table; add it with at least outcome = \"<column>\"")
+        raise SpecError(
+            f'{source}: missing [survey] table; add it with at least outcome = "<column>"'
+        )
     _unknown_keys(survey, SURVEY_KEYS, "survey.", bad)
 
     outcome = _string(survey, "outcome", "survey.", bad, required=True)
@@ -253,7 +255,7 @@ def _scale(value: Any, bad) -> tuple[float, float]:
 
 def _drivers(table: Any, bad) -> list[Driver]:
     if not isinstance(table, dict) or not table:
-        bad("no drivers; add at least one [drivers.<id>] table with column = \"<column>\"")
+        bad('no drivers; add at least one [drivers.<id>] table with column = "<column>"')
         return []
     drivers = []
     for key, entry in table.items():
@@ -264,7 +266,7 @@ def _drivers(table: Any, bad) -> list[Driver]:
         _unknown_keys(entry, DRIVER_KEYS, f"{where}.", bad)
         has_col, has_items = "column" in entry, "items" in entry
         if has_col == has_items:
-            bad(f"'{where}' needs exactly one of column = \"...\" or items = [\"q1\", \"q2\"]")
+            bad(f'\'{where}\' needs exactly one of column = "..." or items = ["q1", "q2"]')
             continue
         if has_col:
             col = _string(entry, "column", f"{where}.", bad)
@@ -273,7 +275,9 @@ def _drivers(table: Any, bad) -> list[Driver]:
             columns = (col,)
         else:
             items = entry["items"]
-            if not (isinstance(items, list) and items and all(isinstance(i, str) and i for i in items)):
+            if not (
+                isinstance(items, list) and items and all(isinstance(i, str) and i for i in items)
+            ):
                 bad(f"'{where}.items' must be a non-empty list of column names, got {items!r}")
                 continue
             columns = tuple(items)
@@ -290,13 +294,17 @@ def _influencers(table: Any, bad) -> list[Influencer]:
     for key, entry in table.items():
         where = f"influencers.{key}"
         if not isinstance(entry, dict):
-            bad(f"'{where}' must be a table with column = \"...\" and kind = \"count|binary|continuous\"")
+            bad(
+                f'\'{where}\' must be a table with column = "..." and kind = "count|binary|continuous"'
+            )
             continue
         _unknown_keys(entry, INFLUENCER_KEYS, f"{where}.", bad)
         col = _string(entry, "column", f"{where}.", bad, required=True)
         kind = entry.get("kind", "continuous")
         if kind not in INFLUENCER_KINDS:
-            bad(f"'{where}.kind' is {kind!r}{closest(kind, INFLUENCER_KINDS)}; use one of {', '.join(INFLUENCER_KINDS)}")
+            bad(
+                f"'{where}.kind' is {kind!r}{closest(kind, INFLUENCER_KINDS)}; use one of {', '.join(INFLUENCER_KINDS)}"
+            )
             continue
         better = entry.get("better")
         if better is not None and better not in BETTER:
@@ -304,7 +312,11 @@ def _influencers(table: Any, bad) -> list[Influencer]:
             continue
         if col is None:
             continue
-        out.append(Influencer(id=key, column=col, kind=kind, better=better, label=str(entry.get("label", key))))
+        out.append(
+            Influencer(
+                id=key, column=col, kind=kind, better=better, label=str(entry.get("label", key))
+            )
+        )
     return out
 
 
@@ -329,14 +341,20 @@ def _channels(table: Any, bad) -> dict[str, Channel]:
     with_volume = [c for c in out.values() if c.volume is not None]
     if with_volume and len(with_volume) != len(out):
         missing = [c.id for c in out.values() if c.volume is None]
-        bad(f"volume is given for some channels but not for {', '.join(missing)}; give it for all or none")
+        bad(
+            f"volume is given for some channels but not for {', '.join(missing)}; give it for all or none"
+        )
     return out
 
 
 def _duplicate_columns(outcome, channel, year, weight, drivers, influencers, bad) -> None:
     uses: dict[str, list[str]] = {}
-    for role, col in (("survey.outcome", outcome), ("survey.channel", channel),
-                      ("survey.year", year), ("survey.weight", weight)):
+    for role, col in (
+        ("survey.outcome", outcome),
+        ("survey.channel", channel),
+        ("survey.year", year),
+        ("survey.weight", weight),
+    ):
         if col:
             uses.setdefault(col, []).append(role)
     for d in drivers:
@@ -346,4 +364,6 @@ def _duplicate_columns(outcome, channel, year, weight, drivers, influencers, bad
         uses.setdefault(i.column, []).append(f"influencers.{i.id}")
     for col, roles in uses.items():
         if len(roles) > 1:
-            bad(f"column '{col}' is used more than once ({', '.join(roles)}); each column may play one role")
+            bad(
+                f"column '{col}' is used more than once ({', '.join(roles)}); each column may play one role"
+            )

@@ -9,6 +9,7 @@ every row of a channel is *not measured* there; the model leaves it out instead 
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,7 +125,9 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
         raise DataError(f"{path}: the file is empty; export the survey with a header row") from None
     except Exception as err:  # any parser failure is the file's fault, not ours
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise DataError(f"{path}: cannot read the file ({reason}); is it a valid CSV or Parquet file?") from None
+        raise DataError(
+            f"{path}: cannot read the file ({reason}); is it a valid CSV or Parquet file?"
+        ) from None
     if len(frame) == 0:
         raise DataError(f"{path}: the file has a header but no rows; it needs survey responses")
     return frame
@@ -239,8 +242,12 @@ def validate_frame(
     )
     for d in spec.drivers:
         items = np.column_stack([numeric[c].to_numpy(dtype=float) for c in d.columns])
-        with np.errstate(invalid="ignore"), pd.option_context("mode.chained_assignment", None):
-            frame[d.id] = np.nanmean(items, axis=1) if items.shape[1] > 1 else items[:, 0]
+        if items.shape[1] > 1:
+            with warnings.catch_warnings():  # rows with every item missing stay NaN, as intended
+                warnings.simplefilter("ignore", RuntimeWarning)
+                frame[d.id] = np.nanmean(items, axis=1)
+        else:
+            frame[d.id] = items[:, 0]
     for inf in spec.influencers:
         frame[inf.id] = numeric[inf.column].to_numpy(dtype=float)
 
@@ -248,7 +255,9 @@ def validate_frame(
     dropped = int(missing_outcome.sum())
     frame = frame.loc[~missing_outcome].reset_index(drop=True)
     if len(frame) == 0:
-        raise DataError(f"{where}: column '{spec.outcome}': every row has a missing outcome; nothing to model")
+        raise DataError(
+            f"{where}: column '{spec.outcome}': every row has a missing outcome; nothing to model"
+        )
 
     driver_measured = frame.groupby("channel")[spec.driver_ids].agg(lambda s: s.notna().any())
     influencer_measured = (
@@ -256,7 +265,9 @@ def validate_frame(
         if spec.influencers
         else pd.DataFrame(index=driver_measured.index)
     )
-    problems += check_group_sizes(frame, spec, where, min_group, driver_measured, influencer_measured)
+    problems += check_group_sizes(
+        frame, spec, where, min_group, driver_measured, influencer_measured
+    )
     unmeasured = [d for d in spec.driver_ids if not driver_measured[d].any()]
     unmeasured += [i for i in spec.influencer_ids if not influencer_measured[i].any()]
     for term in unmeasured:

@@ -31,7 +31,9 @@ TRUE_WORDS = {"1", "1.0", "true", "t", "yes", "y"}
 FALSE_WORDS = {"0", "0.0", "false", "f", "no", "n"}
 
 
-def _problem(where: str, column: str, mask: np.ndarray, values: pd.Series, what: str, fix: str) -> str:
+def _problem(
+    where: str, column: str, mask: np.ndarray, values: pd.Series, what: str, fix: str
+) -> str:
     rows = np.flatnonzero(mask)
     first = rows[0]
     return (
@@ -66,8 +68,14 @@ def check_numeric(series: pd.Series, column: str, where: str) -> tuple[pd.Series
     problems = []
     if bad.any():
         problems.append(
-            _problem(where, column, bad.to_numpy(), series, "are not numbers",
-                     "use numbers only (leave a cell empty for a missing answer)")
+            _problem(
+                where,
+                column,
+                bad.to_numpy(),
+                series,
+                "are not numbers",
+                "use numbers only (leave a cell empty for a missing answer)",
+            )
         )
     inf = np.isinf(converted.to_numpy(dtype=float, na_value=np.nan))
     if inf.any():
@@ -87,8 +95,14 @@ def check_binary(series: pd.Series, column: str, where: str) -> tuple[pd.Series,
     bad = (~ones & ~zeros & ~empty).fillna(False).to_numpy(dtype=bool)
     if bad.any():
         return out, [
-            _problem(where, column, bad, series, "are not binary",
-                     "a binary influencer takes 0/1, true/false or yes/no")
+            _problem(
+                where,
+                column,
+                bad,
+                series,
+                "are not binary",
+                "a binary influencer takes 0/1, true/false or yes/no",
+            )
         ]
     return out, []
 
@@ -99,8 +113,14 @@ def check_scale(values: pd.Series, column: str, where: str, low: float, high: fl
     bad = ~np.isnan(arr) & ((arr < low) | (arr > high))
     if bad.any():
         return [
-            _problem(where, column, bad, values, f"are outside the rating scale [{low:g}, {high:g}]",
-                     "fix the values or set survey.scale in the spec")
+            _problem(
+                where,
+                column,
+                bad,
+                values,
+                f"are outside the rating scale [{low:g}, {high:g}]",
+                "fix the values or set survey.scale in the spec",
+            )
         ]
     return []
 
@@ -112,12 +132,28 @@ def check_counts(values: pd.Series, column: str, where: str) -> list[str]:
     problems = []
     negative = present & (arr < 0)
     if negative.any():
-        problems.append(_problem(where, column, negative, values, "are negative counts",
-                                 "a count influencer cannot be below 0"))
+        problems.append(
+            _problem(
+                where,
+                column,
+                negative,
+                values,
+                "are negative counts",
+                "a count influencer cannot be below 0",
+            )
+        )
     fractional = present & (arr >= 0) & (arr != np.round(arr))
     if fractional.any():
-        problems.append(_problem(where, column, fractional, values, "are not whole numbers",
-                                 "a count takes whole numbers; use kind = \"continuous\" otherwise"))
+        problems.append(
+            _problem(
+                where,
+                column,
+                fractional,
+                values,
+                "are not whole numbers",
+                'a count takes whole numbers; use kind = "continuous" otherwise',
+            )
+        )
     return problems
 
 
@@ -126,8 +162,16 @@ def check_weights(values: pd.Series, column: str, where: str) -> list[str]:
     arr = values.to_numpy(dtype=float)
     bad = np.isnan(arr) | (arr <= 0)
     if bad.any():
-        return [_problem(where, column, bad, values, "have a missing or non-positive weight",
-                         "survey weights must be positive numbers")]
+        return [
+            _problem(
+                where,
+                column,
+                bad,
+                values,
+                "have a missing or non-positive weight",
+                "survey weights must be positive numbers",
+            )
+        ]
     return []
 
 
@@ -137,8 +181,16 @@ def check_years(series: pd.Series, column: str, where: str) -> tuple[pd.Series, 
     arr = numbers.to_numpy(dtype=float)
     bad = np.isnan(arr) | (arr != np.round(arr))
     if bad.any():
-        return numbers, [_problem(where, column, bad, series, "are not whole-number years",
-                                  "write years as integers such as 2025")]
+        return numbers, [
+            _problem(
+                where,
+                column,
+                bad,
+                series,
+                "are not whole-number years",
+                "write years as integers such as 2025",
+            )
+        ]
     return numbers.astype("int64"), []
 
 

@@ -1,0 +1,81 @@
+"""Convergence diagnostics of a fit and their plain-language verdict."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["THRESHOLDS", "compute_diagnostics", "verdict"]
+
+#: A fit passes when every one of these holds.
+THRESHOLDS = {"max_rhat": 1.01, "min_ess_bulk": 400.0, "min_ess_tail": 400.0, "divergences": 0}
+
+
+def _extreme(tree, method: str, reduce) -> float:
+    import arviz as az
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = az.rhat(tree) if method == "rhat" else az.ess(tree, method=method)
+    values = [np.asarray(result[v]).ravel() for v in result.data_vars]
+    values = np.concatenate(values) if values else np.array([np.nan])
+    values = values[np.isfinite(values)]
+    return float(reduce(values)) if values.size else float("nan")
+
+
+def compute_diagnostics(posterior: xr.Dataset, sample_stats: xr.Dataset) -> dict:
+    """Max R-hat, min bulk and tail ESS, divergences and min energy BFMI.
+
+    Parameters
+    ----------
+    posterior
+        Draws by (chain, draw, ...); parameters that are not measured should be NaN (skipped).
+    sample_stats
+        Must hold ``diverging`` and ``energy``.
+    """
+    import arviz as az  # a slow import that reading a model (app, scenarios) never needs
+
+    tree = xr.DataTree.from_dict({"posterior": posterior, "sample_stats": sample_stats})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bfmi = az.bfmi(tree)
+    bfmi_values = np.concatenate([np.asarray(bfmi[v]).ravel() for v in bfmi.data_vars])
+    diag = {
+        "max_rhat": _extreme(tree, "rhat", np.max),
+        "min_ess_bulk": _extreme(tree, "bulk", np.min),
+        "min_ess_tail": _extreme(tree, "tail", np.min),
+        "divergences": int(np.asarray(sample_stats["diverging"]).sum()),
+        "min_bfmi": float(np.nanmin(bfmi_values)),
+        "chains": int(posterior.sizes["chain"]),
+        "draws": int(posterior.sizes["draw"]),
+    }
+    diag["passed"] = bool(
+        diag["max_rhat"] <= THRESHOLDS["max_rhat"]
+        and diag["min_ess_bulk"] >= THRESHOLDS["min_ess_bulk"]
+        and diag["min_ess_tail"] >= THRESHOLDS["min_ess_tail"]
+        and diag["divergences"] <= THRESHOLDS["divergences"]
+    )
+    return diag
+
+
+def verdict(diag: dict) -> str:
+    """One or two plain sentences on whether the fit can be trusted, and what to do if not."""
+    if diag.get("passed"):
+        return (
+            f"Healthy fit: chains agree (R-hat {diag['max_rhat']:.3f} <= 1.01), enough independent "
+            f"draws (ESS >= {min(diag['min_ess_bulk'], diag['min_ess_tail']):.0f}), no divergences."
+        )
+    reasons = []
+    if not diag["max_rhat"] <= THRESHOLDS["max_rhat"]:
+        reasons.append(f"chains disagree (R-hat {diag['max_rhat']:.3f} > 1.01)")
+    low_ess = min(diag["min_ess_bulk"], diag["min_ess_tail"])
+    if not low_ess >= THRESHOLDS["min_ess_bulk"]:
+        reasons.append(f"too few independent draws (ESS {low_ess:.0f} < 400)")
+    if diag["divergences"] > 0:
+        reasons.append(f"{diag['divergences']} divergent transitions")
+    return (
+        "FLAGGED fit: " + "; ".join(reasons) + ". Forecasts from it may be unreliable; refit with "
+        "more --tune and --draws, or check the data."
+    )
