@@ -232,6 +232,13 @@ def summary(
     run_guarded(run)
 
 
+# -- scenario commands (simulate, priorities) ------------------------------------------------
+
+# -- refit commands (refit, compare, models) -------------------------------------------------
+
+# -- app, brief and demo commands ------------------------------------------------------------
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
