@@ -234,6 +234,94 @@ def summary(
 
 # -- scenario commands (simulate, priorities) ------------------------------------------------
 
+
+@app.command()
+def simulate(
+    model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
+    scenario: Annotated[list[Path], typer.Option("--scenario", help="Scenario TOML file(s).")],
+    ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Forecast the satisfaction lift of one or more scenarios (side by side)."""
+    from whatif.artefact import load_model
+    from whatif.report import dumps_json
+    from whatif.scenario import load_scenario
+    from whatif.simulate import ScenarioEngine, summarize_lift
+
+    def run():
+        check_choice(format, ("table", "json"), "--format")
+        check_ci(ci)
+        scenarios = [load_scenario(path) for path in scenario]
+        fitted = load_model(model)
+        engine = ScenarioEngine(fitted)
+        results = [summarize_lift(engine.lift(s), ci, flagged=fitted.flagged) for s in scenarios]
+        if format == "json":
+            print(dumps_json(results[0] if len(results) == 1 else results))
+            return
+        print(format_lift_table(results, fitted))
+
+    run_guarded(run)
+
+
+def format_lift_table(results: list[dict], fitted) -> str:
+    """Scenarios side by side: company and per-channel lift with intervals."""
+    import pandas as pd
+
+    pct = f"{results[0]['ci']:.0%}"
+    rows = {}
+    for res in results:
+        col = f"{res['scenario']} ({res['year']})"
+        t = res["total"]
+        cells = {"company": f"{t['mean']:+.3f} [{t['lo']:+.3f}, {t['hi']:+.3f}] P>0={t['p_positive']:.0%}"}
+        tb = res["top_box"]["total"]
+        cells["company top-box"] = f"{tb['mean']:+.1%} [{tb['lo']:+.1%}, {tb['hi']:+.1%}]"
+        for channel, c in res["channels"].items():
+            cells[fitted.spec.label_of(channel)] = (
+                f"{c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}] "
+                f"(direct {c['direct']:+.3f}, via drivers {c['indirect']:+.3f})"
+            )
+        rows[col] = cells
+    table = pd.DataFrame(rows)
+    lines = [f"Satisfaction lift in points (mean [{pct} interval]):", table.to_string()]
+    for res in results:
+        for warning in res["warnings"]:
+            lines.append(f"warning ({res['scenario']}): {warning}")
+    return "\n".join(lines)
+
+
+@app.command()
+def priorities(
+    model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    year: Annotated[int | None, typer.Option(help="Only this year (default: the last).")] = None,
+    ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """The priority map: importance vs performance, with P(fix first) per driver."""
+    from whatif.artefact import load_model
+    from whatif.errors import closest
+    from whatif.priorities import priority_map
+    from whatif.report import dumps_json, format_table
+
+    def run():
+        check_choice(format, ("table", "json"), "--format")
+        check_ci(ci)
+        fitted = load_model(model)
+        if channel is not None and channel not in fitted.channels:
+            raise WhatifError(f"--channel '{channel}' is not in the model{closest(channel, fitted.channels)}; "
+                              f"channels: {', '.join(fitted.channels)}")
+        if year is not None and year not in fitted.years:
+            raise WhatifError(f"--year {year} is not in the model; years: {', '.join(map(str, fitted.years))}")
+        table = priority_map(fitted, ci, channel)
+        table = table[table["year"] == (year if year is not None else fitted.years[-1])]
+        table = table.sort_values(["channel", "p_fix_first", "weight"], ascending=[True, False, False])
+        if format == "json":
+            print(dumps_json(table.to_dict("records")))
+        else:
+            print(format_table(table.drop(columns=["label"])))
+
+    run_guarded(run)
+
 # -- refit commands (refit, compare, models) -------------------------------------------------
 
 # -- app, brief and demo commands ------------------------------------------------------------

@@ -1,0 +1,238 @@
+"""Scenarios: named sets of levers on influencers or drivers, read from and written to TOML.
+
+```toml
+name = "Fewer IVR prompts"
+year = 2026                          # optional: an observed year or the year after the last
+[[lever]]
+influencer = "ivr_prompts"           # or: driver = "knowledge"
+channels = ["ivr_self_service"]      # optional: default every channel where it is measured
+cap = 3                              # exactly one of: shift, scale, cap, floor, set, share
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from whatif.errors import ScenarioError, closest
+
+__all__ = [
+    "OPERATIONS",
+    "Lever",
+    "Scenario",
+    "load_scenario",
+    "parse_scenario",
+    "validate_scenario",
+]
+
+OPERATIONS = ("shift", "scale", "cap", "floor", "set", "share")
+LEVER_KEYS = ("influencer", "driver", "channels", *OPERATIONS)
+TOP_KEYS = ("name", "year", "lever", "description")
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One change: ``operation`` with ``value`` applied to an influencer or a driver.
+
+    Attributes
+    ----------
+    target
+        Influencer or driver id.
+    kind
+        ``"influencer"`` or ``"driver"``.
+    operation
+        One of :data:`OPERATIONS`: shift (add), scale (multiply), cap (at most),
+        floor (at least), set (value), share (binary: the share of 1s becomes this).
+    value
+        The operation's number.
+    channels
+        Channels it applies to; ``None`` means every channel where the target is measured.
+    """
+
+    target: str
+    kind: str
+    operation: str
+    value: float
+    channels: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {self.kind: self.target}
+        if self.channels is not None:
+            out["channels"] = list(self.channels)
+        out[self.operation] = self.value
+        return out
+
+    def describe(self, label: str | None = None) -> str:
+        """Plain words, e.g. ``IVR prompts: cap at 3``."""
+        name = label or self.target
+        words = {
+            "shift": f"{'+' if self.value >= 0 else ''}{self.value:g}",
+            "scale": f"x {self.value:g}",
+            "cap": f"cap at {self.value:g}",
+            "floor": f"at least {self.value:g}",
+            "set": f"set to {self.value:g}",
+            "share": f"share {self.value:.0%}",
+        }[self.operation]
+        where = f" in {', '.join(self.channels)}" if self.channels else ""
+        return f"{name}: {words}{where}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named what-if: levers combined, for one year (``None``: the year after the last)."""
+
+    name: str
+    levers: tuple[Lever, ...] = field(default_factory=tuple)
+    year: int | None = None
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.description:
+            out["description"] = self.description
+        if self.year is not None:
+            out["year"] = self.year
+        out["lever"] = [lever.to_dict() for lever in self.levers]
+        return out
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario TOML file (structure only; see :func:`validate_scenario` for the model)."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"{path}: scenario file not found")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: not valid TOML ({err}); fix the syntax at that line") from None
+    return parse_scenario(raw, source=str(path))
+
+
+def parse_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Check a scenario's structure: keys, one operation per lever, numbers, share in [0, 1]."""
+    problems: list[str] = []
+    for key in raw:
+        if key not in TOP_KEYS:
+            problems.append(f"{source}: unknown key '{key}'{closest(key, TOP_KEYS)}; valid keys: {', '.join(TOP_KEYS)}")
+    name = raw.get("name", Path(source).stem if source != "<scenario>" else "Scenario")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f"{source}: 'name' must be a non-empty string")
+        name = "Scenario"
+    year = raw.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        problems.append(f"{source}: 'year' must be a whole number such as 2026, got {year!r}")
+        year = None
+    entries = raw.get("lever", [])
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        problems.append(f"{source}: levers are written as [[lever]] tables")
+        entries = []
+    levers = []
+    for i, entry in enumerate(entries, start=1):
+        lever = _parse_lever(entry, f"{source}: lever {i}", problems)
+        if lever:
+            levers.append(lever)
+    if problems:
+        raise ScenarioError(*problems)
+    return Scenario(name=name.strip(), levers=tuple(levers), year=year,
+                    description=str(raw.get("description", "")))
+
+
+def _parse_lever(entry: Any, where: str, problems: list[str]) -> Lever | None:
+    if not isinstance(entry, dict):
+        problems.append(f"{where}: must be a table with influencer = \"...\" (or driver) and one operation")
+        return None
+    for key in entry:
+        if key not in LEVER_KEYS:
+            problems.append(f"{where}: unknown key '{key}'{closest(key, LEVER_KEYS)}; valid keys: {', '.join(LEVER_KEYS)}")
+    targets = [k for k in ("influencer", "driver") if k in entry]
+    if len(targets) != 1:
+        problems.append(f"{where}: name exactly one of influencer = \"...\" or driver = \"...\"")
+        return None
+    kind = targets[0]
+    target = entry[kind]
+    ops = [op for op in OPERATIONS if op in entry]
+    if len(ops) != 1:
+        found = ", ".join(ops) if ops else "none"
+        problems.append(f"{where} ({target}): needs exactly one operation of {', '.join(OPERATIONS)}; found {found}")
+        return None
+    op = ops[0]
+    value = entry[op]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(f"{where} ({target}): {op} must be a number, got {value!r}")
+        return None
+    if op == "share" and not 0 <= value <= 1:
+        problems.append(f"{where} ({target}): share must be between 0 and 1 (e.g. 0.06 for 6%), got {value}")
+        return None
+    if op == "scale" and value < 0:
+        problems.append(f"{where} ({target}): scale must be 0 or more, got {value}")
+        return None
+    channels = entry.get("channels")
+    if channels is not None:
+        if isinstance(channels, str):
+            channels = [channels]
+        if not (isinstance(channels, list) and channels and all(isinstance(c, str) for c in channels)):
+            problems.append(f"{where} ({target}): channels must be a list of channel names")
+            return None
+        channels = tuple(channels)
+    return Lever(target=str(target), kind=kind, operation=op, value=float(value), channels=channels)
+
+
+def validate_scenario(scenario: Scenario, spec, aggregates, source: str = "") -> list[str]:
+    """Problems of a scenario against a fitted model (empty list when it can be simulated).
+
+    Checks names (suggesting the closest), channels, that the target is measured where the lever
+    applies, that share levers act on binary influencers, and the year.
+    """
+    where = source or scenario.name
+    problems = []
+    channels = [str(c) for c in aggregates["channel"].to_numpy()]
+    years = [int(y) for y in aggregates["year"].to_numpy()]
+    kinds = {i.id: i.kind for i in spec.influencers}
+    drivers = spec.driver_ids
+    if scenario.year is not None and scenario.year not in years + [years[-1] + 1]:
+        problems.append(
+            f"{where}: year {scenario.year} is outside what the model can speak for: an observed year "
+            f"({years[0]}-{years[-1]}) or the next one ({years[-1] + 1})"
+        )
+    for i, lever in enumerate(scenario.levers, start=1):
+        label = f"{where}: lever {i} ({lever.target})"
+        if lever.kind == "influencer" and lever.target not in kinds:
+            hint = closest(lever.target, list(kinds))
+            if not hint and lever.target in drivers:
+                hint = f" ('{lever.target}' is a driver: write driver = \"{lever.target}\")"
+            problems.append(f"{label}: unknown influencer{hint}; influencers: {', '.join(kinds)}")
+            continue
+        if lever.kind == "driver" and lever.target not in drivers:
+            hint = closest(lever.target, drivers)
+            if not hint and lever.target in kinds:
+                hint = f" ('{lever.target}' is an influencer: write influencer = \"{lever.target}\")"
+            problems.append(f"{label}: unknown driver{hint}; drivers: {', '.join(drivers)}")
+            continue
+        if lever.operation == "share" and (lever.kind == "driver" or kinds[lever.target] != "binary"):
+            problems.append(f"{label}: share applies to binary influencers only; use shift, scale, cap, floor or set")
+            continue
+        if lever.kind == "driver" and lever.operation in ("cap", "floor"):
+            problems.append(
+                f"{label}: drivers take shift, scale or set (their per-respondent distribution is not "
+                "kept); cap or floor an influencer instead"
+            )
+            continue
+        flags = aggregates["influencer_measured" if lever.kind == "influencer" else "driver_measured"]
+        flags = flags.sel({lever.kind: lever.target})
+        for channel in lever.channels or ():
+            if channel not in channels:
+                problems.append(f"{label}: unknown channel '{channel}'{closest(channel, channels)}; channels: {', '.join(channels)}")
+            elif not bool(flags.sel(channel=channel)):
+                measured = [c for c in channels if bool(flags.sel(channel=c))]
+                problems.append(f"{label}: not measured in channel '{channel}'; it is measured in {', '.join(measured)}")
+    return problems
