@@ -36,9 +36,12 @@ def _problem(
 ) -> str:
     rows = np.flatnonzero(mask)
     first = rows[0]
+    example = values.iloc[first]
+    if isinstance(example, np.generic):
+        example = example.item()
     return (
         f"{where}: column '{column}': {len(rows)} row{'s' if len(rows) != 1 else ''} {what}, "
-        f"e.g. row {first + 1} has {values.iloc[first]!r}; {fix}"
+        f"e.g. row {first + 1} has {example!r}; {fix}"
     )
 
 
@@ -73,13 +76,13 @@ def check_numeric(series: pd.Series, column: str, where: str) -> tuple[pd.Series
                 column,
                 bad.to_numpy(),
                 series,
-                "are not numbers",
+                "with a value that is not a number",
                 "use numbers only (leave a cell empty for a missing answer)",
             )
         )
     inf = np.isinf(converted.to_numpy(dtype=float, na_value=np.nan))
     if inf.any():
-        problems.append(_problem(where, column, inf, series, "are infinite", "use finite numbers"))
+        problems.append(_problem(where, column, inf, series, "with an infinite value", "use finite numbers"))
     return converted.astype(float), problems
 
 
@@ -100,7 +103,7 @@ def check_binary(series: pd.Series, column: str, where: str) -> tuple[pd.Series,
                 column,
                 bad,
                 series,
-                "are not binary",
+                "with a value that is not binary",
                 "a binary influencer takes 0/1, true/false or yes/no",
             )
         ]
@@ -118,7 +121,7 @@ def check_scale(values: pd.Series, column: str, where: str, low: float, high: fl
                 column,
                 bad,
                 values,
-                f"are outside the rating scale [{low:g}, {high:g}]",
+                f"with a value outside the rating scale [{low:g}, {high:g}]",
                 "fix the values or set survey.scale in the spec",
             )
         ]
@@ -138,7 +141,7 @@ def check_counts(values: pd.Series, column: str, where: str) -> list[str]:
                 column,
                 negative,
                 values,
-                "are negative counts",
+                "with a negative count",
                 "a count influencer cannot be below 0",
             )
         )
@@ -150,7 +153,7 @@ def check_counts(values: pd.Series, column: str, where: str) -> list[str]:
                 column,
                 fractional,
                 values,
-                "are not whole numbers",
+                "with a count that is not a whole number",
                 'a count takes whole numbers; use kind = "continuous" otherwise',
             )
         )
@@ -168,7 +171,7 @@ def check_weights(values: pd.Series, column: str, where: str) -> list[str]:
                 column,
                 bad,
                 values,
-                "have a missing or non-positive weight",
+                "with a missing or non-positive weight",
                 "survey weights must be positive numbers",
             )
         ]
@@ -187,7 +190,7 @@ def check_years(series: pd.Series, column: str, where: str) -> tuple[pd.Series, 
                 column,
                 bad,
                 series,
-                "are not whole-number years",
+                "with a year that is not a whole number",
                 "write years as integers such as 2025",
             )
         ]
