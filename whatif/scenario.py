@@ -208,13 +208,13 @@ def validate_scenario(scenario: Scenario, spec, aggregates, source: str = "") ->
         label = f"{where}: lever {i} ({lever.target})"
         if lever.kind == "influencer" and lever.target not in kinds:
             hint = closest(lever.target, list(kinds))
-            if not hint and lever.target in drivers:
+            if lever.target in drivers:
                 hint = f" ('{lever.target}' is a driver: write driver = \"{lever.target}\")"
             problems.append(f"{label}: unknown influencer{hint}; influencers: {', '.join(kinds)}")
             continue
         if lever.kind == "driver" and lever.target not in drivers:
             hint = closest(lever.target, drivers)
-            if not hint and lever.target in kinds:
+            if lever.target in kinds:
                 hint = f" ('{lever.target}' is an influencer: write influencer = \"{lever.target}\")"
             problems.append(f"{label}: unknown driver{hint}; drivers: {', '.join(drivers)}")
             continue
