@@ -27,6 +27,7 @@ __all__ = [
     "Scenario",
     "load_scenario",
     "parse_scenario",
+    "model_facts",
     "validate_scenario",
 ]
 
@@ -187,18 +188,34 @@ def _parse_lever(entry: Any, where: str, problems: list[str]) -> Lever | None:
     return Lever(target=str(target), kind=kind, operation=op, value=float(value), channels=channels)
 
 
-def validate_scenario(scenario: Scenario, spec, aggregates, source: str = "") -> list[str]:
+def model_facts(spec, aggregates) -> dict:
+    """What scenario validation needs of a model, as plain Python (computed once per model)."""
+    drivers = spec.driver_ids
+    return {
+        "channels": [str(c) for c in aggregates["channel"].to_numpy()],
+        "years": [int(y) for y in aggregates["year"].to_numpy()],
+        "kinds": {i.id: i.kind for i in spec.influencers},
+        "drivers": drivers,
+        "measured": {
+            "influencer": dict(zip(aggregates["influencer"].to_numpy().tolist(),
+                                   aggregates["influencer_measured"].to_numpy().T, strict=True)),
+            "driver": dict(zip(drivers, aggregates["driver_measured"].to_numpy().T, strict=True)),
+        },
+    }
+
+
+def validate_scenario(scenario: Scenario, spec, aggregates, source: str = "", facts: dict | None = None) -> list[str]:
     """Problems of a scenario against a fitted model (empty list when it can be simulated).
 
     Checks names (suggesting the closest), channels, that the target is measured where the lever
-    applies, that share levers act on binary influencers, and the year.
+    applies, that share levers act on binary influencers, and the year. ``facts`` (from
+    :func:`model_facts`) skips re-reading the aggregates.
     """
+    facts = facts or model_facts(spec, aggregates)
     where = source or scenario.name
     problems = []
-    channels = [str(c) for c in aggregates["channel"].to_numpy()]
-    years = [int(y) for y in aggregates["year"].to_numpy()]
-    kinds = {i.id: i.kind for i in spec.influencers}
-    drivers = spec.driver_ids
+    channels, years, kinds = facts["channels"], facts["years"], facts["kinds"]
+    drivers, measured = facts["drivers"], facts["measured"]
     if scenario.year is not None and scenario.year not in years + [years[-1] + 1]:
         problems.append(
             f"{where}: year {scenario.year} is outside what the model can speak for: an observed year "
@@ -227,12 +244,11 @@ def validate_scenario(scenario: Scenario, spec, aggregates, source: str = "") ->
                 "kept); cap or floor an influencer instead"
             )
             continue
-        flags = aggregates["influencer_measured" if lever.kind == "influencer" else "driver_measured"]
-        flags = flags.sel({lever.kind: lever.target})
+        flags = dict(zip(channels, measured[lever.kind][lever.target], strict=True))
         for channel in lever.channels or ():
             if channel not in channels:
                 problems.append(f"{label}: unknown channel '{channel}'{closest(channel, channels)}; channels: {', '.join(channels)}")
-            elif not bool(flags.sel(channel=channel)):
-                measured = [c for c in channels if bool(flags.sel(channel=c))]
-                problems.append(f"{label}: not measured in channel '{channel}'; it is measured in {', '.join(measured)}")
+            elif not flags[channel]:
+                where_measured = [c for c in channels if flags[c]]
+                problems.append(f"{label}: not measured in channel '{channel}'; it is measured in {', '.join(where_measured)}")
     return problems

@@ -26,7 +26,7 @@ from scipy.special import ndtr
 from whatif.errors import ScenarioError
 from whatif.fitted import FittedModel
 from whatif.moments import group_covariance, group_means, interval
-from whatif.scenario import Lever, Scenario, validate_scenario
+from whatif.scenario import Lever, Scenario, model_facts, validate_scenario
 
 __all__ = ["ScenarioEngine", "simulate", "summarize_lift"]
 
@@ -82,6 +82,7 @@ class ScenarioEngine:
         self.scale = (low, high)
         self.top_box_threshold = high - 1.5
         self._years_cache: dict[int, _YearArrays] = {}
+        self._facts = model_facts(model.spec, agg)
 
     @property
     def n_draws(self) -> int:
@@ -126,7 +127,7 @@ class ScenarioEngine:
 
     def deltas(self, scenario: Scenario) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Change of each influencer's mean (C, J) and driver's mean (C, K), and warnings."""
-        problems = validate_scenario(scenario, self.model.spec, self.model.aggregates)
+        problems = validate_scenario(scenario, self.model.spec, self.model.aggregates, facts=self._facts)
         if problems:
             raise ScenarioError(*problems)
         t = self.population_index(self.scenario_year(scenario))
@@ -195,38 +196,47 @@ class ScenarioEngine:
                        "the forecast extrapolates")
         return new - mean, warning
 
-    def lift(self, scenario: Scenario) -> xr.Dataset:
-        """Lift draws of one scenario; see :func:`simulate`."""
+    def lift_arrays(self, scenario: Scenario) -> dict:
+        """Lift draws as plain NumPy arrays (the app's and the grid's fast path).
+
+        Returns a dict with ``total``, ``direct``, ``indirect``, ``top_box``, ``baseline``,
+        ``baseline_top_box`` (sample, channel), ``company`` and ``company_top_box`` (sample),
+        ``volume`` (channel), ``influencer_change``, ``driver_change``, ``year``, ``warnings``.
+        """
         year = self.scenario_year(scenario)
         dz, dx, warnings = self.deltas(scenario)
         arrays = self._year(year)
         direct = np.einsum("scj,cj->sc", arrays.direct, dz)
         total = np.einsum("scj,cj->sc", arrays.unit_lift, dz) + np.einsum("sck,ck->sc", arrays.weights, dx)
-        indirect = total - direct
         vol = self.volumes(year)
         threshold = self.top_box_threshold
         base_top = 1.0 - ndtr((threshold - arrays.base_mean) / arrays.pred_sd)
-        new_top = 1.0 - ndtr((threshold - arrays.base_mean - total) / arrays.pred_sd)
-        top = new_top - base_top
+        top = (1.0 - ndtr((threshold - arrays.base_mean - total) / arrays.pred_sd)) - base_top
+        return {
+            "total": total, "direct": direct, "indirect": total - direct, "top_box": top,
+            "baseline": arrays.base_mean, "baseline_top_box": base_top,
+            "company": total @ vol, "company_top_box": top @ vol, "volume": vol,
+            "influencer_change": dz, "driver_change": dx, "year": year, "warnings": warnings,
+        }
+
+    def lift(self, scenario: Scenario) -> xr.Dataset:
+        """Lift draws of one scenario; see :func:`simulate`."""
+        out = self.lift_arrays(scenario)
         dims = ("sample", "channel")
+        per_channel = ("total", "direct", "indirect", "top_box", "baseline", "baseline_top_box")
         ds = xr.Dataset(
             {
-                "total": (dims, total),
-                "direct": (dims, direct),
-                "indirect": (dims, indirect),
-                "top_box": (dims, top),
-                "baseline": (dims, arrays.base_mean),
-                "baseline_top_box": (dims, base_top),
-                "company": (("sample",), total @ vol),
-                "company_top_box": (("sample",), top @ vol),
-                "volume": (("channel",), vol),
-                "influencer_change": (("channel", "influencer"), dz),
-                "driver_change": (("channel", "driver"), dx),
+                **{name: (dims, out[name]) for name in per_channel},
+                "company": (("sample",), out["company"]),
+                "company_top_box": (("sample",), out["company_top_box"]),
+                "volume": (("channel",), out["volume"]),
+                "influencer_change": (("channel", "influencer"), out["influencer_change"]),
+                "driver_change": (("channel", "driver"), out["driver_change"]),
             },
             coords={"channel": self.channels, "influencer": self.influencers, "driver": self.drivers},
         )
-        ds.attrs.update({"scenario": scenario.name, "year": year, "warnings": list(warnings),
-                         "observed_year": int(year in self.years)})
+        ds.attrs.update({"scenario": scenario.name, "year": out["year"], "warnings": list(out["warnings"]),
+                         "observed_year": int(out["year"] in self.years)})
         return ds
 
 
