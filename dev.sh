@@ -44,8 +44,10 @@ setup_venv() {
     want=$(cat pyproject.toml | sha256sum | cut -c1-16)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         say "installing whatif and its dependencies into .venv (first run takes a few minutes)"
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+        local log="$VENV/install.log"
+        { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip \
+            && "$VENV/bin/python" -m pip install --disable-pip-version-check -e ".[dev]"; } >"$log" 2>&1 \
+            || { tail -n 30 "$log" >&2; die "installing dependencies failed (full log: $log)"; }
         echo "$want" > "$stamp"
     fi
     export PATH="$VENV/bin:$PATH"
@@ -73,7 +75,7 @@ case "$cmd" in
         setup_venv
         ensure_chromium
         export WHATIF_CHROMIUM="$(command -v chromium)"
-        "$VENV/bin/ruff" check whatif apps tests benchmarks
+        "$VENV/bin/ruff" check --quiet whatif apps tests benchmarks
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     *)
