@@ -53,15 +53,25 @@ setup_venv() {
     export PATH="$VENV/bin:$PATH"
 }
 
-ensure_chromium() {
-    command -v chromium >/dev/null 2>&1 && return
-    say "installing Debian's chromium for the browser tests"
+apt_install() {
     local sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
-    command -v apt-get >/dev/null 2>&1 || die "chromium is missing and apt-get is not available: install chromium and put it on PATH"
+    command -v apt-get >/dev/null 2>&1 || die "$* missing and apt-get is not available: install them with your package manager"
+    say "installing $* with apt-get"
     $sudo apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null \
-        || die "could not install chromium with apt-get"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null \
+        || die "could not install $* with apt-get"
+}
+
+ensure_pdf_libs() {
+    # weasyprint (PDF briefs) needs Pango and at least one font family
+    if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0'; then
+        apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation
+    fi
+}
+
+ensure_chromium() {
+    command -v chromium >/dev/null 2>&1 || apt_install chromium
 }
 
 cmd=${1:-demo}
@@ -69,10 +79,12 @@ shift || true
 case "$cmd" in
     demo)
         setup_venv
+        ensure_pdf_libs
         exec "$VENV/bin/whatif" demo "$@"
         ;;
     test)
         setup_venv
+        ensure_pdf_libs
         ensure_chromium
         export WHATIF_CHROMIUM="$(command -v chromium)"
         "$VENV/bin/ruff" check --quiet whatif apps tests benchmarks
