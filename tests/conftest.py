@@ -53,3 +53,32 @@ def tiny_model_path(tiny_model, tmp_path_factory) -> Path:
     from whatif.artefact import save_model
 
     return save_model(tiny_model, tmp_path_factory.mktemp("models") / "tiny")
+
+
+# -- browser tests (the planner app) -------------------------------------------------------------
+
+#: Flags for Debian's chromium in a sandbox-less, offline container.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def chromium_executable() -> str | None:
+    """Debian's chromium (Playwright cannot download its own browsers here)."""
+    import os
+    import shutil
+
+    return os.environ.get("WHATIF_CHROMIUM") or shutil.which("chromium") or shutil.which(
+        "chromium-browser"
+    )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch arguments, pointed at the system chromium."""
+    executable = chromium_executable()
+    if not executable:
+        pytest.skip("chromium not found: install it or set WHATIF_CHROMIUM=/path/to/chromium")
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS,
+            "headless": True}

@@ -123,17 +123,54 @@ def fit(
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML with a [priors] table.")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="auto (dask for a folder or glob of Parquet files), pandas or dask.",
+        ),
+    ] = "auto",
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="dask.distributed scheduler address, e.g. tcp://h:8786."),
+    ] = None,
 ) -> None:
     """Fit the model and write an artefact folder atomically."""
     run_guarded(
         lambda: fit_to_artefact(
-            data, spec, out, draws=draws, tune=tune, chains=chains, seed=seed, config=config
+            data,
+            spec,
+            out,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            config=config,
+            engine=engine,
+            scheduler=scheduler,
         )
     )
 
 
-def fit_to_artefact(data, spec, out, *, draws=1000, tune=1000, chains=4, seed=0, config=None):
-    """Load, validate, aggregate, fit and save; prints progress to stderr. Returns the model."""
+def fit_to_artefact(
+    data,
+    spec,
+    out,
+    *,
+    draws=1000,
+    tune=1000,
+    chains=4,
+    seed=0,
+    config=None,
+    engine="auto",
+    scheduler=None,
+):
+    """Load, validate, aggregate, fit and save; prints progress to stderr. Returns the model.
+
+    ``engine`` is ``"pandas"``, ``"dask"`` (:mod:`whatif.engine_dask`, optionally on the
+    dask.distributed ``scheduler``) or ``"auto"``: dask for a folder or glob of Parquet files or
+    when a scheduler is given, else pandas.
+    """
     from whatif.aggregate import aggregate
     from whatif.artefact import save_model
     from whatif.fit import fit_model
@@ -147,30 +184,48 @@ def fit_to_artefact(data, spec, out, *, draws=1000, tune=1000, chains=4, seed=0,
     ):
         if value < low:
             raise WhatifError(f"{name} must be at least {low}, got {value}")
+    check_choice(engine, ("auto", "pandas", "dask"), "--engine")
+    if engine == "pandas" and scheduler:
+        raise WhatifError("--scheduler needs --engine dask (or auto); pandas runs in this process")
+    if engine == "auto":
+        from whatif.engine_dask import is_parquet_dataset
+
+        engine = "dask" if scheduler or is_parquet_dataset(data) else "pandas"
     priors = load_priors(config)
     t0 = time.perf_counter()
-    say(f"reading {data}")
-    survey = load_survey(data, spec)
-    if survey.dropped_missing_outcome:
-        say(f"dropped {survey.dropped_missing_outcome} rows with a missing outcome")
-    aggregates = aggregate(survey)
+    say(f"reading {data}" + (" with dask" if engine == "dask" else ""))
+    if engine == "dask":
+        from whatif.engine_dask import aggregate_parquet
+        from whatif.spec import Spec, load_spec
+
+        spec_ = spec if isinstance(spec, Spec) else load_spec(spec)
+        aggregates, profile = aggregate_parquet(data, spec_, scheduler=scheduler)
+        responses, missing = profile["responses"], profile["dropped_missing_outcome"]
+        fingerprint = profile["fingerprint"]
+    else:
+        survey = load_survey(data, spec)
+        aggregates = aggregate(survey)
+        spec_, responses, missing = survey.spec, len(survey.frame), survey.dropped_missing_outcome
+        fingerprint = survey.fingerprint
+    if missing:
+        say(f"dropped {missing} rows with a missing outcome")
     agg_s = time.perf_counter() - t0
     dropped = int(aggregates["n_total"].sum() - aggregates["n"].sum())
     say(
-        f"aggregated {len(survey.frame)} responses into {aggregates.sizes['channel']} channels x "
+        f"aggregated {responses} responses into {aggregates.sizes['channel']} channels x "
         f"{aggregates.sizes['year']} years in {agg_s:.1f} s"
         + (f" ({dropped} incomplete rows left out of the regressions)" if dropped else "")
     )
     model = fit_model(
         aggregates,
-        survey.spec,
+        spec_,
         priors=priors,
         draws=draws,
         tune=tune,
         chains=chains,
         seed=seed,
         progress=sys.stderr.isatty(),
-        fingerprint=survey.fingerprint,
+        fingerprint=fingerprint,
         source=str(data),
         log=say,
     )
@@ -324,7 +379,265 @@ def priorities(
 
 # -- refit commands (refit, compare, models) -------------------------------------------------
 
+
+def _check_out(out: Path, previous: Path) -> None:
+    """Fail before any fitting when --out cannot receive an artefact."""
+    import os
+
+    if out.resolve() == previous.resolve():
+        raise WhatifError(
+            f"--out {out} is the previous model; choose a new folder (e.g. models/NEXT) so both "
+            f"stay side by side"
+        )
+    if out.exists() and not (out / "manifest.json").exists():
+        raise WhatifError(
+            f"{out}: exists and is not a whatif model artefact; refusing to replace it, choose "
+            f"another --out"
+        )
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise WhatifError(f"{out}: cannot write there ({parent} is not a writable folder)")
+
+
+@app.command()
+def refit(
+    previous: Annotated[Path, typer.Argument(help="Previous model artefact folder.")],
+    data: Annotated[Path, typer.Argument(help="The new year's survey file (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="New artefact folder, e.g. models/2026.")],
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="Spec TOML (default: the previous fit's).")
+    ] = None,
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(help="Number of chains.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    carry_prior: Annotated[
+        bool,
+        typer.Option(
+            "--carry-prior",
+            help="Carry the earlier years as a power prior, discounted by --discount.",
+        ),
+    ] = False,
+    discount: Annotated[
+        float | None,
+        typer.Option(help="Power-prior weight a0 in (0, 1] of the earlier years (--carry-prior)."),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Let the new file replace years the previous fit has."),
+    ] = False,
+) -> None:
+    """Append a new year's data to a previous fit and fit again (old raw files not needed)."""
+
+    def run():
+        from whatif.artefact import load_model, save_model
+        from whatif.refit import refit as refit_model
+        from whatif.registry import write_index
+        from whatif.survey import load_survey
+
+        for name, value, low in (
+            ("--draws", draws, 100),
+            ("--tune", tune, 100),
+            ("--chains", chains, 1),
+        ):
+            if value < low:
+                raise WhatifError(f"{name} must be at least {low}, got {value}")
+        if carry_prior and discount is None:
+            raise WhatifError(
+                "--carry-prior needs --discount D, the weight a0 in (0, 1] of the past"
+            )
+        if discount is not None and not carry_prior:
+            raise WhatifError("--discount only applies with --carry-prior")
+        if discount is not None and not 0 < discount <= 1:
+            raise WhatifError(f"--discount must be in (0, 1], got {discount}")
+        t0 = time.perf_counter()
+        before = load_model(previous)
+        _check_out(out, previous)
+        say(f"previous fit {previous}: years {', '.join(map(str, before.years))}")
+        say(f"reading {data}")
+        survey = load_survey(data, spec if spec is not None else before.spec)
+        if survey.dropped_missing_outcome:
+            say(f"dropped {survey.dropped_missing_outcome} rows with a missing outcome")
+        model = refit_model(
+            before,
+            survey,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            discount=discount,
+            replace=replace,
+            progress=sys.stderr.isatty(),
+            source=str(data),
+            log=say,
+        )
+        path = save_model(model, out)
+        timings = model.manifest["timings"]
+        say(
+            f"compile {timings['compile_s']:.1f} s, sampling {timings['sample_s']:.1f} s, "
+            f"total {time.perf_counter() - t0:.1f} s"
+        )
+        say(model.verdict)
+        say(f"saved {path} (years {', '.join(map(str, model.years))})")
+        try:
+            write_index(path.parent)
+        except WhatifError as err:
+            say(f"note: index not updated ({err}); 'whatif models' rebuilds it")
+
+    run_guarded(run)
+
+
+@app.command()
+def compare(
+    old: Annotated[Path, typer.Argument(help="Previous model artefact folder.")],
+    new: Annotated[Path, typer.Argument(help="Refitted model artefact folder.")],
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
+    seed: Annotated[int, typer.Option(help="Seed of the forecast draws.")] = 0,
+) -> None:
+    """Moved driver weights, re-ranked drivers and a backtest of the old fit on the new year."""
+
+    def run():
+        from whatif.artefact import load_model
+        from whatif.compare import compare as compare_models
+        from whatif.report import dumps_json, format_table
+
+        check_choice(format, ("table", "json"), "--format")
+        check_ci(ci)
+        result = compare_models(load_model(old), load_model(new), ci=ci, seed=seed)
+        if format == "json":
+            print(dumps_json(result))
+            return
+        pct = f"{ci:.0%}"
+        for key, path in (("old", old), ("new", new)):
+            ident = result[key]
+            a0 = ident["discount"]["a0"]
+            weighted = {y: a for y, a in ident["discount"]["discount_by_year"].items() if a < 1}
+            parts = [f"a0 = {a0:g}"] if a0 is not None else []
+            if weighted:
+                parts.append(
+                    "year weights " + ", ".join(f"{y}: {a:g}" for y, a in weighted.items())
+                )
+            prior = f", past carried as a power prior, {'; '.join(parts)}" if parts else ""
+            print(
+                f"{key}: {path} - years {', '.join(map(str, ident['years']))}, fitted "
+                f"{ident['fit_date']}, {'healthy' if ident['healthy'] else 'FLAGGED'}{prior}"
+            )
+        info = result["weights_info"]
+        if result["weights"]:
+            print(
+                f"\nDriver weights {info['from_year']} -> {info['to_year']} ({info['basis']}), "
+                f"change with {pct} interval and probability it rose:"
+            )
+            cols = ["channel", "driver", "weight_from", "weight_to", "change", "lo", "hi", "p_rose"]
+            print(format_table([{k: r[k] for k in cols} for r in result["weights"]]))
+        if result["ranks"]:
+            r0 = result["ranks"][0]
+            print(
+                f"\nDriver importance rank per channel ({r0['year_before']} old fit -> "
+                f"{r0['year_after']} new fit; + moved up):"
+            )
+            print(format_table(result["ranks"]))
+        bt = result["backtest_info"]
+        if result["backtest"]:
+            print(
+                f"\nBacktest: the old fit's {pct} forecast of {bt['year']} mean satisfaction vs "
+                f"observed (level shock sd {bt['level_shock_sd']:.3f}):"
+            )
+            cols = ["channel", "forecast", "lo", "hi", "observed", "n", "z", "flag"]
+            print(format_table([{k: r[k] for k in cols} for r in result["backtest"]]))
+            if result["flagged"]:
+                print(f"OUTSIDE the forecast interval: {', '.join(result['flagged'])}")
+            else:
+                print("Every channel's observed mean fell within the forecast interval.")
+        for note in result["notes"]:
+            print(f"note: {note}")
+
+    run_guarded(run)
+
+
+@app.command()
+def models(
+    dir: Annotated[
+        Path, typer.Option("--dir", help="Folder of model artefacts.")
+    ] = Path("models"),
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """List the model artefacts in a folder and rebuild its index.json."""
+
+    def run():
+        from whatif.errors import ArtefactError
+        from whatif.registry import scan, write_index
+        from whatif.report import dumps_json, format_table
+
+        check_choice(format, ("table", "json"), "--format")
+        entries = scan(dir)
+        try:
+            write_index(dir, entries)
+        except ArtefactError as err:
+            say(f"note: {err}; listing without writing it")
+        if format == "json":
+            print(dumps_json({"models": entries}))
+            return
+        if not entries:
+            print(f"no model artefacts in {dir}")
+            return
+        cols = ["name", "span", "kind", "previous", "discount", "fingerprint", "fit_date", "health"]
+        rows = [{k: e[k] if e[k] not in (None, "") else "-" for k in cols} for e in entries]
+        print(format_table(rows))
+
+    run_guarded(run)
+
+
 # -- app, brief and demo commands ------------------------------------------------------------
+
+
+@app.command()
+def brief(
+    model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
+    scenario: Annotated[
+        list[Path], typer.Option("--scenario", help="Scenario TOML file (repeat to compare).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="brief.html or brief.pdf (format from the extension).")
+    ],
+    ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
+) -> None:
+    """Write a one-to-two page forecast brief (self-contained HTML or A4 PDF) for directors."""
+    from whatif.artefact import load_model
+    from whatif.brief import check_output_path, write_brief
+    from whatif.scenario import load_scenario
+
+    def run():
+        check_ci(ci)
+        check_output_path(out)
+        scenarios = [load_scenario(path) for path in scenario]
+        fitted = load_model(model)
+        if fitted.flagged:
+            say(f"note: {fitted.verdict} The brief carries a warning banner at the top.")
+        say(f"writing the brief for {len(scenarios)} scenario(s)")
+        path = write_brief(fitted, scenarios, out, ci=ci)
+        say(f"wrote {path}")
+
+    run_guarded(run)
+
+
+@app.command("app")
+def app_command(
+    model: Annotated[
+        Path | None,
+        typer.Argument(help="Model artefact folder (default: models/demo, fitted first if missing)."),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 5006,
+    address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = True,
+) -> None:
+    """Open the what-if planner (a local web app) on a fitted model."""
+    from whatif.planner_views import serve
+
+    run_guarded(lambda: serve(model, port=port, address=address, show=show))
 
 
 def main() -> None:  # pragma: no cover - console entry point

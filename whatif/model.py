@@ -11,28 +11,53 @@ and then follow a per-channel random walk whose step has a per-driver scale. Inf
 ``gamma`` and direct effects ``delta`` are pooled across channels. Terms not measured in a channel
 are masked out there.
 
-Each hierarchical coefficient uses a *partially non-centred* parameterisation (Papaspiliopoulos,
-Roberts & Skold 2007; Gorinova, Moore & Hoffman 2020): ``raw ~ N(lam*m, s**lam)`` and
-``coef = m + s**(1-lam) * (raw - lam*m)``. ``lam`` is chosen per group from the data as the
-share of the coefficient's precision that comes from the likelihood, ``I s^2 / (1 + I s^2)``:
-close to 1 (centred) for groups of hundreds of thousands of responses, close to 0 (non-centred)
-for small groups, so neither regime bends into a funnel.
+Parameterisation
+----------------
+Every coefficient ``theta ~ N(m, s)`` (``m``, ``s`` its hierarchical mean and spread, or the
+previous year's weight and the drift for a random-walk step) is sampled through a raw variable
+*whitened by its own group's data*: with ``theta_hat`` and ``I`` the least-squares estimate and
+its precision from that group alone (:func:`prepare_inputs`), and ``lam = I s^2 / (1 + I s^2)``
+the share of the coefficient's precision that comes from the data,
+
+    ``theta = lam * theta_hat + (1 - lam) * m + s * sqrt(1 - lam) * raw``,
+
+i.e. ``raw`` is the coefficient measured in standard deviations of its conditional posterior
+given ``(m, s)``. Because the likelihood of the coefficients is Gaussian, ``raw`` is close to
+``N(0, 1)`` a posteriori *whatever* ``m`` and ``s`` are: the funnel between a spread and its
+coefficients is gone, in both regimes. ``lam`` is computed inside the model from the sampled
+``s``, so a group of hundreds of thousands of responses is centred (``lam -> 1``), a tiny group
+or a spread near zero is non-centred (``lam -> 0``), and everything in between is interpolated
+draw by draw -- it is the partially non-centred parameterisation of Papaspiliopoulos, Roberts &
+Skold (2007) with the optimal weight, re-chosen at every ``s`` rather than fixed from a guess.
+The raw variables carry the prior density of ``theta`` plus the log-Jacobian
+``log(s sqrt(1 - lam))``, so the model is exactly the hierarchical model above.
+
+The likelihood is evaluated on factors of the cross-products (:func:`whatif.likelihood.factorise`):
+one small matrix-vector product per group.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from whatif.likelihood import Standardised, loglik_from_stats, standardise
+from whatif.likelihood import (
+    LOG_2PI,
+    DriverLoglik,
+    SatisfactionLoglik,
+    Standardised,
+    factorise,
+    standardise,
+)
 from whatif.priors import Priors
 
-__all__ = ["ModelInputs", "build_model", "prepare_inputs", "DATA_VARS"]
+__all__ = ["DATA_VARS", "ModelInputs", "RowData", "build_model", "build_row_model", "prepare_inputs",
+           "row_data"]
 
 #: Posterior variables in data units that every later step reads.
 DATA_VARS = [
@@ -50,7 +75,12 @@ DATA_VARS = [
 
 @dataclass(frozen=True)
 class ModelInputs:
-    """Everything the model needs, derived from the aggregated data."""
+    """Everything the model needs, derived from the aggregated data.
+
+    ``*_est`` and ``*_info`` are each coefficient's least-squares estimate and precision from its
+    own group's data (0 and 0 where the term is not measured or not identified); the model
+    whitens the coefficient's raw variable with them.
+    """
 
     std: Standardised
     channels: list[str]
@@ -59,10 +89,18 @@ class ModelInputs:
     influencers: list[str]
     driver_mask: np.ndarray  # (C, K)
     influencer_mask: np.ndarray  # (C, J)
-    lam_start: np.ndarray  # (C, K) first-year weights
-    lam_steps: np.ndarray  # (C, T-1, K) random-walk steps of the weights
-    lam_effects: np.ndarray  # (C, K, J)
-    lam_direct: np.ndarray  # (C, J)
+    weight_est: np.ndarray  # (C, T, K) per-year weights
+    weight_info: np.ndarray
+    direct_est: np.ndarray  # (C, J), pooled over years
+    direct_info: np.ndarray
+    effect_est: np.ndarray  # (C, K, J), pooled over years
+    effect_info: np.ndarray
+    alpha_est: np.ndarray  # (C, T) satisfaction intercepts
+    alpha_info: np.ndarray
+    gamma0_est: np.ndarray  # (C, K) driver intercepts
+    gamma0_info: np.ndarray
+    sat_factors: tuple  # (R (C,T,Q,Q), b (C,T,Q), rss0 (C,T)) with Q = 1 + K + J
+    driver_factors: tuple  # (R (C,Q,Q), b (C,K,Q), rss0 (C,K)) with Q = 1 + J
 
     @property
     def coords(self) -> dict[str, list]:
@@ -74,53 +112,42 @@ class ModelInputs:
             "influencer": self.influencers,
         }
 
+    def centring(self, block: str, scale: float | np.ndarray) -> np.ndarray:
+        """``lam`` of a block (``"weights"``, ``"direct"``, ``"effects"``) at a given spread:
+        1 is centred (the data dominate), 0 non-centred (the prior dominates)."""
+        info = getattr(self, f"{block}_info" if block != "weights" else "weight_info")
+        s2i = info * np.asarray(scale) ** 2
+        return s2i / (1.0 + s2i)
+
 
 def _ols(xx: np.ndarray, xy: np.ndarray, yy: float, n: float, keep: np.ndarray):
-    """OLS estimates and their sampling variances (NaN where not kept or not identified)."""
-    est = np.full(len(keep), np.nan)
-    var = np.full(len(keep), np.nan)
+    """OLS estimates and their sampling precisions (0, 0 where not kept or not identified)."""
+    est = np.zeros(len(keep))
+    info = np.zeros(len(keep))
     idx = np.flatnonzero(keep)
     if n <= len(idx) + 1:
-        return est, var
+        return est, info
     a = xx[np.ix_(idx, idx)]
     b = xy[idx]
     inv = np.linalg.pinv(a)
     coef = inv @ b
     rss = max(yy - 2 * coef @ b + coef @ a @ coef, 1e-12 * max(yy, 1e-12))
-    est[idx] = coef
-    var[idx] = np.clip(np.diag(inv), 1e-300, None) * rss / (n - len(idx))
-    return est, var
+    var = np.diag(inv) * rss / (n - len(idx))
+    ok = var > 0
+    est[idx] = np.where(ok, coef, 0.0)
+    info[idx] = np.where(ok, 1.0 / np.where(ok, var, 1.0), 0.0)
+    return est, info
 
 
-def _scale_guess(est: np.ndarray, var: np.ndarray, axis: int, prior: float) -> np.ndarray:
-    """Method-of-moments spread of true coefficients along ``axis`` (floored, capped by prior)."""
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        spread = np.nanvar(est, axis=axis) - np.nanmean(var, axis=axis)
-    spread = np.sqrt(np.clip(np.nan_to_num(spread, nan=0.0), (0.1 * prior) ** 2, (3 * prior) ** 2))
-    return np.expand_dims(spread, axis)
-
-
-def _centring(var: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Share of a coefficient's precision that comes from the data: 1 centred, 0 non-centred."""
-    info = np.where(np.isnan(var), 0.0, 1.0 / np.where(np.isnan(var), 1.0, var))
-    s2 = scale**2
-    return info * s2 / (1.0 + info * s2)
-
-
-def prepare_inputs(data: xr.Dataset, priors: Priors) -> ModelInputs:
-    """Standardise the aggregates and choose each coefficient's parameterisation from the data.
-
-    Per-group OLS on the sufficient statistics gives each coefficient's sampling variance; a
-    method-of-moments estimate of each hierarchical spread (floored at a tenth of its prior
-    scale) turns it into the centring weight ``lam``.
+def prepare_inputs(data: xr.Dataset, priors: Priors | None = None) -> ModelInputs:
+    """Standardise the aggregates, factorise them, and estimate each coefficient from its own group.
 
     Parameters
     ----------
     data
         Aggregates from :func:`whatif.aggregate.aggregate`.
     priors
-        Prior scales.
+        Prior scales (unused: kept for a stable interface; the centring is chosen in the model).
     """
     std = standardise(data)
     K, J = data.sizes["driver"], data.sizes["influencer"]
@@ -128,42 +155,37 @@ def prepare_inputs(data: xr.Dataset, priors: Priors) -> ModelInputs:
     P = K + J + 2
     design = np.arange(P - 1)
     e_idx = np.concatenate([[0], np.arange(1 + K, 1 + K + J)]).astype(int)
-    sat_est = np.full((C, T, P - 1), np.nan)
-    sat_var = np.full((C, T, P - 1), np.nan)
-    eff_est = np.full((C, T, K, J), np.nan)
-    eff_var = np.full((C, T, K, J), np.nan)
+    d_idx = np.arange(1, 1 + K)
+    cross = std.cross
+    sat_est, sat_info = np.zeros((C, T, P - 1)), np.zeros((C, T, P - 1))
     for c in range(C):
         for t in range(T):
-            s, n = std.cross[c, t], std.n[c, t]
-            sat_est[c, t], sat_var[c, t] = _ols(
-                s[np.ix_(design, design)],
-                s[design, P - 1],
-                s[P - 1, P - 1],
-                n,
-                std.measured[c, design],
+            sat_est[c, t], sat_info[c, t] = _ols(
+                cross[c, t][np.ix_(design, design)], cross[c, t, design, P - 1], cross[c, t, -1, -1],
+                std.n[c, t], std.measured[c, design],
             )
-            for k in range(K):
-                if std.measured[c, 1 + k]:
-                    est, var = _ols(
-                        s[np.ix_(e_idx, e_idx)],
-                        s[e_idx, 1 + k],
-                        s[1 + k, 1 + k],
-                        n,
-                        std.measured[c, e_idx],
-                    )
-                    eff_est[c, t, k], eff_var[c, t, k] = est[1:], var[1:]
-    w_est, w_var = sat_est[..., 1 : 1 + K], sat_var[..., 1 : 1 + K]
-    d_var = 1.0 / np.nansum(1.0 / sat_var[..., 1 + K :], axis=1)  # pooled over years
-    d_est = np.nanmean(sat_est[..., 1 + K :], axis=1)
-    g_var = 1.0 / np.nansum(1.0 / eff_var, axis=1)
-    g_est = np.nanmean(eff_est, axis=1)
-    step_est, step_var = np.diff(w_est, axis=1), w_var[:, 1:] + w_var[:, :-1]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lam_steps = _centring(
-            step_var,
-            _scale_guess(step_est, step_var, 0, priors.weight_drift).mean(axis=1, keepdims=True),
-        )
+    pooled, n_pooled = cross.sum(axis=1), std.n.sum(axis=1)
+    eff_est, eff_info = np.zeros((C, K, J + 1)), np.zeros((C, K, J + 1))
+    for c in range(C):
+        for k in range(K):
+            if std.measured[c, 1 + k]:
+                eff_est[c, k], eff_info[c, k] = _ols(
+                    pooled[c][np.ix_(e_idx, e_idx)], pooled[c, e_idx, 1 + k], pooled[c, 1 + k, 1 + k],
+                    n_pooled[c], std.measured[c, e_idx],
+                )
+    d_info = sat_info[..., 1 + K :].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d_est = np.where(d_info > 0, (sat_est[..., 1 + K :] * sat_info[..., 1 + K :]).sum(axis=1) / d_info, 0.0)
+
+    sat_R, sat_b, sat_r0 = factorise(
+        cross[..., design[:, None], design[None, :]], cross[..., design, P - 1], cross[..., P - 1, P - 1]
+    )
+    drv_R, _, _ = factorise(pooled[:, e_idx[:, None], e_idx[None, :]], pooled[:, e_idx, 1], pooled[:, 1, 1])
+    xy_d = np.moveaxis(pooled[:, e_idx[:, None], d_idx[None, :]], -1, -2)  # (C, K, J+1)
+    _, drv_b, drv_r0 = factorise(
+        np.broadcast_to(pooled[:, None, e_idx[:, None], e_idx[None, :]], (C, K, J + 1, J + 1)),
+        xy_d, pooled[:, d_idx, d_idx],
+    )
     return ModelInputs(
         std=std,
         channels=[str(c) for c in data["channel"].to_numpy()],
@@ -172,45 +194,108 @@ def prepare_inputs(data: xr.Dataset, priors: Priors) -> ModelInputs:
         influencers=[str(i) for i in data["influencer"].to_numpy()],
         driver_mask=std.measured[:, 1 : 1 + K],
         influencer_mask=std.measured[:, 1 + K : 1 + K + J],
-        lam_start=_centring(
-            w_var[:, 0], _scale_guess(w_est[:, 0], w_var[:, 0], 0, priors.weight_spread)
-        ),
-        lam_steps=lam_steps,
-        lam_effects=_centring(g_var, _scale_guess(g_est, g_var, 0, priors.effect_spread)),
-        lam_direct=_centring(d_var, _scale_guess(d_est, d_var, 0, priors.direct_spread)),
+        weight_est=sat_est[..., 1 : 1 + K],
+        weight_info=sat_info[..., 1 : 1 + K],
+        direct_est=d_est,
+        direct_info=d_info,
+        effect_est=eff_est[..., 1:],
+        effect_info=eff_info[..., 1:],
+        alpha_est=sat_est[..., 0],
+        alpha_info=sat_info[..., 0],
+        gamma0_est=eff_est[..., 0],
+        gamma0_info=eff_info[..., 0],
+        sat_factors=(sat_R, sat_b, sat_r0),
+        driver_factors=(drv_R, drv_b, drv_r0),
     )
 
 
-class _Packed:
-    """Many coefficient blocks as one flat vector: one random variable compiles to less code
-    (and samples with less overhead) than a dozen small ones."""
+def _whitened(raw, est, info, mean, scale):
+    """A coefficient ``N(mean, scale)`` from its data-whitened raw variable (module docstring).
 
-    def __init__(self) -> None:
-        self.blocks: list[tuple[str, tuple[int, ...]]] = []
-        self.means: list = []
-        self.sds: list = []
-
-    def add(self, name: str, shape: tuple[int, ...], mean, sd) -> None:
-        self.blocks.append((name, shape))
-        self.means.append(pt.broadcast_to(mean, shape).ravel())
-        self.sds.append(pt.broadcast_to(sd, shape).ravel())
-
-    def unpack(self, flat) -> dict:
-        out, at = {}, 0
-        for name, shape in self.blocks:
-            size = int(np.prod(shape))
-            out[name] = flat[at : at + size].reshape(shape)
-            at += size
-        return out
+    Returns the coefficient and the log density of ``raw`` (prior of the coefficient plus the
+    log-Jacobian, up to a constant).
+    """
+    s2i = info * scale**2
+    root = 1.0 / pt.sqrt(1.0 + s2i)  # sqrt(1 - lam)
+    z = (info * scale) * root**2 * (est - mean) + root * raw  # (theta - mean) / scale
+    return mean + scale * z, -0.5 * (z**2).sum() + pt.log(root).sum()
 
 
-def _partial(lam: np.ndarray, mean, spread):
-    """Prior mean and sd of the raw variable of a partially non-centred coefficient."""
-    return lam * mean, spread**lam
+def _whitened_mean(raw, est, info, prior_sd: float, scale):
+    """A cross-channel mean ``N(0, prior_sd)`` of coefficients ``N(mean, scale)`` (channels on
+    axis 0), whitened by its conditional posterior given ``scale`` with the coefficients
+    integrated out: the funnel between a mean and a spread over one or two channels is gone.
+
+    Returns the mean and the log density of ``raw`` (up to a constant).
+    """
+    weight = info / (1.0 + info * scale**2)  # 1 / (scale^2 + var_c); 0 where not measured
+    prec = weight.sum(axis=0) + 1.0 / prior_sd**2
+    mean = (weight * est).sum(axis=0) / prec + raw / pt.sqrt(prec)
+    return mean, -0.5 * (mean**2).sum() / prior_sd**2 - 0.5 * pt.log(prec).sum()
 
 
-def _uncentre(raw, lam: np.ndarray, mean, spread):
-    return mean + spread ** (1.0 - lam) * (raw - lam * mean)
+def _coefficients(inputs: ModelInputs, priors: Priors) -> dict:
+    """Free variables, priors and the coefficients in standardised units (shared by
+    :func:`build_model` and :func:`build_row_model`). Call inside a model context."""
+    std = inputs.std
+    C, T = std.n.shape
+    K, J = len(inputs.drivers), len(inputs.influencers)
+    dmask = inputs.driver_mask.astype(float)
+    imask = inputs.influencer_mask.astype(float)
+
+    # Gamma(2, 2/s): mean s, no mass piled at zero (Chung et al. 2013).
+    scale_prior = np.concatenate([np.full(K, priors.weight_spread), np.full(K, priors.weight_drift),
+                                  np.full(J, priors.effect_spread), np.full(J, priors.direct_spread)])
+    scales = pm.Gamma("hyper_scale_std", alpha=2.0, beta=2.0 / scale_prior, shape=2 * K + 2 * J)
+    weight_spread, weight_drift = scales[:K], scales[K : 2 * K]
+    effect_spread, direct_spread = scales[2 * K : 2 * K + J], scales[2 * K + J :]
+
+    # cross-channel means, each whitened by its conditional posterior given its spread
+    mean_raw = pm.Flat("hyper_mean_raw", shape=K + K * J + J)  # density: Potential "coef_prior"
+    weight_mean, lp_w = _whitened_mean(mean_raw[:K], inputs.weight_est[:, 0], inputs.weight_info[:, 0],
+                                       priors.weight_mean_sd, weight_spread[None])
+    effect_mean, lp_e = _whitened_mean(mean_raw[K : K + K * J].reshape((K, J)), inputs.effect_est,
+                                       inputs.effect_info, priors.effect_mean_sd, effect_spread[None, None])
+    direct_mean, lp_d = _whitened_mean(mean_raw[K + K * J :], inputs.direct_est, inputs.direct_info,
+                                       priors.direct_mean_sd, direct_spread[None])
+
+    sizes = {"weights": C * T * K, "effects": C * K * J, "direct": C * J, "alpha": C * T, "gamma0": C * K}
+    raw = pm.Flat("coef_raw", shape=sum(sizes.values()))  # density: the Potential "coef_prior"
+    part, at = {}, 0
+    for name, size in sizes.items():
+        part[name] = raw[at : at + size]
+        at += size
+    w_raw = part["weights"].reshape((C, T, K))
+    beta, lp = _whitened(w_raw[:, 0], inputs.weight_est[:, 0], inputs.weight_info[:, 0],
+                         weight_mean[None], weight_spread[None])
+    years, logp = [beta], [lp_w, lp_e, lp_d, lp]
+    for t in range(1, T):  # the random walk, each year whitened given the one before
+        beta, lp = _whitened(w_raw[:, t], inputs.weight_est[:, t], inputs.weight_info[:, t],
+                             beta, weight_drift[None])
+        years.append(beta)
+        logp.append(lp)
+    beta = pt.stack(years, axis=1) * dmask[:, None, :]  # (C, T, K)
+    gamma, lp = _whitened(part["effects"].reshape((C, K, J)), inputs.effect_est, inputs.effect_info,
+                          effect_mean[None], effect_spread[None, None])
+    logp.append(lp)
+    gamma = gamma * (imask[:, None, :] * dmask[:, :, None])
+    delta, lp = _whitened(part["direct"].reshape((C, J)), inputs.direct_est, inputs.direct_info,
+                          direct_mean[None], direct_spread[None])
+    logp.append(lp)
+    delta = delta * imask
+    alpha, lp = _whitened(part["alpha"].reshape((C, T)), inputs.alpha_est, inputs.alpha_info,
+                          0.0, priors.intercept_sd)
+    logp.append(lp)
+    gamma0, lp = _whitened(part["gamma0"].reshape((C, K)), inputs.gamma0_est, inputs.gamma0_info,
+                           0.0, priors.intercept_sd)
+    logp.append(lp)
+    pm.Potential("coef_prior", pt.add(*logp))
+    noise = pm.HalfNormal("noise_std", priors.noise_sd, shape=C + C * K)
+    return {
+        "alpha": alpha, "beta": beta, "gamma": gamma, "delta": delta, "gamma0": gamma0,
+        "sigma": noise[:C], "driver_sigma": noise[C:].reshape((C, K)),
+        "weight_drift": weight_drift, "weight_spread": weight_spread,
+    }
 
 
 def build_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
@@ -227,136 +312,96 @@ def build_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
     -------
     pymc.Model
         Free variables in standardised units, packed into a few flat vectors; deterministics
-        :data:`DATA_VARS` in data units.
+        :data:`DATA_VARS` in data units. Potentials ``coef_prior``, ``satisfaction_loglik`` and
+        ``driver_loglik``.
     """
     priors = priors or Priors()
     std = inputs.std
-    C, T = std.n.shape
-    K, J = len(inputs.drivers), len(inputs.influencers)
-    P = K + J + 2
     dmask = inputs.driver_mask.astype(float)
-    imask = inputs.influencer_mask.astype(float)
-    design = np.arange(P - 1)
-    e_idx = np.concatenate([[0], np.arange(1 + K, 1 + K + J)]).astype(int)
-    d_idx = np.arange(1, 1 + K)
-
     with pm.Model(coords=inputs.coords) as model:
-        means = pm.Normal(
-            "hyper_mean_std",
-            0.0,
-            np.concatenate(
-                [
-                    np.full(K, priors.weight_mean_sd),
-                    np.full(K * J, priors.effect_mean_sd),
-                    np.full(J, priors.direct_mean_sd),
-                ]
-            ),
-            shape=K + K * J + J,
-        )
-        weight_mean, effect_mean, direct_mean = (
-            means[:K],
-            means[K : K + K * J].reshape((K, J)),
-            means[K + K * J :],
-        )
-        # Gamma(2, 2/s): mean s, no mass piled at zero, so a hierarchy over five channels or a
-        # handful of years cannot collapse into a funnel (Chung et al. 2013).
-        scale_prior = np.concatenate(
-            [
-                np.full(K, priors.weight_spread),
-                np.full(K, priors.weight_drift),
-                np.full(J, priors.effect_spread),
-                np.full(J, priors.direct_spread),
-            ]
-        )
-        scales = pm.Gamma("hyper_scale_std", alpha=2.0, beta=2.0 / scale_prior, shape=2 * K + 2 * J)
-        weight_spread, weight_drift = scales[:K], scales[K : 2 * K]
-        effect_spread, direct_spread = scales[2 * K : 2 * K + J], scales[2 * K + J :]
+        co = _coefficients(inputs, priors)
+        R, b, rss0 = inputs.sat_factors
+        sat = SatisfactionLoglik("satisfaction")(
+            co["alpha"], co["beta"], co["delta"], co["sigma"], R, b, rss0, std.n
+        )[0]
+        pm.Potential("satisfaction_loglik", sat)
+        # the driver equations do not vary by year: their statistics pool over years, and the
+        # K regressions of a channel share one design, so one R per channel
+        R_d, b_d, rss0_d = inputs.driver_factors
+        n_d = std.n.sum(axis=1)[:, None] * dmask
+        drv = DriverLoglik("driver")(
+            co["gamma0"], co["gamma"], co["driver_sigma"], R_d, b_d * dmask[..., None], rss0_d * dmask, n_d
+        )[0]
+        pm.Potential("driver_loglik", drv)
+        _data_units(inputs, co["alpha"], co["beta"], co["gamma"], co["delta"], co["gamma0"], co["sigma"],
+                    co["driver_sigma"], co["weight_drift"], co["weight_spread"])
+    return model
 
-        packed = _Packed()
-        packed.add(
-            "start", (C, K), *_partial(inputs.lam_start, weight_mean[None], weight_spread[None])
-        )
-        if T > 1:
-            packed.add(
-                "steps", (C, T - 1, K), *_partial(inputs.lam_steps, 0.0, weight_drift[None, None])
-            )
-        packed.add(
-            "effects",
-            (C, K, J),
-            *_partial(inputs.lam_effects, effect_mean[None], effect_spread[None, None]),
-        )
-        packed.add(
-            "direct", (C, J), *_partial(inputs.lam_direct, direct_mean[None], direct_spread[None])
-        )
-        packed.add("alpha", (C, T), 0.0, priors.intercept_sd)
-        packed.add("gamma0", (C, K), 0.0, priors.intercept_sd)
-        raw = pm.Normal(
-            "coef_raw",
-            pt.concatenate(packed.means),
-            pt.concatenate(packed.sds),
-            shape=sum(int(np.prod(s)) for _, s in packed.blocks),
-        )
-        part = packed.unpack(raw)
 
-        start = _uncentre(part["start"], inputs.lam_start, weight_mean[None], weight_spread[None])
-        beta = start[:, None, :]
-        if T > 1:
-            steps = _uncentre(part["steps"], inputs.lam_steps, 0.0, weight_drift[None, None])
-            beta = beta + pt.concatenate([pt.zeros((C, 1, K)), pt.cumsum(steps, axis=1)], axis=1)
-        beta = beta * dmask[:, None, :]  # (C, T, K)
-        gamma = _uncentre(
-            part["effects"], inputs.lam_effects, effect_mean[None], effect_spread[None, None]
-        )
-        gamma = gamma * imask[:, None, :] * dmask[:, :, None]
-        delta = (
-            _uncentre(part["direct"], inputs.lam_direct, direct_mean[None], direct_spread[None])
-            * imask
-        )
-        alpha, gamma0 = part["alpha"], part["gamma0"]
-        noise = pm.HalfNormal("noise_std", priors.noise_sd, shape=C + C * K)
-        sigma, driver_sigma = noise[:C], noise[C:].reshape((C, K))
+@dataclass(frozen=True)
+class RowData:
+    """Complete rows as the model sees them: standardised like the aggregates."""
 
-        cross = std.cross
-        coef = pt.concatenate(
-            [alpha[..., None], beta, pt.broadcast_to(delta[:, None, :], (C, T, J))], axis=-1
-        )
-        sat = loglik_from_stats(
-            std.n,
-            cross[..., P - 1, P - 1],
-            cross[..., design, P - 1],
-            cross[..., design[:, None], design[None, :]],
-            coef,
-            sigma[:, None],
-            xp=pt,
-        )
-        pm.Potential("satisfaction_loglik", sat.sum())
-        coef_d = pt.concatenate([gamma0[..., None], gamma], axis=-1)  # (C, K, J+1)
-        # the driver equations do not vary by year: their statistics pool over years
-        pooled = cross.sum(axis=1)
-        xy_d = np.moveaxis(pooled[:, e_idx[:, None], d_idx[None, :]], -1, -2)  # (C, K, J+1)
-        drv = loglik_from_stats(
-            std.n.sum(axis=1)[:, None],
-            pooled[:, d_idx, d_idx],
-            xy_d,
-            pooled[:, None, e_idx[:, None], e_idx[None, :]],
-            coef_d,
-            driver_sigma,
-            xp=pt,
-        )
-        pm.Potential("driver_loglik", (drv * dmask).sum())
+    channel: np.ndarray  # (N,) channel index
+    year: np.ndarray  # (N,) year index
+    design: np.ndarray  # (N, P) [1, x~, z~, y~], unmeasured terms 0
+    weight: np.ndarray  # (N,) survey weights normalised to mean 1 within each group
 
-        _data_units(
-            inputs,
-            alpha,
-            beta,
-            gamma,
-            delta,
-            gamma0,
-            sigma,
-            driver_sigma,
-            weight_drift,
-            weight_spread,
-        )
+
+def row_data(frame: pd.DataFrame, inputs: ModelInputs) -> RowData:
+    """The rows behind the aggregates, standardised with the same means, sds and masks.
+
+    Parameters
+    ----------
+    frame
+        A validated survey frame (:attr:`whatif.survey.Survey.frame`).
+    inputs
+        From :func:`prepare_inputs` on the aggregates of the same frame.
+    """
+    std = inputs.std
+    c_idx = pd.Index(inputs.channels).get_indexer(frame["channel"])
+    t_idx = pd.Index(inputs.years).get_indexer(frame["year"].astype(int))
+    terms = [*inputs.drivers, *inputs.influencers]
+    values = np.column_stack([np.ones(len(frame)), frame[terms].to_numpy(float),
+                              frame["outcome"].to_numpy(float)])
+    measured = std.measured[c_idx]
+    values = np.where(measured, values, 0.0)
+    keep = ~np.isnan(values).any(axis=1) & (c_idx >= 0) & (t_idx >= 0)
+    values, c_idx, t_idx, measured = values[keep], c_idx[keep], t_idx[keep], measured[keep]
+    design = np.where(measured, (values - std.mean) / std.sd, 0.0)
+    design[:, 0] = 1.0
+    weight = frame["weight"].to_numpy(float)[keep]
+    C, T = std.n.shape
+    group = c_idx * T + t_idx
+    total = np.bincount(group, weights=weight, minlength=C * T)
+    count = np.bincount(group, minlength=C * T)
+    weight = weight * (count / np.where(total > 0, total, 1.0))[group]
+    return RowData(channel=c_idx, year=t_idx, design=design, weight=weight)
+
+
+def build_row_model(inputs: ModelInputs, rows: RowData, priors: Priors | None = None) -> pm.Model:
+    """The same model with its likelihood written row by row (a reference and a benchmark).
+
+    Priors, parameterisation and deterministics are shared with :func:`build_model`; only the
+    likelihood differs, and it has the same value (tested).
+    """
+    priors = priors or Priors()
+    K, J = len(inputs.drivers), len(inputs.influencers)
+    c, t, m, w = rows.channel, rows.year, rows.design, rows.weight
+    x, z, y = m[:, 1 : 1 + K], m[:, 1 + K : 1 + K + J], m[:, -1]
+    dmask = inputs.driver_mask.astype(float)
+    with pm.Model(coords=inputs.coords) as model:
+        co = _coefficients(inputs, priors)
+        mu = co["alpha"][c, t] + (co["beta"][c, t] * x).sum(-1) + (co["delta"][c] * z).sum(-1)
+        sigma = co["sigma"][c]
+        pm.Potential("satisfaction_loglik",
+                     (w * (-0.5 * LOG_2PI - pt.log(sigma) - 0.5 * ((y - mu) / sigma) ** 2)).sum())
+        mu_x = co["gamma0"][c] + (co["gamma"][c] * z[:, None, :]).sum(-1)  # (N, K)
+        sd = co["driver_sigma"][c]
+        ll = -0.5 * LOG_2PI - pt.log(sd) - 0.5 * ((x - mu_x) / sd) ** 2
+        pm.Potential("driver_loglik", (w[:, None] * dmask[c] * ll).sum())
+        _data_units(inputs, co["alpha"], co["beta"], co["gamma"], co["delta"], co["gamma0"], co["sigma"],
+                    co["driver_sigma"], co["weight_drift"], co["weight_spread"])
     return model
 
 

@@ -1,0 +1,19 @@
+"""The what-if planner under ``panel serve``: assembles the page and serves it, nothing else.
+
+    panel serve apps/planner.py                              # the demo model (fitted if missing)
+    WHATIF_MODEL=models/2025 panel serve apps/planner.py     # another model
+
+``whatif app`` serves the same page (see :func:`whatif.planner_views.serve`).
+"""
+
+import os
+from pathlib import Path
+
+import panel as pn
+
+from whatif.planner_views import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pn.extension()
+create_app(os.environ.get("WHATIF_MODEL") or None, root=ROOT).servable(title="whatif planner")

@@ -1,0 +1,131 @@
+"""End-to-end ``whatif fit`` on 1M and 10M survey rows: where the time goes, and what a cluster
+would change.
+
+Usage::
+
+    python benchmarks/bench_scale.py                          # 1M and 10M, 4 chains x 1000
+    python benchmarks/bench_scale.py --sizes 1 --draws 300 --tune 300 --chains 2
+
+It uses the survey lake of ``bench_aggregate.py`` (drawn there if missing: demo truth, Parquet
+files of 500,000 rows) and runs ``whatif fit FOLDER --spec ... --out ...`` as a subprocess (the
+engine is ``auto``, so a folder goes to the Dask engine on local threads, or to the cluster given
+with ``--scheduler``). Times come from the artefact's manifest (``aggregate_s``, ``compile_s``,
+``sample_s``); the peak memory is the RSS of the command's process tree, sampled every 50 ms.
+The model compiles once per machine and is cached (``compiling the model (cached after the first
+run)``), so the first size pays the cold compile and later ones a warm one. Scenario latency is
+measured elsewhere (it reads the artefact, never the rows).
+
+What a cluster changes
+----------------------
+The model sees the data only through sufficient statistics per (channel, year): counts,
+weighted cross-products of ``[1, drivers, influencers, outcome]`` and influencer histograms, a
+few hundred kilobytes whatever the number of rows. So the work splits in two:
+
+* **Aggregation scales out.** It is linear in the rows and embarrassingly parallel: each Parquet
+  partition is validated and reduced to a mergeable partial sum on whichever worker holds it,
+  partials are added in a tree, and only kilobytes travel. More workers divide its wall time
+  (two passes over the files: scan, then accumulate), and memory per worker is bounded by a few
+  partitions, not by the table. It is the only step whose cost grows with the survey; on one
+  2-core machine it dominates the fit from about 10M rows on (see the table this prints).
+* **Compiling and sampling stay on one machine.** They run on the fixed-size statistic: their cost
+  depends on channels, years, drivers and influencers, not on rows, so 10M rows sample as fast
+  as 1M (the posterior only gets narrower). NUTS chains are sequential Markov chains; a cluster
+  could at most run the (four) chains on separate machines, which a multi-core laptop already
+  does. More rows never make them slower, and a cluster never makes them faster.
+
+So for tens of millions of rows a year, point ``--scheduler`` at the data lake's Dask cluster
+for the aggregation and keep the fit where the artefact is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_aggregate import DEFAULT_LAKE, ROWS_PER_FILE, child_env, make_lake, measure  # noqa: E402
+
+
+def fit_once(folder: Path, spec: Path, out: Path, args) -> dict:
+    """Run ``whatif fit`` on ``folder``; returns the manifest's timings and the peak RSS."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "whatif.cli",
+        "fit",
+        str(folder),
+        "--spec",
+        str(spec),
+        "--out",
+        str(out),
+        "--draws",
+        str(args.draws),
+        "--tune",
+        str(args.tune),
+        "--chains",
+        str(args.chains),
+    ]
+    if args.scheduler:
+        cmd += ["--scheduler", args.scheduler]
+    t0 = time.perf_counter()
+    _, peak, err = measure(cmd, child_env())
+    wall = time.perf_counter() - t0
+    manifest_path = out / "manifest.json"
+    if not manifest_path.exists():
+        raise SystemExit(f"whatif fit failed:\n{err}")
+    manifest = json.loads(manifest_path.read_text())
+    timings = manifest["timings"]
+    return {
+        "aggregate_s": timings["aggregate_s"],
+        "compile_s": timings["compile_s"],
+        "sample_s": timings["sample_s"],
+        "wall_s": wall,
+        "peak_gb": peak,
+        "responses": manifest["responses"],
+        "verdict": manifest["diagnostics"].get("verdict", ""),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lake", type=Path, default=DEFAULT_LAKE)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10], help="millions")
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
+    args = parser.parse_args()
+
+    lake = make_lake(args.lake, args.sizes, ROWS_PER_FILE)
+    rows = []
+    for m in args.sizes:
+        out = args.lake / "models" / f"{m}m-{int(time.time())}"
+        result = fit_once(lake[m], lake["spec"], out, args)
+        rows.append((m, result))
+        print(f"  {m}M: {result}", file=sys.stderr, flush=True)
+
+    print(
+        f"\nEnd-to-end `whatif fit` (engine auto -> dask, "
+        f"{'scheduler ' + args.scheduler if args.scheduler else 'local threads'}), "
+        f"{args.chains} chains x {args.draws} draws (+{args.tune} tuning), "
+        f"{os.cpu_count()} cores\n"
+    )
+    print(
+        "| rows | aggregate (s) | compile (s) | sampling (s) | whole command (s) "
+        "| aggregate share | peak RSS (GB) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for m, r in rows:
+        share = r["aggregate_s"] / (r["aggregate_s"] + r["compile_s"] + r["sample_s"])
+        print(
+            f"| {m}M | {r['aggregate_s']:.1f} | {r['compile_s']:.1f} | {r['sample_s']:.1f} "
+            f"| {r['wall_s']:.1f} | {share:.0%} | {r['peak_gb']:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
