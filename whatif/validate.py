@@ -62,7 +62,7 @@ def check_columns_present(raw: pd.DataFrame, spec: Spec, where: str) -> None:
 def check_numeric(series: pd.Series, column: str, where: str) -> tuple[pd.Series, list[str]]:
     """Convert to float; values that are present but not numbers are a problem."""
     converted = pd.to_numeric(series, errors="coerce")
-    if series.dtype == object or str(series.dtype).startswith("string"):
+    if not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         text = series.astype("string").str.strip()
         bad = converted.isna() & series.notna() & (text != "")
         converted = converted.where(~(text == ""), np.nan)
