@@ -177,6 +177,7 @@ class LeverControl(Viewer):
         self.state = state
         self.control = control
         self._syncing = False
+        self._identity = None  # the no-change value the slider's words are relative to
         op, value = state.lever_value(control.target)
         self._operation = op
         self._op = None
@@ -207,7 +208,7 @@ class LeverControl(Viewer):
         return self._slider
 
     def _formatter(self, op: str) -> CustomJSTickFormatter:
-        identity = self.state.identity(self.control.target, op)
+        identity = self._identity = self.state.identity(self.control.target, op)
         digits = 2 if self.control.measure == "driver" else max(0, -int(np.floor(np.log10(self.control.ranges[op][2]))))
         unit = " rating points" if self.control.measure == "driver" else ""
         return CustomJSTickFormatter(args={"idv": identity, "digits": int(digits), "unit": unit},
@@ -270,10 +271,14 @@ class LeverControl(Viewer):
             op = self._operation if self._operation in self.control.operations else self.control.default_operation
             value = self.state.identity(target, op)
         self._operation = op
-        if context or (op, value) != (self._op.value if self._op else op, self._slider.value):
+        identity = self.state.identity(target, op)
+        shown = (self._op.value if self._op else op, self._slider.value, self._identity)
+        if (op, value, identity) != shown:
             self._show(op, value)
         if context:
-            self._caption.object = self._caption_text()
+            caption = self._caption_text()
+            if caption != self._caption.object:
+                self._caption.object = caption
 
 
 class Sidebar(Viewer):
@@ -288,7 +293,7 @@ class Sidebar(Viewer):
         self._model_info = _html(margin=(4, 6, 8, 6))
         self._year = self._channels = None  # made per model (see _scope_widgets)
         self._reset = pmui.Button(label="Reset all levers", icon="restart_alt", variant="outlined",
-                                  sizing_mode="stretch_width", margin=(8, 4))
+                                  sizing_mode="stretch_width", margin=(4, 4, 8, 4))
         self._reset.on_click(lambda _: self.state.reset())
         self._influencers = pn.Column(sizing_mode="stretch_width", margin=0)
         self._drivers = pn.Column(sizing_mode="stretch_width", margin=0)
@@ -309,10 +314,9 @@ class Sidebar(Viewer):
         )
         self._driver_views: list[LeverControl] = []
         self._driver_card.param.watch(self._on_driver_card, "collapsed")
-        self._planner_parts = pn.Column(
-            self._extra, self._clear_extra, self._influencer_card,
-            self._driver_card, self._reset, sizing_mode="stretch_width", margin=0,
-        )
+        self._fixed_parts = [self._reset, self._extra, self._clear_extra, self._influencer_card,
+                             self._driver_card]
+        self._planner_parts = pn.Column(*self._fixed_parts, sizing_mode="stretch_width", margin=0)
         self._layout = pn.Column(self._model, self._model_info, pmui.Divider(margin=(4, 0)),
                                  self._planner_parts, sizing_mode="stretch_width", margin=0)
         state.param.watch(self._sync_state, ["year", "channels", "extra_levers", "model_path"])
@@ -355,7 +359,7 @@ class Sidebar(Viewer):
             value=list(self.state.channels), sizing_mode="stretch_width", margin=(4, 4),
         )
         self._channels.param.watch(self._on_channels, "value")
-        self._planner_parts.objects = [self._year, self._channels, *self._planner_parts.objects[-5:]]
+        self._planner_parts.objects = [self._year, self._channels, *self._fixed_parts]
         self.controls = {}
         infl, drivers = [], []
         for target, control in bundle.controls.items():
@@ -1077,7 +1081,7 @@ def create_app(model_path: str | Path | None = None, root: str | Path = ".") -> 
     root
         The folder holding ``models/`` and ``data/demo/`` (the project folder).
     """
-    pn.extension(notifications=False)
+    pn.extension()
     root = Path(root)
     demo_model, survey, spec = _demo_paths(root)
     path = Path(model_path) if model_path else demo_model

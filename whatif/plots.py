@@ -121,7 +121,11 @@ class LiftHistogram:
         counts, edges = np.histogram(draws, bins=40, range=(low - pad, high + pad))
         share = counts / counts.sum()
         self.source.data = {"left": edges[:-1], "right": edges[1:], "top": share, "share": share}
-        self.figure.x_range.update(start=min(edges[0], 0.0) - pad, end=max(edges[-1], 0.0) + pad)
+        start, end = float(edges[0]), float(edges[-1])
+        distance = start if start > 0 else -end if end < 0 else 0.0
+        if distance < 1.5 * (end - start):  # zero is near: show where it is
+            start, end = min(start, 0.0), max(end, 0.0)
+        self.figure.x_range.update(start=start - pad, end=end + pad)
         self.figure.y_range.update(start=0, end=float(share.max()) * 1.08)
         self.band.left, self.band.right = stats["lo"], stats["hi"]
         self.mean.location = stats["mean"]
