@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -161,6 +162,7 @@ def main(argv=None) -> None:
             data = _survey_path(out, size, opts.seed)
             print(f"simulated {size:,} responses in {time.perf_counter() - t0:.1f} s", flush=True)
             cache = out / f"cache_{size}"  # a fresh, empty cache: the first run compiles cold
+            shutil.rmtree(cache, ignore_errors=True)
             cold = _run("stats", data, cache, opts)
             warm = _run("stats", data, cache, opts)
             results.append({"size": size, "model": "stats", "cold": cold, "warm": warm})

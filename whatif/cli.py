@@ -640,6 +640,37 @@ def app_command(
     run_guarded(lambda: serve(model, port=port, address=address, show=show))
 
 
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to serve the planner on.")] = 5006,
+    address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = True,
+    refit: Annotated[bool, typer.Option("--refit", help="Fit the demo model again.")] = False,
+) -> None:
+    """The main job: demo data -> fitted demo model (once; later runs reuse it) -> planner app."""
+    from whatif.artefact import load_model
+    from whatif.planner_views import DEMO_FIT, serve
+
+    def run():
+        survey, spec = DEMO_DIR / "survey.parquet", DEMO_DIR / "spec.toml"
+        if not survey.exists() or not spec.exists():
+            from whatif.demo import write_demo
+
+            say(f"writing the demo survey into {DEMO_DIR}")
+            write_demo(DEMO_DIR)
+        else:
+            say(f"demo survey: {survey}")
+        if refit or not (DEMO_MODEL / "manifest.json").exists():
+            say(f"fitting the demo model into {DEMO_MODEL} (a few minutes the first time)")
+            fit_to_artefact(survey, spec, DEMO_MODEL, **DEMO_FIT)
+        else:
+            model = load_model(DEMO_MODEL)
+            say(f"demo model: {DEMO_MODEL} (fitted {model.manifest['fit_date']}; --refit to redo)")
+        serve(DEMO_MODEL, port=port, address=address, show=show)
+
+    run_guarded(run)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

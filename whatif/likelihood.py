@@ -258,7 +258,7 @@ class _KernelOp(Op):
     """A log-likelihood whose extra outputs are its gradient with respect to the parameters.
 
     The first ``n_params`` inputs are parameters, the rest data; output 0 is the log-likelihood
-    and outputs 1.. the gradients (``grad`` reuses them: the merge optimiser keeps one node).
+    and outputs 1.. the gradients, which the pullback reuses: one kernel call gives both.
     """
 
     __props__ = ("name",)
@@ -283,10 +283,9 @@ class _KernelOp(Op):
         n_out = 1 + self.n_params
         return [[True] * n_out] * self.n_params + [[False] * n_out] * (len(node.inputs) - self.n_params)
 
-    def grad(self, inputs, output_grads):
-        grads = self(*inputs)[1:]
+    def pullback(self, inputs, outputs, output_grads):
         g = output_grads[0]
-        return [g * x for x in grads] + [
+        return [g * x for x in outputs[1:]] + [
             disconnected_type() for _ in inputs[self.n_params :]
         ]
 

@@ -27,13 +27,17 @@ class Priors:
     weight_mean_sd
         Normal sd of a driver's cross-channel mean weight in the first year.
     weight_spread
-        Half-normal scale of how far channels' first-year weights spread around that mean.
+        Typical spread of channels' first-year weights around that mean.
     weight_drift
-        Half-normal scale of the year-to-year random-walk step of a weight.
+        Typical year-to-year random-walk step of a weight.
     effect_mean_sd, effect_spread
-        Influencer -> driver effects: cross-channel mean and channel spread.
+        Influencer -> driver effects: sd of the cross-channel mean; typical channel spread.
     direct_mean_sd, direct_spread
-        Direct influencer -> satisfaction effects: cross-channel mean and channel spread.
+        Direct influencer -> satisfaction effects: sd of the cross-channel mean; typical spread.
+
+    Every spread (``*_spread``, ``weight_drift``) has a Gamma(2, 2/s) prior: mean ``s``, mode
+    ``s/2``, no mass piled at zero, so that a hierarchy over a few channels or years cannot
+    collapse into a funnel, while a spread near zero stays possible (Chung et al. 2013).
     noise_sd
         Half-normal scale of the residual sd of both regressions.
     """

@@ -45,14 +45,14 @@ def _apply_levers(engine: ScenarioEngine, scenario: Scenario, z, channel, rng):
         kind = engine._kinds[lever.target]
         for c in engine._lever_channels(lever, engine._imask[:, j]):
             rows = channel == c
-            if lever.operation == "share":
-                z[rows, j] = (rng.random(rows.sum()) < lever.value).astype(float)
+            if kind == "binary":  # binary KPIs move as a share, redrawn per respondent
+                share = z[rows, j].mean()
+                target = float(np.clip(_apply(lever.operation, lever.value, np.array([share]))[0], 0, 1))
+                z[rows, j] = (rng.random(rows.sum()) < target).astype(float)
                 continue
             new = _apply(lever.operation, lever.value, z[rows, j])
-            if kind in ("count", "binary"):
+            if kind == "count":
                 new = np.maximum(new, 0.0)
-            if kind == "binary":
-                new = np.minimum(new, 1.0)
             z[rows, j] = new
     return z, dx
 

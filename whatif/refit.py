@@ -241,9 +241,14 @@ def merge_aggregates(
     new_years = [int(y) for y in new["year"].to_numpy()]
     overlap = sorted(set(old_years) & set(new_years))
     if overlap and not replace:
+        which = (
+            f"years {', '.join(map(str, overlap))} are"
+            if len(overlap) > 1
+            else (f"year {overlap[0]} is")
+        )
         raise DataError(
-            f"year {', '.join(map(str, overlap))} is already in the previous fit; give a file with "
-            f"only new years, or --replace to refit those years from the new file"
+            f"{which} already in the previous fit; give a file with only new years, or --replace "
+            f"to refit those years from the new file"
         )
     if overlap:
         kept = [y for y in old_years if y not in overlap]

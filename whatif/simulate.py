@@ -2,7 +2,8 @@
 
 The model is linear, so a lever's effect on a channel's mean satisfaction is exact given the change
 in each influencer's *mean*; that change is computed on the real distribution of the influencer in
-the scenario year (a cap at 3 only moves respondents above 3). Per posterior draw ``s``:
+the scenario year (a cap at 3 only moves respondents above 3); a binary KPI moves as a share
+(``shift = 0.10`` raises first-contact resolution by 10 points). Per posterior draw ``s``:
 
 * ``d_driver[s,c,k] = sum_j effects[s,c,k,j] * dz[c,j] + dx[c,k]``
 * ``indirect[s,c] = sum_k weights[s,c,Y,k] * d_driver[s,c,k]``
@@ -161,19 +162,19 @@ class ScenarioEngine:
         mean = float((share * value).sum())
         label = self.model.spec.label_of(lever.target)
         where = f"{label} in {self.model.spec.label_of(self.channels[c])}"
-        if lever.operation == "share":
+        if self._kinds[lever.target] == "binary":
+            # a binary KPI moves as a share: "raise FCR by 10 points" is shift = 0.10 on the share
+            target = float(np.clip(_apply(lever.operation, lever.value, np.array([mean]))[0], 0, 1))
             shares = (self._share[c, :, j] * self._value[c, :, j]).sum(-1)
             observed = shares[self._n_total[c] > 0]
             warning = ""
-            if not observed.min() - 1e-9 <= lever.value <= observed.max() + 1e-9:
-                warning = (f"{where}: share {lever.value:.0%} is outside the yearly shares observed "
+            if not observed.min() - 1e-9 <= target <= observed.max() + 1e-9:
+                warning = (f"{where}: share {target:.0%} is outside the yearly shares observed "
                            f"there ({observed.min():.0%}-{observed.max():.0%}); the forecast extrapolates")
-            return lever.value - mean, warning
+            return target - mean, warning
         new = _apply(lever.operation, lever.value, value)
-        if self._kinds[lever.target] in ("count", "binary"):
+        if self._kinds[lever.target] == "count":
             new = np.maximum(new, 0.0)
-        if self._kinds[lever.target] == "binary":
-            new = np.minimum(new, 1.0)
         changed = share > 0
         low, high = self._zmin[c, j], self._zmax[c, j]
         warning = ""
@@ -249,7 +250,7 @@ def _apply(operation: str, amount: float, values: np.ndarray) -> np.ndarray:
         return np.minimum(values, amount)
     if operation == "floor":
         return np.maximum(values, amount)
-    if operation == "set":
+    if operation in ("set", "share"):
         return np.full_like(values, amount)
     raise ValueError(f"unknown operation {operation}")  # parse_scenario rules this out
 
