@@ -295,6 +295,8 @@ def _coefficients(inputs: ModelInputs, priors: Priors) -> dict:
         "alpha": alpha, "beta": beta, "gamma": gamma, "delta": delta, "gamma0": gamma0,
         "sigma": noise[:C], "driver_sigma": noise[C:].reshape((C, K)),
         "weight_drift": weight_drift, "weight_spread": weight_spread,
+        "means": (weight_mean, effect_mean, direct_mean), "scales": (weight_spread, weight_drift,
+                                                                   effect_spread, direct_spread),
     }
 
 
