@@ -6,7 +6,9 @@ The command line prints ``str(error)`` and exits non-zero; it never shows a trac
 from __future__ import annotations
 
 import difflib
+import tomllib
 from collections.abc import Iterable
+from pathlib import Path
 
 __all__ = [
     "ArtefactError",
@@ -15,6 +17,7 @@ __all__ = [
     "SpecError",
     "WhatifError",
     "closest",
+    "read_toml",
 ]
 
 
@@ -53,3 +56,26 @@ def closest(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest valid choice, or ``""`` if none is close."""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
     return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def read_toml(path: str | Path, error: type[WhatifError], what: str, hint: str = "") -> dict:
+    """Read a TOML file, turning a missing file or bad syntax into ``error`` with one line.
+
+    Parameters
+    ----------
+    path
+        The file.
+    error
+        The project exception to raise (e.g. :class:`SpecError`).
+    what
+        What the file is, for the message ("spec file", "scenario file").
+    hint
+        Appended to the not-found message.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: {what} not found{hint}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise error(f"{path}: not valid TOML ({err}); fix the syntax at that line") from None

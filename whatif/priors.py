@@ -7,11 +7,10 @@ satisfaction per standard deviation of the driver. Results are reported back in 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from whatif.errors import SpecError, closest
+from whatif.errors import SpecError, closest, read_toml
 
 __all__ = ["Priors", "load_priors"]
 
@@ -75,13 +74,7 @@ def load_priors(path: str | Path | None) -> Priors:
     """Read a config TOML with a ``[priors]`` table (``None`` gives the defaults)."""
     if path is None:
         return Priors()
-    path = Path(path)
-    if not path.exists():
-        raise SpecError(f"{path}: config file not found")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise SpecError(f"{path}: not valid TOML ({err})") from None
+    raw = read_toml(path, SpecError, "config file")
     unknown = [k for k in raw if k != "priors"]
     if unknown:
         raise SpecError(

@@ -12,14 +12,13 @@ cap = 3                              # exactly one of: shift, scale, cap, floor,
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from whatif.errors import ScenarioError, closest
+from whatif.errors import ScenarioError, closest, read_toml
 
 __all__ = [
     "OPERATIONS",
@@ -107,13 +106,7 @@ class Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario TOML file (structure only; see :func:`validate_scenario` for the model)."""
-    path = Path(path)
-    if not path.exists():
-        raise ScenarioError(f"{path}: scenario file not found")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: not valid TOML ({err}); fix the syntax at that line") from None
+    raw = read_toml(path, ScenarioError, "scenario file")
     return parse_scenario(raw, source=str(path))
 
 

@@ -7,14 +7,13 @@ influencers (operational KPIs, of kind count, binary or continuous).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from whatif.errors import SpecError, closest
+from whatif.errors import SpecError, closest, read_toml
 
 __all__ = [
     "Channel",
@@ -166,13 +165,7 @@ def load_spec(path: str | Path) -> Spec:
     SpecError
         With every problem found, each naming the file and the key.
     """
-    path = Path(path)
-    if not path.exists():
-        raise SpecError(f"{path}: spec file not found; pass the TOML file that maps your columns")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise SpecError(f"{path}: not valid TOML ({err}); fix the syntax at that line") from None
+    raw = read_toml(path, SpecError, "spec file", "; pass the TOML file that maps your columns")
     return parse_spec(raw, source=str(path))
 
 
