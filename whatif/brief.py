@@ -159,6 +159,8 @@ def headline(name: str, summary: dict, scale: dict, subject: str | None = None) 
         return (f"{subject} would leave average customer satisfaction unchanged in {year}: "
                 "none of its levers moves an influencer or driver the model measures.")
     d = _digits(mean, lo, hi)
+    while d < 4 and round(lo, d) == round(hi, d):  # a narrow interval must not read as a point
+        d += 1
     verb = "raise" if mean >= 0 else "lower"
     top_mean = top["mean"]
     if abs(top_mean) < 0.0005:
