@@ -91,18 +91,12 @@ def fit_model(
         chains=chains,
         seed=seed,
         progress_bar=progress,
-        store_unconstrained=True,
         **kwargs,
     )
     timings["sample_s"] = time.perf_counter() - t0
     posterior = _mask_unmeasured(trace.posterior.to_dataset()[DATA_VARS], aggregates)
     stats = trace.sample_stats.to_dataset()
     sample_stats = stats[[v for v in SAMPLE_STATS if v in stats]]
-    unconstrained = (
-        trace["unconstrained_posterior"].to_dataset()
-        if "unconstrained_posterior" in trace
-        else None
-    )
     diagnostics = compute_diagnostics(posterior, sample_stats)
     manifest = {
         "fit_date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -121,12 +115,4 @@ def fit_model(
         "responses": int(aggregates["n_total"].sum()),
         "complete_responses": int(aggregates["n"].sum()),
     }
-    if unconstrained is not None:
-        flat = np.concatenate(
-            [
-                unconstrained[v].mean(("chain", "draw")).to_numpy().ravel()
-                for v in unconstrained.data_vars
-            ]
-        )
-        manifest["init_mean"] = flat.tolist()
     return FittedModel(posterior, sample_stats, aggregates, spec, priors, manifest)

@@ -741,14 +741,31 @@ class ComparePanel(Viewer):
         self._table.object = _table(["", *frame.columns], body)
 
 
+
+def _channel_select(state: PlannerState, margin) -> pmui.Select:
+    """A channel picker bound to the session's focus channel (shared by the weights and map)."""
+
+    def focus(event) -> None:
+        if event.new:
+            state.focus_channel = event.new
+
+    select = pmui.Select(label="Channel", width=320, margin=margin)
+    select.param.watch(focus, "value")
+    return select
+
+
+def _sync_channel_select(select: pmui.Select, state: PlannerState) -> None:
+    bundle = state.bundle
+    select.param.update(options={bundle.label(c): c for c in bundle.channels},
+                        value=state.focus_channel)
+
 class WeightsPanel(Viewer):
     """Driver weights over the years, with their bands, for the chosen channel."""
 
     def __init__(self, state: PlannerState, **params):
         super().__init__(**params)
         self.state = state
-        self._channel = pmui.Select(label="Channel", width=320, margin=(4, 0))
-        self._channel.param.watch(self._on_channel, "value")
+        self._channel = _channel_select(state, margin=(4, 0))
         self._chart = pn.pane.Bokeh(sizing_mode="stretch_width")
         state.param.watch(self._update, ["focus_channel", "model_path", "ci"])
         self._layout = _paper(
@@ -761,17 +778,12 @@ class WeightsPanel(Viewer):
     def __panel__(self):
         return self._layout
 
-    def _on_channel(self, event) -> None:
-        if event.new:
-            self.state.focus_channel = event.new
-
     def _update(self, *_) -> None:
         state = self.state
         if state.bundle is None:
             return
         bundle = state.bundle
-        self._channel.param.update(options={bundle.label(c): c for c in bundle.channels},
-                                   value=state.focus_channel)
+        _sync_channel_select(self._channel, state)
         frame = bundle.weights_frame(state.ci)
         frame = frame[frame["channel"] == state.focus_channel]
         self._chart.object = plots.weights_chart(frame, ci=state.ci)
@@ -783,8 +795,7 @@ class PriorityPanel(Viewer):
     def __init__(self, state: PlannerState, **params):
         super().__init__(**params)
         self.state = state
-        self._channel = pmui.Select(label="Channel", width=320, margin=(4, 8, 4, 0))
-        self._channel.param.watch(self._on_channel, "value")
+        self._channel = _channel_select(state, margin=(4, 8, 4, 0))
         self._year = pmui.Select(label="Year", width=140, margin=(4, 0))
         self._year.param.watch(lambda _: self._update(), "value")
         self._chart = pn.pane.Bokeh(sizing_mode="stretch_width")
@@ -804,17 +815,12 @@ class PriorityPanel(Viewer):
     def __panel__(self):
         return self._layout
 
-    def _on_channel(self, event) -> None:
-        if event.new:
-            self.state.focus_channel = event.new
-
     def _update(self, *_) -> None:
         state = self.state
         if state.bundle is None:
             return
         bundle = state.bundle
-        self._channel.param.update(options={bundle.label(c): c for c in bundle.channels},
-                                   value=state.focus_channel)
+        _sync_channel_select(self._channel, state)
         years = {str(y): y for y in bundle.years}
         year = self._year.value if self._year.value in bundle.years else bundle.years[-1]
         self._year.param.update(options=years, value=year)
