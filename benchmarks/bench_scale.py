@@ -55,7 +55,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,7 +65,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_aggregate import DEFAULT_LAKE, ROWS_PER_FILE, child_env, make_lake, measure  # noqa: E402
 
 
-def fit_once(folder: Path, spec: Path, out: Path, args) -> dict:
+def fit_once(folder: Path, spec: Path, out: Path, args, env: dict | None = None) -> dict:
     """Run ``whatif fit`` on ``folder``; returns the manifest's timings and the peak RSS."""
     cmd = [
         sys.executable,
@@ -85,7 +87,7 @@ def fit_once(folder: Path, spec: Path, out: Path, args) -> dict:
     if args.scheduler:
         cmd += ["--scheduler", args.scheduler]
     t0 = time.perf_counter()
-    _, peak, err = measure(cmd, child_env())
+    _, peak, err = measure(cmd, env or child_env())
     wall = time.perf_counter() - t0
     manifest_path = out / "manifest.json"
     if not manifest_path.exists():
@@ -112,15 +114,24 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="runs per size; the first of the first size starts from an empty compile "
+                             "cache (as on a fresh machine), later ones find it warm")
     args = parser.parse_args()
 
     lake = make_lake(args.lake, args.sizes, ROWS_PER_FILE)
+    cache = Path(tempfile.mkdtemp(prefix="whatif-compile-cache-"))
+    env = child_env()
+    env.update(NUMBA_CACHE_DIR=str(cache / "numba"), PYTENSOR_FLAGS=f"compiledir={cache / 'pytensor'}")
     rows = []
     for m in args.sizes:
-        out = args.lake / "models" / f"{m}m-{int(time.time())}"
-        result = fit_once(lake[m], lake["spec"], out, args)
-        rows.append((m, result))
-        print(f"  {m}M: {result}", file=sys.stderr, flush=True)
+        for run in range(1, args.runs + 1):
+            out = args.lake / "models" / f"{m}m-{int(time.time())}-{run}"
+            result = fit_once(lake[m], lake["spec"], out, args, env)
+            label = "first, cold cache" if not rows else ("first" if run == 1 else f"run {run}")
+            rows.append((f"{m}M ({label})", result))
+            print(f"  {m}M run {run}: {result}", file=sys.stderr, flush=True)
+    shutil.rmtree(cache, ignore_errors=True)
 
     print(
         f"\nEnd-to-end `whatif fit` (engine auto -> dask, "
@@ -136,7 +147,7 @@ def main() -> None:
     for m, r in rows:
         other = r["wall_s"] - r["aggregate_s"] - r["compile_s"] - r["sample_s"]
         print(
-            f"| {m}M | {r['aggregate_s']:.1f} | {r['compile_s']:.1f} | {r['sample_s']:.1f} "
+            f"| {m} | {r['aggregate_s']:.1f} | {r['compile_s']:.1f} | {r['sample_s']:.1f} "
             f"| {other:.1f} | {r['wall_s']:.1f} | {r['aggregate_s'] / r['wall_s']:.0%} "
             f"| {r['peak_gb']:.2f} | {r['max_rhat']:.3f}, {r['divergences']} |"
         )

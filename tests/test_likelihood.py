@@ -8,7 +8,7 @@ import pytest
 from whatif.aggregate import aggregate
 from whatif.demo import random_truth, simulate_survey, spec_for
 from whatif.likelihood import factorise, loglik_from_factors, loglik_from_rows, loglik_from_stats
-from whatif.model import build_model, build_row_model, prepare_inputs, row_data
+from whatif.model import build_reference_model, build_row_model, prepare_inputs, row_data
 from whatif.priors import Priors
 from whatif.survey import validate_frame
 
@@ -102,11 +102,12 @@ def _row_reference(rows, inputs, out):
 
 
 def test_model_potentials_equal_rows(survey_problem):
-    """The compiled model's Potentials equal a row-by-row computation from its data-unit outputs."""
+    """The model's likelihood Potentials equal a row-by-row computation from its data-unit
+    outputs (on the reference form; tests/test_density.py ties the fitted form to it)."""
     survey, inputs = survey_problem
     rows = row_data(survey.frame, inputs)
     assert len(rows.weight) == int(inputs.std.n.sum())
-    model = build_model(inputs)
+    model = build_reference_model(inputs)
     names = ["satisfaction_loglik", "driver_loglik", "weights", "direct", "effects", "intercept",
              "driver_intercept", "sigma", "driver_sigma"]
     outs = model.replace_rvs_by_values([model[v] for v in names])
@@ -120,10 +121,10 @@ def test_model_potentials_equal_rows(survey_problem):
 
 
 def test_row_model_equals_model(survey_problem):
-    """build_row_model has the same log density as build_model at random points."""
+    """build_row_model has the same log density as the model on statistics at random points."""
     survey, inputs = survey_problem
     rows = row_data(survey.frame, inputs)
-    stats_model, row_model = build_model(inputs), build_row_model(inputs, rows)
+    stats_model, row_model = build_reference_model(inputs), build_row_model(inputs, rows)
     f_stats = stats_model.compile_logp(mode="FAST_COMPILE")
     f_rows = row_model.compile_logp(mode="FAST_COMPILE")
     rng = np.random.default_rng(9)

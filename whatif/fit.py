@@ -11,7 +11,7 @@ import xarray as xr
 
 from whatif.diagnostics import compute_diagnostics
 from whatif.fitted import FittedModel, package_versions
-from whatif.model import DATA_VARS, build_model, prepare_inputs
+from whatif.model import FREE_VARS, build_model, draws_in_data_units, prepare_inputs
 from whatif.priors import Priors
 from whatif.spec import Spec
 
@@ -79,7 +79,9 @@ def fit_model(
     model = build_model(inputs, priors)
     say("compiling the model (cached after the first run)")
     t0 = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model, var_names=DATA_VARS)
+    # only the free vectors are recorded: the data-unit variables are computed afterwards in
+    # NumPy, so nutpie compiles no second (expand) function for them
+    compiled = nutpie.compile_pymc_model(model, var_names=FREE_VARS)
     timings["compile_s"] = time.perf_counter() - t0
     say(f"sampling {chains} chains x {draws} draws (+{tune} tuning)")
     t0 = time.perf_counter()
@@ -94,7 +96,9 @@ def fit_model(
         **kwargs,
     )
     timings["sample_s"] = time.perf_counter() - t0
-    posterior = _mask_unmeasured(trace.posterior.to_dataset()[DATA_VARS], aggregates)
+    posterior = _mask_unmeasured(
+        draws_in_data_units(inputs, priors, trace.posterior.to_dataset()), aggregates
+    )
     stats = trace.sample_stats.to_dataset()
     sample_stats = stats[[v for v in SAMPLE_STATS if v in stats]]
     diagnostics = compute_diagnostics(posterior, sample_stats)

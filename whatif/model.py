@@ -34,6 +34,10 @@ The raw variables carry the prior density of ``theta`` plus the log-Jacobian
 
 The likelihood is evaluated on factors of the cross-products (:func:`whatif.likelihood.factorise`):
 one small matrix-vector product per group.
+
+The model is written twice: :func:`build_reference_model` in PyTensor operations, and
+:func:`build_model`, which fits, with the whole density as one compiled kernel with a hand-written
+gradient (:mod:`whatif.density`). The tests hold them to the same value and gradient.
 """
 
 from __future__ import annotations
@@ -56,8 +60,8 @@ from whatif.likelihood import (
 )
 from whatif.priors import Priors
 
-__all__ = ["DATA_VARS", "ModelInputs", "RowData", "build_model", "build_row_model", "prepare_inputs",
-           "row_data"]
+__all__ = ["DATA_VARS", "ModelInputs", "RowData", "build_model", "build_reference_model",
+           "build_row_model", "prepare_inputs", "row_data"]
 
 #: Posterior variables in data units that every later step reads.
 DATA_VARS = [
@@ -71,6 +75,10 @@ DATA_VARS = [
     "weight_drift",
     "weight_spread",
 ]
+
+
+#: The free (unconstrained) vectors of :func:`build_model`, in the order of :mod:`whatif.density`.
+FREE_VARS = ["log_scales", "mean_raw", "coef_raw", "log_noise"]
 
 
 @dataclass(frozen=True)
@@ -234,24 +242,35 @@ def _whitened_mean(raw, est, info, prior_sd: float, scale):
     return mean, -0.5 * (mean**2).sum() / prior_sd**2 - 0.5 * pt.log(prec).sum()
 
 
+def _free_variables(inputs: ModelInputs, priors: Priors):
+    """The model's free variables, packed into four flat vectors (see :mod:`whatif.density`).
+    ``mean_raw`` and ``coef_raw`` are flat: their density is part of the model's Potential."""
+    C, T = inputs.std.n.shape
+    K, J = len(inputs.drivers), len(inputs.influencers)
+    # Gamma(2, 2/s): mean s, no mass piled at zero (Chung et al. 2013).
+    scale_prior = np.concatenate([np.full(K, priors.weight_spread), np.full(K, priors.weight_drift),
+                                  np.full(J, priors.effect_spread), np.full(J, priors.direct_spread)])
+    scales = pm.Gamma("hyper_scale_std", alpha=2.0, beta=2.0 / scale_prior, shape=2 * K + 2 * J)
+    mean_raw = pm.Flat("hyper_mean_raw", shape=K + K * J + J)
+    coef_raw = pm.Flat("coef_raw", shape=C * T * K + C * K * J + C * J + C * T + C * K)
+    noise = pm.HalfNormal("noise_std", priors.noise_sd, shape=C + C * K)
+    return scales, mean_raw, coef_raw, noise
+
+
 def _coefficients(inputs: ModelInputs, priors: Priors) -> dict:
-    """Free variables, priors and the coefficients in standardised units (shared by
-    :func:`build_model` and :func:`build_row_model`). Call inside a model context."""
+    """Free variables, priors and the coefficients in standardised units, as PyTensor operations
+    (the reference form, shared by :func:`build_reference_model` and :func:`build_row_model`).
+    Call inside a model context."""
     std = inputs.std
     C, T = std.n.shape
     K, J = len(inputs.drivers), len(inputs.influencers)
     dmask = inputs.driver_mask.astype(float)
     imask = inputs.influencer_mask.astype(float)
-
-    # Gamma(2, 2/s): mean s, no mass piled at zero (Chung et al. 2013).
-    scale_prior = np.concatenate([np.full(K, priors.weight_spread), np.full(K, priors.weight_drift),
-                                  np.full(J, priors.effect_spread), np.full(J, priors.direct_spread)])
-    scales = pm.Gamma("hyper_scale_std", alpha=2.0, beta=2.0 / scale_prior, shape=2 * K + 2 * J)
+    scales, mean_raw, raw, noise = _free_variables(inputs, priors)
     weight_spread, weight_drift = scales[:K], scales[K : 2 * K]
     effect_spread, direct_spread = scales[2 * K : 2 * K + J], scales[2 * K + J :]
 
     # cross-channel means, each whitened by its conditional posterior given its spread
-    mean_raw = pm.Flat("hyper_mean_raw", shape=K + K * J + J)  # density: Potential "coef_prior"
     weight_mean, lp_w = _whitened_mean(mean_raw[:K], inputs.weight_est[:, 0], inputs.weight_info[:, 0],
                                        priors.weight_mean_sd, weight_spread[None])
     effect_mean, lp_e = _whitened_mean(mean_raw[K : K + K * J].reshape((K, J)), inputs.effect_est,
@@ -260,7 +279,6 @@ def _coefficients(inputs: ModelInputs, priors: Priors) -> dict:
                                        priors.direct_mean_sd, direct_spread[None])
 
     sizes = {"weights": C * T * K, "effects": C * K * J, "direct": C * J, "alpha": C * T, "gamma0": C * K}
-    raw = pm.Flat("coef_raw", shape=sum(sizes.values()))  # density: the Potential "coef_prior"
     part, at = {}, 0
     for name, size in sizes.items():
         part[name] = raw[at : at + size]
@@ -290,7 +308,6 @@ def _coefficients(inputs: ModelInputs, priors: Priors) -> dict:
                            0.0, priors.intercept_sd)
     logp.append(lp)
     pm.Potential("coef_prior", pt.add(*logp))
-    noise = pm.HalfNormal("noise_std", priors.noise_sd, shape=C + C * K)
     return {
         "alpha": alpha, "beta": beta, "gamma": gamma, "delta": delta, "gamma0": gamma0,
         "sigma": noise[:C], "driver_sigma": noise[C:].reshape((C, K)),
@@ -301,7 +318,50 @@ def _coefficients(inputs: ModelInputs, priors: Priors) -> dict:
 
 
 def build_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
-    """The PyMC model on sufficient statistics.
+    """The PyMC model on sufficient statistics, its density one compiled kernel.
+
+    The coefficient priors and both likelihoods are :class:`whatif.density.ModelDensity`, which
+    returns the value and gradient in one pass and compiles in seconds; it equals
+    :func:`build_reference_model` (tested).
+
+    Parameters
+    ----------
+    inputs
+        From :func:`prepare_inputs`.
+    priors
+        Prior scales (defaults if ``None``).
+
+    Returns
+    -------
+    pymc.Model
+        Free variables :data:`FREE_VARS` (unconstrained, standardised units, four flat vectors);
+        deterministics :data:`DATA_VARS` in data units; the Potential ``log_density``.
+    """
+    from whatif.density import Coefficients, ModelDensity, density_data, hyper_data, likelihood_data
+
+    priors = priors or Priors()
+    C, T = inputs.std.n.shape
+    K, J = len(inputs.drivers), len(inputs.influencers)
+    constants = density_data(inputs, priors)
+    with pm.Model(coords=inputs.coords) as model:
+        # flat: their whole density, hyperpriors included, is the Potential
+        log_scales = pm.Flat(FREE_VARS[0], shape=2 * K + 2 * J)
+        mean_raw = pm.Flat(FREE_VARS[1], shape=K + K * J + J)
+        coef_raw = pm.Flat(FREE_VARS[2], shape=C * T * K + C * K * J + C * J + C * T + C * K)
+        log_noise = pm.Flat(FREE_VARS[3], shape=C + C * K)
+        density = ModelDensity("model")(log_scales, mean_raw, coef_raw, log_noise,
+                                        *hyper_data(inputs, priors), *constants,
+                                        *likelihood_data(inputs))[0]
+        pm.Potential("log_density", density)
+        scales, noise = pt.exp(log_scales), pt.exp(log_noise)
+        alpha, beta, gamma, delta, gamma0 = Coefficients()(scales, mean_raw, coef_raw, *constants)
+        _data_units(inputs, alpha, beta, gamma, delta, gamma0, noise[:C], noise[C:].reshape((C, K)),
+                    scales[K : 2 * K], scales[:K])
+    return model
+
+
+def build_reference_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
+    """The model of :func:`build_model` written as PyTensor operations (the reference form).
 
     Parameters
     ----------
@@ -315,25 +375,22 @@ def build_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
     pymc.Model
         Free variables in standardised units, packed into a few flat vectors; deterministics
         :data:`DATA_VARS` in data units. Potentials ``coef_prior``, ``satisfaction_loglik`` and
-        ``driver_loglik``.
+        ``driver_loglik``: the same total as :func:`build_model`'s ``log_density``.
     """
+    from whatif.density import likelihood_data
+
     priors = priors or Priors()
-    std = inputs.std
-    dmask = inputs.driver_mask.astype(float)
+    R, b, rss0, n, R_d, b_d, rss0_d, n_d = likelihood_data(inputs)
     with pm.Model(coords=inputs.coords) as model:
         co = _coefficients(inputs, priors)
-        R, b, rss0 = inputs.sat_factors
         sat = SatisfactionLoglik("satisfaction")(
-            co["alpha"], co["beta"], co["delta"], co["sigma"], R, b, rss0, std.n
+            co["alpha"], co["beta"], co["delta"], co["sigma"], R, b, rss0, n
         )[0]
         pm.Potential("satisfaction_loglik", sat)
         # the driver equations do not vary by year: their statistics pool over years, and the
         # K regressions of a channel share one design, so one R per channel
-        R_d, b_d, rss0_d = inputs.driver_factors
-        n_d = std.n.sum(axis=1)[:, None] * dmask
-        drv = DriverLoglik("driver")(
-            co["gamma0"], co["gamma"], co["driver_sigma"], R_d, b_d * dmask[..., None], rss0_d * dmask, n_d
-        )[0]
+        drv = DriverLoglik("driver")(co["gamma0"], co["gamma"], co["driver_sigma"], R_d, b_d, rss0_d,
+                                     n_d)[0]
         pm.Potential("driver_loglik", drv)
         _data_units(inputs, co["alpha"], co["beta"], co["gamma"], co["delta"], co["gamma0"], co["sigma"],
                     co["driver_sigma"], co["weight_drift"], co["weight_spread"])
@@ -384,7 +441,7 @@ def row_data(frame: pd.DataFrame, inputs: ModelInputs) -> RowData:
 def build_row_model(inputs: ModelInputs, rows: RowData, priors: Priors | None = None) -> pm.Model:
     """The same model with its likelihood written row by row (a reference and a benchmark).
 
-    Priors, parameterisation and deterministics are shared with :func:`build_model`; only the
+    Priors, parameterisation and deterministics are shared with :func:`build_reference_model`; only the
     likelihood differs, and it has the same value (tested).
     """
     priors = priors or Priors()
@@ -407,10 +464,30 @@ def build_row_model(inputs: ModelInputs, rows: RowData, priors: Priors | None = 
     return model
 
 
-def _data_units(
-    inputs, alpha, beta, gamma, delta, gamma0, sigma, driver_sigma, drift, spread
-) -> None:
-    """Deterministics in the data's own units (satisfaction points per driver point, etc.)."""
+DIMS = {
+    "weights": ("channel", "year", "driver"),
+    "direct": ("channel", "influencer"),
+    "effects": ("channel", "driver", "influencer"),
+    "intercept": ("channel", "year"),
+    "driver_intercept": ("channel", "driver"),
+    "sigma": ("channel",),
+    "driver_sigma": ("channel", "driver"),
+    "weight_drift": ("driver",),
+    "weight_spread": ("driver",),
+}
+
+
+def data_units(inputs, alpha, beta, gamma, delta, gamma0, sigma, driver_sigma, drift, spread) -> dict:
+    """The parameters in the data's own units (satisfaction points per driver point, etc.).
+
+    Written with operations NumPy and PyTensor share, so the same formulas record the model's
+    deterministics and convert a fit's draws (any leading sample dimensions) afterwards.
+
+    Returns
+    -------
+    dict
+        :data:`DATA_VARS` to arrays (or tensors) with the trailing dimensions of :data:`DIMS`.
+    """
     std = inputs.std
     K, J = len(inputs.drivers), len(inputs.influencers)
     mean, sd = std.mean, std.sd
@@ -419,25 +496,56 @@ def _data_units(
     sd_z, mu_z = sd[1 + K : 1 + K + J], mean[1 + K : 1 + K + J]
     dmask = inputs.driver_mask.astype(float)
     imask = inputs.influencer_mask.astype(float)
-    weights = pm.Deterministic("weights", beta * sd_y / sd_x, dims=("channel", "year", "driver"))
-    direct = pm.Deterministic("direct", delta * sd_y / sd_z, dims=("channel", "influencer"))
-    effects = pm.Deterministic(
-        "effects", gamma * sd_x[:, None] / sd_z[None, :], dims=("channel", "driver", "influencer")
-    )
-    pm.Deterministic(
-        "intercept",
-        mu_y
-        + sd_y * alpha
-        - (weights * (dmask * mu_x)[:, None, :]).sum(-1)
-        - (direct * imask * mu_z).sum(-1)[:, None],
-        dims=("channel", "year"),
-    )
-    pm.Deterministic(
-        "driver_intercept",
-        mu_x + sd_x * gamma0 - (effects * mu_z).sum(-1),
-        dims=("channel", "driver"),
-    )
-    pm.Deterministic("sigma", sigma * sd_y, dims="channel")
-    pm.Deterministic("driver_sigma", driver_sigma * sd_x, dims=("channel", "driver"))
-    pm.Deterministic("weight_drift", drift * sd_y / sd_x, dims="driver")
-    pm.Deterministic("weight_spread", spread * sd_y / sd_x, dims="driver")
+    weights = beta * sd_y / sd_x
+    direct = delta * sd_y / sd_z
+    effects = gamma * sd_x[:, None] / sd_z[None, :]
+    return {
+        "weights": weights,
+        "effects": effects,
+        "direct": direct,
+        "intercept": mu_y + sd_y * alpha - (weights * (dmask * mu_x)[:, None, :]).sum(-1)
+        - (direct * imask * mu_z).sum(-1)[..., None],
+        "driver_intercept": mu_x + sd_x * gamma0 - (effects * mu_z).sum(-1),
+        "sigma": sigma * sd_y,
+        "driver_sigma": driver_sigma * sd_x,
+        "weight_drift": drift * sd_y / sd_x,
+        "weight_spread": spread * sd_y / sd_x,
+    }
+
+
+def draws_in_data_units(inputs: ModelInputs, priors: Priors, free: xr.Dataset) -> xr.Dataset:
+    """:data:`DATA_VARS` from draws of :func:`build_model`'s :data:`FREE_VARS`.
+
+    Parameters
+    ----------
+    inputs, priors
+        What the model was built with.
+    free
+        Draws of the free vectors, dims ``(chain, draw, <name>_dim_0)``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``chain``, ``draw`` and those of :data:`DIMS`, coordinates from ``inputs``.
+    """
+    from whatif.density import coefficient_draws, density_data
+
+    C = len(inputs.channels)
+    K = len(inputs.drivers)
+    log_scales, mean_raw, coef_raw, log_noise = (free[name].to_numpy() for name in FREE_VARS)
+    alpha, beta, gamma, delta, gamma0 = coefficient_draws(log_scales, mean_raw, coef_raw,
+                                                          density_data(inputs, priors))
+    scales, noise = np.exp(log_scales), np.exp(log_noise)
+    values = data_units(inputs, alpha, beta, gamma, delta, gamma0, noise[..., :C],
+                        noise[..., C:].reshape(noise.shape[:-1] + (C, K)), scales[..., K : 2 * K],
+                        scales[..., :K])
+    coords = {**inputs.coords, "chain": free["chain"].to_numpy(), "draw": free["draw"].to_numpy()}
+    return xr.Dataset({
+        name: (("chain", "draw", *DIMS[name]), values[name]) for name in DATA_VARS
+    }, coords={k: v for k, v in coords.items() if k != "step"})
+
+
+def _data_units(inputs, *parameters) -> None:
+    """Record :func:`data_units` as the model's deterministics."""
+    for name, value in data_units(inputs, *parameters).items():
+        pm.Deterministic(name, value, dims=DIMS[name])
