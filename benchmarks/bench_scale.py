@@ -36,18 +36,17 @@ few hundred kilobytes whatever the number of rows. So the work splits in two:
 So for tens of millions of rows a year, point ``--scheduler`` at the data lake's Dask cluster
 for the aggregation and keep the fit where the artefact is written.
 
-Measured (2026-11-22, 2 cores shared with other CPU-bound work, load average 6-11, so wall times
-are pessimistic; default sampler settings, Dask engine on local threads)::
+Measured 2026-11-22 on the idle 2-core machine, ``--sizes 1`` (1M rows, the first run from an
+empty compile cache)::
 
-    rows  aggregate  compile  sampling  other  whole  aggregate share  peak RSS  R-hat, div.
-    1M       11.5 s   109.9 s   40.2 s  42.3 s  203.9 s        6%       1.52 GB  1.007, 0
-    10M      83.4 s   159.9 s   37.6 s  45.2 s  326.1 s       26%       1.78 GB  1.009, 0
+    rows               aggregate  compile  sampling  other  whole   peak RSS  R-hat, div.
+    1M (first, cold)      4.1 s    25.0 s     5.8 s  12.5 s  47.4 s  1.55 GB   1.006, 0
+    1M (second)           4.2 s    10.0 s     5.9 s  12.9 s  33.0 s  1.14 GB   1.006, 0
 
-Sampling takes the same ~40 s at 1M and 10M rows, compiling ~2-3 min either way (it varies with
-the load, not the rows), and "other" (imports, model build, diagnostics, artefact) ~45 s; only
-aggregation grows, ~8 s per million rows here (linear: ~170-200 s at 20M, see ``bench_aggregate.py``),
-and it is the part a cluster divides. Peak memory stays under 2 GB because the Dask engine never
-holds the table; the pandas engine needs ~8 GB for 10M rows.
+Compiling and sampling do not depend on the rows; aggregation grows ~4-8 s per million rows
+(linear: see ``bench_aggregate.py`` for 10M and 20M) and is the part a cluster divides. Peak
+memory stays under 2 GB because the Dask engine never holds the table; the pandas engine needs
+~8 GB for 10M rows.
 """
 
 from __future__ import annotations

@@ -511,3 +511,56 @@ def test_compare_and_models_on_the_real_refit(sampled):
     names = [e["name"] for e in json.loads(listed.stdout)["models"]]
     assert names == ["y12", "y123"]
     assert json.loads((Path(models) / "index.json").read_text())["models"][1]["kind"] == "refit"
+
+
+@pytest.mark.slow
+def test_freeze_past_keeps_the_past_and_nearly_matches_the_full_refit(world, sampled, full):
+    """--freeze-past: earlier years are the previous fit's samples, untouched; the new year, fitted
+    from its own data under the carried Gaussian prior, lands near the refit on all years."""
+    models = sampled["models"]
+    root = models.parent
+    options = [f"--{k}={v}" for k, v in SAMPLER.items()]
+    result = run_cli("refit", models / "y12", root / "y3.csv", "--out", models / "y123f",
+                     "--freeze-past", "--seed", 5, *options)
+    assert result.exit_code == 0, result.output
+    assert "past kept fixed" in result.stderr
+    frozen, previous = load_model(models / "y123f"), load_model(models / "y12")
+    assert frozen.years == [2021, 2022, 2023]
+    assert frozen.manifest["refit"]["mode"] == "freeze-past"
+    assert frozen.manifest["carried_prior"]["year"] == 2022
+    assert frozen.manifest["carried_prior"]["a0"] == 1.0
+    assert "power_prior" not in frozen.manifest
+    for var, sel in (("weights", {"year": 2021}), ("intercept", {"year": 2022})):
+        np.testing.assert_array_equal(frozen.posterior[var].sel(sel).values,
+                                      previous.posterior[var].sel(sel).values)
+    for var, sel in (("weights", {"year": 2023}), ("effects", {}), ("direct", {}),
+                     ("sigma", {}), ("driver_intercept", {}), ("driver_sigma", {})):
+        m1, sd1, e1 = (x.sel(sel) for x in _mean_sd_mcse(frozen, var))
+        m2, sd2, e2 = (x.sel(sel) for x in _mean_sd_mcse(full, var))
+        shift = float((np.abs(m1 - m2) / np.sqrt(sd2**2 + e1**2 + e2**2)).max(skipna=True))
+        ratio = float((sd1 / sd2).mean(skipna=True))
+        print(f"{var}: max shift {shift:.2f} sd, mean sd ratio {ratio:.3f}")
+        # a Gaussian summary of the past, not the past itself: close, not equal
+        assert shift < 1.0, var
+        assert 0.7 < ratio < 1.4, var
+    listed = {e["name"]: e for e in scan(models)}
+    assert listed["y123f"]["kind"] == "freeze-past" and listed["y123f"]["discount"] == 1.0
+    summary = run_cli("summary", models / "y123f")
+    assert summary.exit_code == 0 and "Past kept fixed: years up to 2022" in summary.stdout
+    compared = run_cli("compare", models / "y12", models / "y123f", "--format", "json")
+    assert compared.exit_code == 0, compared.output
+    assert json.loads(compared.stdout)["weights_info"]["basis"] == "new fit, joint posterior"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--freeze-past", "--carry-prior", "--discount", "0.5"], "choose one"),
+        (["--freeze-past", "--replace"], "cannot --replace"),
+        (["--discount", "0.5"], "--discount only applies"),
+    ],
+)
+def test_freeze_past_refusals(files, flags, message):
+    result = run_cli("refit", files / "models" / "y12", files / "y3.csv", "--out",
+                     files / "models" / "new", *flags)
+    assert_refused(result, message, files / "models")

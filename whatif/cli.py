@@ -266,6 +266,8 @@ def summary(
         print(
             f"Model {model} - fitted {fitted.manifest['fit_date']}, {fitted.manifest['responses']} responses"
         )
+        for line in _carried_past(fitted.manifest):
+            print(line)
         for key, title in (
             ("weights", "Driver weights (satisfaction points per driver point)"),
             ("effects", "Influencer effects on drivers"),
@@ -420,9 +422,21 @@ def refit(
             help="Carry the earlier years as a power prior, discounted by --discount.",
         ),
     ] = False,
+    freeze_past: Annotated[
+        bool,
+        typer.Option(
+            "--freeze-past",
+            help="Keep the earlier years fixed: carry the previous posterior (last year's weights, "
+            "effects, drift) as a Gaussian prior instead of refitting their data; --discount "
+            "optional (default 1).",
+        ),
+    ] = False,
     discount: Annotated[
         float | None,
-        typer.Option(help="Power-prior weight a0 in (0, 1] of the earlier years (--carry-prior)."),
+        typer.Option(
+            help="Weight a0 in (0, 1] of the earlier years: the power prior of --carry-prior, or "
+            "the carried prior's (variances / a0) with --freeze-past."
+        ),
     ] = None,
     replace: Annotated[
         bool,
@@ -448,8 +462,14 @@ def refit(
             raise WhatifError(
                 "--carry-prior needs --discount D, the weight a0 in (0, 1] of the past"
             )
-        if discount is not None and not carry_prior:
-            raise WhatifError("--discount only applies with --carry-prior")
+        if carry_prior and freeze_past:
+            raise WhatifError(
+                "--carry-prior and --freeze-past are two ways to carry the past; choose one"
+            )
+        if freeze_past and replace:
+            raise WhatifError("--freeze-past keeps the earlier years fixed, so it cannot --replace one")
+        if discount is not None and not (carry_prior or freeze_past):
+            raise WhatifError("--discount only applies with --carry-prior or --freeze-past")
         if discount is not None and not 0 < discount <= 1:
             raise WhatifError(f"--discount must be in (0, 1], got {discount}")
         t0 = time.perf_counter()
@@ -469,6 +489,7 @@ def refit(
             seed=seed,
             discount=discount,
             replace=replace,
+            freeze=freeze_past,
             progress=sys.stderr.isatty(),
             source=str(data),
             log=say,
@@ -487,6 +508,24 @@ def refit(
             say(f"note: index not updated ({err}); 'whatif models' rebuilds it")
 
     run_guarded(run)
+
+
+def _carried_past(manifest: dict) -> list[str]:
+    """How a refit carried the earlier years, if it did not refit them at full weight."""
+    lines = []
+    power = manifest.get("power_prior")
+    if power:
+        weighted = {y: a for y, a in power.get("discount_by_year", {}).items() if a < 1}
+        if weighted:
+            lines.append("Past carried as a power prior: " + ", ".join(
+                f"{y} weighted {a:g}" for y, a in weighted.items()))
+    carried = manifest.get("carried_prior")
+    if carried:
+        lines.append(
+            f"Past kept fixed: years up to {carried['year']} carried as a Gaussian prior "
+            f"(a0 = {carried['a0']:g}); earlier estimates copied from the previous fit"
+        )
+    return lines
 
 
 @app.command()

@@ -11,7 +11,7 @@ import xarray as xr
 
 from whatif.diagnostics import compute_diagnostics
 from whatif.fitted import FittedModel, package_versions
-from whatif.model import FREE_VARS, build_model, draws_in_data_units, prepare_inputs
+from whatif.model import DATA_VARS, FREE_VARS, build_model, draws_in_data_units, prepare_inputs
 from whatif.priors import Priors
 from whatif.spec import Spec
 
@@ -44,6 +44,8 @@ def fit_model(
     source: str = "",
     log: Callable[[str], None] | None = None,
     init_mean: np.ndarray | None = None,
+    carry_from: FittedModel | None = None,
+    carry_discount: float = 1.0,
 ) -> FittedModel:
     """Fit the hierarchical key-driver model to aggregated survey data.
 
@@ -65,6 +67,10 @@ def fit_model(
         Called with short stage messages ("compiling", "sampling", ...).
     init_mean
         Warm start: unconstrained starting point (from a previous fit).
+    carry_from, carry_discount
+        A previous fit to carry as the prior, and its weight ``a0``: fits
+        :func:`whatif.carry.build_anchored_model` instead of the full model (``aggregates`` then
+        start with the previous fit's last year, with no responses).
 
     Returns
     -------
@@ -76,12 +82,19 @@ def fit_model(
     say = log or (lambda _msg: None)
     timings = {}
     inputs = prepare_inputs(aggregates, priors)
-    model = build_model(inputs, priors)
+    if carry_from is None:
+        model = build_model(inputs, priors)
+        # only the free vectors are recorded: the data-unit variables are computed afterwards in
+        # NumPy, so nutpie compiles no second (expand) function for them
+        recorded = FREE_VARS
+    else:
+        from whatif.carry import build_anchored_model, carried_prior
+
+        carried = carried_prior(carry_from, inputs, carry_discount)
+        model, recorded = build_anchored_model(inputs, priors, carried), DATA_VARS
     say("compiling the model (cached after the first run)")
     t0 = time.perf_counter()
-    # only the free vectors are recorded: the data-unit variables are computed afterwards in
-    # NumPy, so nutpie compiles no second (expand) function for them
-    compiled = nutpie.compile_pymc_model(model, var_names=FREE_VARS)
+    compiled = nutpie.compile_pymc_model(model, var_names=recorded)
     timings["compile_s"] = time.perf_counter() - t0
     say(f"sampling {chains} chains x {draws} draws (+{tune} tuning)")
     t0 = time.perf_counter()
@@ -96,9 +109,10 @@ def fit_model(
         **kwargs,
     )
     timings["sample_s"] = time.perf_counter() - t0
-    posterior = _mask_unmeasured(
-        draws_in_data_units(inputs, priors, trace.posterior.to_dataset()), aggregates
-    )
+    recorded_draws = trace.posterior.to_dataset()
+    if carry_from is None:
+        recorded_draws = draws_in_data_units(inputs, priors, recorded_draws)
+    posterior = _mask_unmeasured(recorded_draws[DATA_VARS], aggregates)
     stats = trace.sample_stats.to_dataset()
     sample_stats = stats[[v for v in SAMPLE_STATS if v in stats]]
     diagnostics = compute_diagnostics(posterior, sample_stats)

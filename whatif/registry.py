@@ -43,8 +43,8 @@ def entry(path: str | Path) -> dict:
     -------
     dict
         ``name``, ``years``, ``span``, ``fingerprint``, ``fit_date``, ``health`` (``healthy``,
-        ``flagged`` or ``unreadable``), ``responses``, ``kind`` (``fit``, ``refit`` or
-        ``carry-prior``), ``previous``, ``discount`` (the ``a0`` of a carry-prior refit, else the
+        ``flagged`` or ``unreadable``), ``responses``, ``kind`` (``fit``, ``refit``,
+        ``carry-prior`` or ``freeze-past``), ``previous``, ``discount`` (the ``a0`` of a carry-prior or freeze-past refit, else the
         smallest power-prior weight it inherited, else ``None``) and
         ``problem`` (why an artefact is unreadable, else empty).
     """
@@ -79,7 +79,8 @@ def entry(path: str | Path) -> dict:
         "responses": manifest.get("responses"),
         "kind": refit.get("mode", "refit").replace("append", "refit") if refit else "fit",
         "previous": refit.get("previous", ""),
-        "discount": _discount(prior),
+        "discount": _discount(prior) if "carried_prior" not in manifest
+        else float(manifest["carried_prior"]["a0"]),
     }
 
 
