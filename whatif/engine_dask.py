@@ -41,16 +41,19 @@ import xarray as xr
 from whatif.aggregate import Layout, Partial, accumulate, combine, finalize, layout_from_stats
 from whatif.errors import DataError, WhatifError
 from whatif.spec import Spec
-from whatif.survey import SINGLE_CHANNEL, SINGLE_YEAR, fingerprint_files
+from whatif.survey import (
+    SINGLE_CHANNEL,
+    SINGLE_YEAR,
+    check_values,
+    fingerprint_files,
+    normalised_rows,
+)
 from whatif.validate import (
     MIN_GROUP_RESPONSES,
     check_binary,
     check_columns_present,
-    check_counts,
     check_group_sizes,
     check_numeric,
-    check_scale,
-    check_weights,
     check_years,
     min_responses_for,
 )
@@ -198,14 +201,8 @@ def _normalise(
         note(col, msg)
 
     if not trusted:
-        lo, hi = spec.scale
-        for col in [spec.outcome] + [c for d in spec.drivers for c in d.columns]:
-            note(col, check_scale(numeric[col], col, where, lo, hi))
-        for inf in spec.influencers:
-            if inf.kind == "count":
-                note(inf.column, check_counts(numeric[inf.column], inf.column, where))
-        if spec.weight:
-            note(spec.weight, check_weights(numeric[spec.weight], spec.weight, where))
+        for column, messages in check_values(numeric, spec, where):
+            note(column, messages)
 
     if spec.year:
         years, msg = check_years(raw[spec.year], spec.year, where)
@@ -230,25 +227,8 @@ def _normalise(
     if problems:
         return None, problems, 0
 
-    frame = pd.DataFrame(
-        {
-            "channel": channel.to_numpy(),
-            "year": years.to_numpy().astype("int64"),
-            "weight": numeric[spec.weight].to_numpy() if spec.weight else 1.0,
-            "outcome": numeric[spec.outcome].to_numpy(),
-        }
-    )
-    for d in spec.drivers:
-        items = np.column_stack([numeric[c].to_numpy(dtype=float) for c in d.columns])
-        if items.shape[1] > 1:
-            frame[d.id] = _nanmean_rows(items)
-        else:
-            frame[d.id] = items[:, 0]
-    for inf in spec.influencers:
-        frame[inf.id] = numeric[inf.column].to_numpy(dtype=float)
-    missing_outcome = frame["outcome"].isna()
-    dropped = int(missing_outcome.sum())
-    return frame.loc[~missing_outcome].reset_index(drop=True), [], dropped
+    frame, dropped = normalised_rows(numeric, channel, years, spec)
+    return frame, [], dropped
 
 
 def _binary(series: pd.Series, column: str, where: str) -> tuple[pd.Series, list[str]]:
@@ -267,19 +247,6 @@ def _binary(series: pd.Series, column: str, where: str) -> tuple[pd.Series, list
         if (((present == 0.0) & ~np.signbit(present)) | (present == 1.0)).all():
             return pd.Series(values, index=series.index), []
     return check_binary(series, column, where)
-
-
-def _nanmean_rows(items: np.ndarray) -> np.ndarray:
-    """``np.nanmean(items, axis=1)`` (the same sums and division) without its warning.
-
-    Rows with every item missing stay NaN. Silencing the warning with ``warnings`` is not safe in
-    the threads that run partitions side by side.
-    """
-    missing = np.isnan(items)
-    total = np.where(missing, 0.0, items).sum(axis=1)
-    count = (~missing).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return total / count
 
 
 @dataclass

@@ -9,7 +9,6 @@ every row of a channel is *not measured* there; the model leaves it out instead 
 from __future__ import annotations
 
 import hashlib
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,15 +201,8 @@ def validate_frame(
         numeric[col] = series
         problems += msg
 
-    lo, hi = spec.scale
-    rated = [spec.outcome] + [c for d in spec.drivers for c in d.columns]
-    for col in rated:
-        problems += check_scale(numeric[col], col, where, lo, hi)
-    for inf in spec.influencers:
-        if inf.kind == "count":
-            problems += check_counts(numeric[inf.column], inf.column, where)
-    if spec.weight:
-        problems += check_weights(numeric[spec.weight], spec.weight, where)
+    for _column, messages in check_values(numeric, spec, where):
+        problems += messages
 
     if spec.year:
         years, msg = check_years(raw[spec.year], spec.year, where)
@@ -232,28 +224,7 @@ def validate_frame(
     if problems:
         raise DataError(*problems)
 
-    frame = pd.DataFrame(
-        {
-            "channel": channel.to_numpy(),
-            "year": years.to_numpy().astype("int64"),
-            "weight": numeric[spec.weight].to_numpy() if spec.weight else 1.0,
-            "outcome": numeric[spec.outcome].to_numpy(),
-        }
-    )
-    for d in spec.drivers:
-        items = np.column_stack([numeric[c].to_numpy(dtype=float) for c in d.columns])
-        if items.shape[1] > 1:
-            with warnings.catch_warnings():  # rows with every item missing stay NaN, as intended
-                warnings.simplefilter("ignore", RuntimeWarning)
-                frame[d.id] = np.nanmean(items, axis=1)
-        else:
-            frame[d.id] = items[:, 0]
-    for inf in spec.influencers:
-        frame[inf.id] = numeric[inf.column].to_numpy(dtype=float)
-
-    missing_outcome = frame["outcome"].isna()
-    dropped = int(missing_outcome.sum())
-    frame = frame.loc[~missing_outcome].reset_index(drop=True)
+    frame, dropped = normalised_rows(numeric, channel, years, spec)
     if len(frame) == 0:
         raise DataError(
             f"{where}: column '{spec.outcome}': every row has a missing outcome; nothing to model"
@@ -285,6 +256,65 @@ def validate_frame(
         driver_measured=driver_measured.astype(bool),
         influencer_measured=influencer_measured.astype(bool),
     )
+
+
+def check_values(numeric: dict[str, pd.Series], spec: Spec, where: str) -> list[tuple[str, list[str]]]:
+    """The value checks of the numeric columns (rating scale, counts, weights), in a fixed order.
+
+    Returns
+    -------
+    list
+        ``(column, messages)`` per check; both engines report them in this order.
+    """
+    lo, hi = spec.scale
+    found = [(col, check_scale(numeric[col], col, where, lo, hi))
+             for col in [spec.outcome] + [c for d in spec.drivers for c in d.columns]]
+    found += [(inf.column, check_counts(numeric[inf.column], inf.column, where))
+              for inf in spec.influencers if inf.kind == "count"]
+    if spec.weight:
+        found.append((spec.weight, check_weights(numeric[spec.weight], spec.weight, where)))
+    return found
+
+
+def normalised_rows(
+    numeric: dict[str, pd.Series], channel: pd.Series, years: pd.Series, spec: Spec
+) -> tuple[pd.DataFrame, int]:
+    """Checked columns as the model's rows: channel, year, weight, outcome, one column per driver
+    (the mean of its items) and per influencer; rows without an outcome dropped.
+
+    Returns
+    -------
+    frame, dropped
+        The rows, and how many were dropped for a missing outcome.
+    """
+    frame = pd.DataFrame(
+        {
+            "channel": channel.to_numpy(),
+            "year": years.to_numpy().astype("int64"),
+            "weight": numeric[spec.weight].to_numpy() if spec.weight else 1.0,
+            "outcome": numeric[spec.outcome].to_numpy(),
+        }
+    )
+    for d in spec.drivers:
+        items = np.column_stack([numeric[c].to_numpy(dtype=float) for c in d.columns])
+        frame[d.id] = _mean_of_items(items) if items.shape[1] > 1 else items[:, 0]
+    for inf in spec.influencers:
+        frame[inf.id] = numeric[inf.column].to_numpy(dtype=float)
+    missing_outcome = frame["outcome"].isna().to_numpy()
+    return frame.loc[~missing_outcome].reset_index(drop=True), int(missing_outcome.sum())
+
+
+def _mean_of_items(items: np.ndarray) -> np.ndarray:
+    """``np.nanmean(items, axis=1)`` (the same sums and division) without its warning.
+
+    Rows with every item missing stay NaN. Silencing the warning with ``warnings`` is not safe in
+    the threads that run partitions side by side (the Dask engine).
+    """
+    missing = np.isnan(items)
+    total = np.where(missing, 0.0, items).sum(axis=1)
+    count = (~missing).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count
 
 
 def _kind_of(spec: Spec, column: str) -> str:
