@@ -30,7 +30,6 @@ from whatif.refit import (
     merge_aggregates,
     plan_refit,
     spec_changes,
-    warm_start,
 )
 from whatif.registry import scan
 from whatif.survey import validate_frame
@@ -273,25 +272,6 @@ def test_discounts_compound_across_refits(world):
     assert any("earlier discounts" in n for n in kept.notes)
 
 
-def test_warm_start_checks_the_length():
-    fit = fake_fit(
-        aggregate(
-            validate_frame(
-                simulate_survey(random_truth(n_years=1, seed=0), 100, seed=0),
-                spec_for(random_truth(n_years=1, seed=0)),
-            )
-        ),
-        spec_for(random_truth(n_years=1, seed=0)),
-        manifest={"init_mean": [0.1, 0.2, 0.3]},
-    )
-    init, note = warm_start(fit, 3)
-    assert init.tolist() == [0.1, 0.2, 0.3] and "init_mean" in note
-    init, note = warm_start(fit, 5)
-    assert init is None and "has 3 values" in note and "5 unconstrained" in note
-    fit.manifest.pop("init_mean")
-    assert warm_start(fit, 3)[0] is None
-
-
 # -- command line: refusals write nothing ----------------------------------------------------
 
 
@@ -447,7 +427,6 @@ def test_refit_equals_a_fit_on_all_years_within_monte_carlo_error(sampled, full)
     assert refitted.years == [2021, 2022, 2023]
     assert refitted.manifest["refit"]["previous"] == "y12"
     assert refitted.manifest["refit"]["new_years"] == [2023]
-    assert "warm start skipped" in sampled["stderr"]  # a new year adds parameters
     for var in ("weights", "intercept", "direct", "sigma"):
         m1, sd1, e1 = _mean_sd_mcse(refitted, var)
         m2, sd2, e2 = _mean_sd_mcse(full, var)

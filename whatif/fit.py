@@ -6,7 +6,6 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-import numpy as np
 import xarray as xr
 
 from whatif.diagnostics import compute_diagnostics
@@ -43,7 +42,6 @@ def fit_model(
     fingerprint: str = "",
     source: str = "",
     log: Callable[[str], None] | None = None,
-    init_mean: np.ndarray | None = None,
     carry_from: FittedModel | None = None,
     carry_discount: float = 1.0,
 ) -> FittedModel:
@@ -65,8 +63,6 @@ def fit_model(
         Identity of the input data, recorded in the manifest.
     log
         Called with short stage messages ("compiling", "sampling", ...).
-    init_mean
-        Warm start: unconstrained starting point (from a previous fit).
     carry_from, carry_discount
         A previous fit to carry as the prior, and its weight ``a0``: fits
         :func:`whatif.carry.build_anchored_model` instead of the full model (``aggregates`` then
@@ -98,7 +94,6 @@ def fit_model(
     timings["compile_s"] = time.perf_counter() - t0
     say(f"sampling {chains} chains x {draws} draws (+{tune} tuning)")
     t0 = time.perf_counter()
-    kwargs = {"init_mean": init_mean} if init_mean is not None else {}
     trace = nutpie.sample(
         compiled,
         draws=draws,
@@ -106,7 +101,6 @@ def fit_model(
         chains=chains,
         seed=seed,
         progress_bar=progress,
-        **kwargs,
     )
     timings["sample_s"] = time.perf_counter() - t0
     recorded_draws = trace.posterior.to_dataset()
@@ -125,7 +119,6 @@ def fit_model(
             "tune": tune,
             "chains": chains,
             "seed": seed,
-            "warm_start": init_mean is not None,
         },
         "timings": timings,
         "diagnostics": diagnostics,

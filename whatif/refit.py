@@ -31,15 +31,11 @@ Keeping the past fixed (``freeze``)
     The earlier years are not refitted at all: the previous posterior is carried as a Gaussian
     prior and the earlier years' estimates are copied unchanged (:mod:`whatif.carry`).
 
-Warm start
-    nutpie's ``init_mean`` is taken from the previous manifest when its length equals the new
-    model's number of unconstrained parameters; a new year adds parameters (its random-walk steps
-    and intercepts), so a plain append cold-starts, with a note. Measured with nutpie 0.16 on a
-    same-size refit (``--replace``): the draws, gradient counts, R-hat and ESS are identical with
-    and without ``init_mean``, because nutpie starts PyMC-compiled models from PyMC's jittered
-    initial point and does not read it. Since the density became one cached kernel a refit of the
-    demo-shaped model compiles in ~10 s and samples in ~3-6 s, so a warm-started adaptation would
-    have little to save; fit.py does not store ``init_mean`` any more.
+No warm start
+    A refit starts cold. nutpie does not read ``init_mean`` for PyMC-compiled models (measured
+    with nutpie 0.16: identical draws, gradient counts, R-hat and ESS with and without it), and
+    there is little to save: the density is one kernel cached on disk, so a refit of the
+    demo-shaped model compiles in ~10 s and samples (tuning included) in ~3-6 s.
 """
 
 from __future__ import annotations
@@ -53,7 +49,6 @@ import xarray as xr
 
 from whatif.errors import DataError, SpecError
 from whatif.fitted import FittedModel
-from whatif.priors import Priors
 from whatif.spec import Spec
 from whatif.survey import Survey
 
@@ -65,8 +60,6 @@ __all__ = [
     "plan_refit",
     "refit",
     "spec_changes",
-    "unconstrained_size",
-    "warm_start",
 ]
 
 #: Aggregate variables that have a ``year`` dimension (merged by concatenation).
@@ -416,46 +409,6 @@ def plan_refit(
     )
 
 
-def unconstrained_size(aggregates: xr.Dataset, priors: Priors) -> int:
-    """Number of unconstrained parameters of the model of ``aggregates`` (nutpie's ``n_dim``)."""
-    import warnings
-
-    from whatif.model import build_model, prepare_inputs
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        model = build_model(prepare_inputs(aggregates, priors), priors)
-    shapes = [v.type.shape for v in model.value_vars]
-    if all(d is not None for shape in shapes for d in shape):
-        return int(sum(np.prod(shape, dtype=int) for shape in shapes))
-    return int(sum(np.size(v) for v in model.initial_point().values()))
-
-
-def warm_start(previous: FittedModel, size: int) -> tuple[np.ndarray | None, str]:
-    """The previous fit's mean unconstrained point, if it fits a model of ``size`` parameters.
-
-    Returns
-    -------
-    init
-        The vector, or ``None`` for a cold start.
-    note
-        Why it was or was not used.
-    """
-    init = previous.manifest.get("init_mean")
-    if not init:
-        return None, "warm start skipped: the previous artefact stores no init_mean; cold start"
-    init = np.asarray(init, dtype=float)
-    if init.size != size:
-        return None, (
-            f"warm start skipped: the previous fit's init_mean has {init.size} values, the new "
-            f"model has {size} unconstrained parameters (a new year adds its random-walk steps and "
-            f"intercepts); cold start"
-        )
-    if not np.isfinite(init).all():
-        return None, "warm start skipped: the previous init_mean is not finite; cold start"
-    return init, f"passing the previous fit's posterior mean ({size} values) as nutpie init_mean"
-
-
 def _fingerprint(*parts: str) -> str:
     digest = hashlib.sha256()
     for part in parts:
@@ -475,7 +428,6 @@ def refit(
     discount: float | None = None,
     replace: bool = False,
     freeze: bool = False,
-    warm: bool = True,
     progress: bool = False,
     source: str = "",
     log: Callable[[str], None] | None = None,
@@ -499,8 +451,6 @@ def refit(
     freeze
         Keep the past fixed: do not fit the earlier years' data again, carry the previous
         posterior as a Gaussian prior instead (:mod:`whatif.carry`).
-    warm
-        Try a warm start from the previous fit (see :func:`warm_start`).
     progress, source, log
         As for :func:`whatif.fit.fit_model`.
 
@@ -508,7 +458,7 @@ def refit(
     -------
     FittedModel
         Its ``aggregates`` are the merged, undiscounted statistics; the manifest holds ``years``,
-        ``refit`` (previous model, data fingerprints, changes, notes, warm start) and, when a year
+        ``refit`` (previous model, data fingerprints, changes, notes) and, when a year
         is discounted, ``power_prior``.
     """
     from whatif.aggregate import aggregate
@@ -521,12 +471,6 @@ def refit(
     plan = plan_refit(previous, aggregate(survey), survey.spec, discount=discount, replace=replace)
     for note in plan.notes:
         say(note)
-    init, warm_note = None, "warm start not requested; cold start"
-    if warm:
-        init, warm_note = warm_start(
-            previous, unconstrained_size(plan.fit_aggregates, previous.priors)
-        )
-    say(warm_note)
     previous_fp = previous.manifest.get("fingerprint", "")
     model = fit_model(
         plan.fit_aggregates,
@@ -542,10 +486,9 @@ def refit(
         ),
         source=source,
         log=say,
-        init_mean=init,
     )
-    _record_refit(model, previous, survey, plan, source, "carry-prior" if discount is not None
-                  else "append", {"used": init is not None, "note": warm_note})
+    _record_refit(model, previous, survey, plan, source,
+                  "carry-prior" if discount is not None else "append")
     if any(a < 1.0 for a in plan.discount_by_year.values()) or discount is not None:
         model.manifest["power_prior"] = {
             "a0": discount if discount is not None else None,
@@ -554,7 +497,7 @@ def refit(
     return model
 
 
-def _record_refit(model, previous, survey, plan, source, mode, warm) -> None:
+def _record_refit(model, previous, survey, plan, source, mode) -> None:
     """Store the merged aggregates and the refit's provenance in the new fit."""
     previous_fp = previous.manifest.get("fingerprint", "")
     model.aggregates = plan.aggregates
@@ -573,7 +516,6 @@ def _record_refit(model, previous, survey, plan, source, mode, warm) -> None:
         "mode": mode,
         "changes": plan.changes,
         "notes": plan.notes,
-        "warm_start": warm,
     }
 
 
@@ -619,8 +561,7 @@ def _refit_frozen(previous, survey, *, discount, draws, tune, chains, seed, prog
                                  f"freeze {a0}"),
     )
     model.posterior = frozen_posterior(previous, model.posterior, last)
-    _record_refit(model, previous, survey, plan, source, "freeze-past",
-                  {"used": False, "note": "not used: the frozen-past model is a different model"})
+    _record_refit(model, previous, survey, plan, source, "freeze-past")
     model.manifest["carried_prior"] = {
         "year": last, "a0": a0,
         "carried": ["weights (last year)", "effects", "direct", "driver_intercept", "sigma",
