@@ -526,6 +526,8 @@ def test_freeze_past_keeps_the_past_and_nearly_matches_the_full_refit(world, sam
     assert listed["y123f"]["kind"] == "freeze-past" and listed["y123f"]["discount"] == 1.0
     summary = run_cli("summary", models / "y123f")
     assert summary.exit_code == 0 and "Past kept fixed: years up to 2022" in summary.stdout
+    assert frozen.manifest["responses"] == int(frozen.aggregates["n_total"].sum())
+    assert frozen.manifest["responses"] > previous.manifest["responses"]
     compared = run_cli("compare", models / "y12", models / "y123f", "--format", "json")
     assert compared.exit_code == 0, compared.output
     assert json.loads(compared.stdout)["weights_info"]["basis"] == "new fit, joint posterior"

@@ -522,7 +522,7 @@ def _carried_past(manifest: dict) -> list[str]:
     carried = manifest.get("carried_prior")
     if carried:
         lines.append(
-            f"Past kept fixed: years up to {carried['year']} carried as a Gaussian prior "
+            f"Past kept fixed: years up to {carried['year']} carried as a prior "
             f"(a0 = {carried['a0']:g}); earlier estimates copied from the previous fit"
         )
     return lines

@@ -502,6 +502,7 @@ def _record_refit(model, previous, survey, plan, source, mode) -> None:
     previous_fp = previous.manifest.get("fingerprint", "")
     model.aggregates = plan.aggregates
     manifest = model.manifest
+    manifest["responses"] = int(plan.aggregates["n_total"].sum())
     manifest["complete_responses"] = int(plan.aggregates["n"].sum())
     manifest["years"] = [int(y) for y in plan.aggregates["year"].to_numpy()]
     manifest["refit"] = {
