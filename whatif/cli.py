@@ -700,7 +700,7 @@ def demo(
         else:
             say(f"demo survey: {survey}")
         if refit or not (DEMO_MODEL / "manifest.json").exists():
-            say(f"fitting the demo model into {DEMO_MODEL} (a few minutes the first time)")
+            say(f"fitting the demo model into {DEMO_MODEL} (under a minute; once)")
             fit_to_artefact(survey, spec, DEMO_MODEL, **DEMO_FIT)
         else:
             model = load_model(DEMO_MODEL)
