@@ -92,8 +92,14 @@ def _worker(args) -> dict:
     compiled = nutpie.compile_pymc_model(model, var_names=names)
     result["compile_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    trace = nutpie.sample(compiled, draws=args.draws, tune=args.tune, chains=args.chains,
-                          seed=args.seed, progress_bar=False)
+    trace = nutpie.sample(
+        compiled,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+        progress_bar=False,
+    )
     result["sample_s"] = time.perf_counter() - t0
     draws = trace.posterior.to_dataset()
     if args.kind != "rows":
@@ -102,14 +108,21 @@ def _worker(args) -> dict:
     stats = trace.sample_stats.to_dataset()
     diag = compute_diagnostics(posterior, stats[["diverging", "energy"]])
     result.update(
-        divergences=diag["divergences"], max_rhat=diag["max_rhat"],
+        divergences=diag["divergences"],
+        max_rhat=diag["max_rhat"],
         min_ess=min(diag["min_ess_bulk"], diag["min_ess_tail"]),
         grad_evals=int(stats["n_steps"].sum()) + int(trace.warmup_sample_stats["n_steps"].sum()),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
     result["ess_per_s"] = result["min_ess"] / result["sample_s"]
-    result["us_per_grad"] = 1e6 * result["sample_s"] * min(args.chains, os.cpu_count() or 1) / (
-        args.chains * result["grad_evals"]) if result["grad_evals"] else float("nan")
+    result["us_per_grad"] = (
+        1e6
+        * result["sample_s"]
+        * min(args.chains, os.cpu_count() or 1)
+        / (args.chains * result["grad_evals"])
+        if result["grad_evals"]
+        else float("nan")
+    )
     return result
 
 
@@ -118,10 +131,23 @@ def _run(kind: str, data: Path, cache: Path, opts, draws=None, tune=None, chains
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     env["NUMBA_CACHE_DIR"] = str(cache / "numba")
     env["PYTENSOR_FLAGS"] = f"compiledir={cache / 'pytensor'}"
-    cmd = [sys.executable, __file__, "--worker", "--kind", kind, "--data", str(data),
-           "--draws", str(draws or opts.draws), "--tune", str(tune or opts.tune),
-           "--chains", str(chains or opts.chains),
-           "--seed", str(opts.seed)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--kind",
+        kind,
+        "--data",
+        str(data),
+        "--draws",
+        str(draws or opts.draws),
+        "--tune",
+        str(tune or opts.tune),
+        "--chains",
+        str(chains or opts.chains),
+        "--seed",
+        str(opts.seed),
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
@@ -135,24 +161,38 @@ def _run(kind: str, data: Path, cache: Path, opts, draws=None, tune=None, chains
 
 def _row(label: str, r: dict, compile_warm: float | None) -> str:
     warm = f"{compile_warm:.1f}" if compile_warm is not None else "-"
-    return (f"| {label} | {r['responses']:,} | {r['aggregate_s']:.2f} | {r['compile_s']:.1f} | {warm} | "
-            f"{r['sample_s']:.1f} | {r['us_per_grad']:.0f} | {r['min_ess']:.0f} | {r['ess_per_s']:.0f} | "
-            f"{r['divergences']} | {r['max_rhat']:.3f} | {r['peak_rss_mb']:.0f} | {r['wall_s']:.1f} |")
+    return (
+        f"| {label} | {r['responses']:,} | {r['aggregate_s']:.2f} | {r['compile_s']:.1f} | {warm} | "
+        f"{r['sample_s']:.1f} | {r['us_per_grad']:.0f} | {r['min_ess']:.0f} | {r['ess_per_s']:.0f} | "
+        f"{r['divergences']} | {r['max_rhat']:.3f} | {r['peak_rss_mb']:.0f} | {r['wall_s']:.1f} |"
+    )
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated response counts")
-    ap.add_argument("--rows", default="10000,100000", help="sizes at which to also fit the row model")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sizes", default="10000,100000,1000000", help="comma-separated response counts"
+    )
+    ap.add_argument(
+        "--rows", default="10000,100000", help="sizes at which to also fit the row model"
+    )
     ap.add_argument("--quick", action="store_true", help="2 chains x 300 draws (+300 tuning)")
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--row-draws", type=int, default=None,
-                    help="draws (and tuning steps) of the row model, if fewer: it is compared by rate "
-                         "(ESS/s, time per gradient and per draw), which does not need equal runs")
-    ap.add_argument("--out", default=None, help="folder for simulated surveys (default: a temp dir)")
+    ap.add_argument(
+        "--row-draws",
+        type=int,
+        default=None,
+        help="draws (and tuning steps) of the row model, if fewer: it is compared by rate "
+        "(ESS/s, time per gradient and per draw), which does not need equal runs",
+    )
+    ap.add_argument(
+        "--out", default=None, help="folder for simulated surveys (default: a temp dir)"
+    )
     ap.add_argument("--json", default=None, help="also write all results to this JSON file")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--kind", default="stats", help=argparse.SUPPRESS)
@@ -170,11 +210,16 @@ def main(argv=None) -> None:
         out = Path(opts.out) if opts.out else Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
         results = []
-        print(f"{opts.chains} chains x {opts.draws} draws (+{opts.tune} tuning), "
-              f"{os.cpu_count()} CPUs; design {DESIGN}", flush=True)
-        lines = ["| model | responses | aggregate s | compile s (cold) | compile s (warm) | sample s | "
-                 "us/grad | min ESS | ESS/s | div | max R-hat | peak MB | wall s |",
-                 "|" + "---|" * 13]
+        print(
+            f"{opts.chains} chains x {opts.draws} draws (+{opts.tune} tuning), "
+            f"{os.cpu_count()} CPUs; design {DESIGN}",
+            flush=True,
+        )
+        lines = [
+            "| model | responses | aggregate s | compile s (cold) | compile s (warm) | sample s | "
+            "us/grad | min ESS | ESS/s | div | max R-hat | peak MB | wall s |",
+            "|" + "---|" * 13,
+        ]
         for size in sizes:
             t0 = time.perf_counter()
             data = _survey_path(out, size, opts.seed)
@@ -194,9 +239,12 @@ def main(argv=None) -> None:
                 steps = opts.draws + opts.tune
                 row_steps = 2 * opts.row_draws if opts.row_draws else steps
                 per_draw = (rows["sample_s"] / row_steps) / (warm["sample_s"] / steps)
-                print(f"row model slower at {size:,}: per draw {per_draw:.1f}x, "
-                      f"per gradient {rows['us_per_grad'] / warm['us_per_grad']:.1f}x, "
-                      f"ESS/s {warm['ess_per_s'] / rows['ess_per_s']:.1f}x", flush=True)
+                print(
+                    f"row model slower at {size:,}: per draw {per_draw:.1f}x, "
+                    f"per gradient {rows['us_per_grad'] / warm['us_per_grad']:.1f}x, "
+                    f"ESS/s {warm['ess_per_s'] / rows['ess_per_s']:.1f}x",
+                    flush=True,
+                )
         print("\n" + "\n".join(lines))
         if opts.json:
             Path(opts.json).write_text(json.dumps(results, indent=1))

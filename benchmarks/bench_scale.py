@@ -113,15 +113,21 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
-    parser.add_argument("--runs", type=int, default=2,
-                        help="runs per size; the first of the first size starts from an empty compile "
-                             "cache (as on a fresh machine), later ones find it warm")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=2,
+        help="runs per size; the first of the first size starts from an empty compile "
+        "cache (as on a fresh machine), later ones find it warm",
+    )
     args = parser.parse_args()
 
     lake = make_lake(args.lake, args.sizes, ROWS_PER_FILE)
     cache = Path(tempfile.mkdtemp(prefix="whatif-compile-cache-"))
     env = child_env()
-    env.update(NUMBA_CACHE_DIR=str(cache / "numba"), PYTENSOR_FLAGS=f"compiledir={cache / 'pytensor'}")
+    env.update(
+        NUMBA_CACHE_DIR=str(cache / "numba"), PYTENSOR_FLAGS=f"compiledir={cache / 'pytensor'}"
+    )
     rows = []
     for m in args.sizes:
         for run in range(1, args.runs + 1):

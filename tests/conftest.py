@@ -44,8 +44,16 @@ def tiny_model(tiny_survey):
     from whatif.fit import fit_model
 
     _, _, spec, survey = tiny_survey
-    return fit_model(aggregate(survey), spec, draws=300, tune=300, chains=2, seed=1,
-                     fingerprint="tiny", source="tiny")
+    return fit_model(
+        aggregate(survey),
+        spec,
+        draws=300,
+        tune=300,
+        chains=2,
+        seed=1,
+        fingerprint="tiny",
+        source="tiny",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +68,13 @@ def tiny_model_path(tiny_model, tmp_path_factory) -> Path:
 
 #: Flags for Debian's chromium in a sandbox-less, offline container.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -70,8 +83,10 @@ def chromium_executable() -> str | None:
     import os
     import shutil
 
-    return os.environ.get("WHATIF_CHROMIUM") or shutil.which("chromium") or shutil.which(
-        "chromium-browser"
+    return (
+        os.environ.get("WHATIF_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
     )
 
 
@@ -83,5 +98,9 @@ def browser_type_launch_args(browser_type_launch_args):
         if os.environ.get("CI"):  # CI installs chromium: a browser test must never skip there
             pytest.fail("chromium not found: dev.sh should have installed it")
         pytest.skip("chromium not found: install it or set WHATIF_CHROMIUM=/path/to/chromium")
-    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS,
-            "headless": True}
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }

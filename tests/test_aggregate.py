@@ -15,16 +15,27 @@ def test_cross_products_equal_direct_weighted_sums(tiny_survey):
     for channel in agg["channel"].to_numpy():
         for year in agg["year"].to_numpy():
             rows = frame[(frame["channel"] == channel) & (frame["year"] == year)]
-            measured = [t for t in spec.driver_ids if bool(agg["driver_measured"].sel(channel=channel, driver=t))]
-            measured += [t for t in spec.influencer_ids
-                         if bool(agg["influencer_measured"].sel(channel=channel, influencer=t))]
+            measured = [
+                t
+                for t in spec.driver_ids
+                if bool(agg["driver_measured"].sel(channel=channel, driver=t))
+            ]
+            measured += [
+                t
+                for t in spec.influencer_ids
+                if bool(agg["influencer_measured"].sel(channel=channel, influencer=t))
+            ]
             rows = rows.dropna(subset=[*measured, "outcome"])
             w = rows["weight"].to_numpy()
             w = w * len(w) / w.sum()  # weights normalised to mean 1 in the group
-            design = np.column_stack([np.ones(len(rows))]
-                                     + [rows[t].to_numpy() if t in measured else np.zeros(len(rows))
-                                        for t in spec.driver_ids + spec.influencer_ids]
-                                     + [rows["outcome"].to_numpy()])
+            design = np.column_stack(
+                [np.ones(len(rows))]
+                + [
+                    rows[t].to_numpy() if t in measured else np.zeros(len(rows))
+                    for t in spec.driver_ids + spec.influencer_ids
+                ]
+                + [rows["outcome"].to_numpy()]
+            )
             expected = (design * w[:, None]).T @ design
             got = agg["cross"].sel(channel=channel, year=year).to_numpy()
             np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-8)

@@ -14,13 +14,23 @@ from whatif.errors import ArtefactError
 
 def test_round_trip_keeps_draws_aggregates_spec_and_manifest(tiny_model, tiny_model_path):
     loaded = load_model(tiny_model_path)
-    np.testing.assert_array_equal(loaded.posterior["weights"].to_numpy(), tiny_model.posterior["weights"].to_numpy())
-    np.testing.assert_array_equal(loaded.aggregates["cross"].to_numpy(), tiny_model.aggregates["cross"].to_numpy())
+    np.testing.assert_array_equal(
+        loaded.posterior["weights"].to_numpy(), tiny_model.posterior["weights"].to_numpy()
+    )
+    np.testing.assert_array_equal(
+        loaded.aggregates["cross"].to_numpy(), tiny_model.aggregates["cross"].to_numpy()
+    )
     assert loaded.aggregates["driver_measured"].dtype == bool
     assert loaded.spec.to_dict() == tiny_model.spec.to_dict()
     assert loaded.priors == tiny_model.priors
     assert loaded.manifest["fingerprint"] == "tiny"
-    assert set(loaded.diagnostics) >= {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi"}
+    assert set(loaded.diagnostics) >= {
+        "max_rhat",
+        "min_ess_bulk",
+        "min_ess_tail",
+        "divergences",
+        "min_bfmi",
+    }
     assert loaded.name == "tiny"
     # artefacts are data only: netCDF (HDF5), TOML and JSON
     for name in ("posterior.nc", "aggregates.nc"):
@@ -28,7 +38,9 @@ def test_round_trip_keeps_draws_aggregates_spec_and_manifest(tiny_model, tiny_mo
     json.loads((tiny_model_path / "manifest.json").read_text())
 
 
-def test_failed_save_leaves_previous_artefact_untouched(tiny_model, tiny_model_path, tmp_path, monkeypatch):
+def test_failed_save_leaves_previous_artefact_untouched(
+    tiny_model, tiny_model_path, tmp_path, monkeypatch
+):
     target = tmp_path / "m"
     shutil.copytree(tiny_model_path, target)
     before = (target / "manifest.json").read_bytes()

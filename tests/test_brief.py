@@ -94,8 +94,19 @@ def saved(flagged, tmp_path_factory):
 class _Page(HTMLParser):
     """Collects every URL-bearing attribute, the visible text and the tags met."""
 
-    URL_ATTRS = {"src", "href", "srcset", "action", "data", "poster", "background",
-                 "formaction", "xlink:href", "cite", "manifest"}
+    URL_ATTRS = {
+        "src",
+        "href",
+        "srcset",
+        "action",
+        "data",
+        "poster",
+        "background",
+        "formaction",
+        "xlink:href",
+        "cite",
+        "manifest",
+    }
 
     def __init__(self):
         super().__init__()
@@ -148,7 +159,9 @@ def test_brief_figures_are_summarize_lift(healthy):
         assert content["total"] == expected["total"]
         assert content["top_box"] == expected["top_box"]["total"]
         for row in content["channels"]:
-            assert {k: row[k] for k in expected["channels"][row["id"]]} == expected["channels"][row["id"]]
+            assert {k: row[k] for k in expected["channels"][row["id"]]} == expected["channels"][
+                row["id"]
+            ]
     assert brief["scenarios"][1]["year"] == 2022 and not brief["scenarios"][1]["forecast"]
     assert brief["scenarios"][0]["year"] == 2024 and brief["scenarios"][0]["forecast"]
     assert brief["comparison"] is not None
@@ -159,8 +172,9 @@ def test_brief_figures_are_summarize_lift(healthy):
 
 def test_brief_equals_the_simulate_command(saved):
     path, scenario = saved
-    result = CliRunner().invoke(app, ["simulate", str(path), "--scenario", str(scenario),
-                                      "--ci", "0.8", "--format", "json"])
+    result = CliRunner().invoke(
+        app, ["simulate", str(path), "--scenario", str(scenario), "--ci", "0.8", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     model = load_model(path)
@@ -223,11 +237,16 @@ def test_flagged_fit_carries_a_banner_at_the_top(flagged, healthy_html):
 
 def test_headline_reads_plainly():
     scale = {"label": "1\u201310", "top_box": "9 or 10"}
-    summary = {"ci": 0.9, "year": 2026,
-               "total": {"mean": -0.05, "lo": -0.09, "hi": -0.01, "p_positive": 0.02},
-               "top_box": {"total": {"mean": -0.004, "lo": -0.01, "hi": 0.0}}}
+    summary = {
+        "ci": 0.9,
+        "year": 2026,
+        "total": {"mean": -0.05, "lo": -0.09, "hi": -0.01, "p_positive": 0.02},
+        "top_box": {"total": {"mean": -0.004, "lo": -0.01, "hi": 0.0}},
+    }
     text = headline("Cut staff", summary, scale)
-    assert text.startswith("\u201cCut staff\u201d would lower average customer satisfaction by 0.050")
+    assert text.startswith(
+        "\u201cCut staff\u201d would lower average customer satisfaction by 0.050"
+    )
     assert f"between {MINUS}0.090 and {MINUS}0.010" in text and "2%" in text
     assert "lower the share of customers who answer 9 or 10 by 0.4 percentage points" in text
     none = {**summary, "total": {"mean": 0.0, "lo": 0.0, "hi": 0.0, "p_positive": 0.0}}
@@ -300,8 +319,9 @@ def test_build_brief_refuses_bad_input(healthy):
 def test_cli_writes_a_brief(saved, tmp_path):
     path, scenario = saved
     out = tmp_path / "brief.html"
-    result = CliRunner().invoke(app, ["brief", str(path), "--scenario", str(scenario),
-                                      "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["brief", str(path), "--scenario", str(scenario), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert out.exists() and "Fewer repeat contacts" in out.read_text(encoding="utf-8")
     assert f"wrote {out}" in result.stderr
@@ -321,8 +341,9 @@ def test_cli_writes_a_brief(saved, tmp_path):
 def test_cli_errors_are_one_clean_line(saved, tmp_path, args, message):
     path, scenario = saved
     (tmp_path / "blocker").write_text("not a folder", encoding="utf-8")
-    (tmp_path / "typo.toml").write_text('name = "Typo"\n[[lever]]\ninfluencer = "i9"\nshift = 1\n',
-                                        encoding="utf-8")
+    (tmp_path / "typo.toml").write_text(
+        'name = "Typo"\n[[lever]]\ninfluencer = "i9"\nshift = 1\n', encoding="utf-8"
+    )
     argv = ["brief", str(path)] + [a.format(tmp=tmp_path, scenario=scenario) for a in args]
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 2, result.output

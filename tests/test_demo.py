@@ -73,8 +73,10 @@ def _scores(df: pd.DataFrame, truth: xr.Dataset) -> pd.DataFrame:
 
 def _measured(truth: xr.Dataset, channel: str) -> tuple[list[str], list[str]]:
     t = truth.sel(channel=channel)
-    return (list(t["driver"].values[t["driver_measured"].values]),
-            list(t["influencer"].values[t["influencer_measured"].values]))
+    return (
+        list(t["driver"].values[t["driver_measured"].values]),
+        list(t["influencer"].values[t["influencer_measured"].values]),
+    )
 
 
 def _satisfaction_fits(df, truth):
@@ -194,12 +196,23 @@ def test_group_sizes_accept_int_mapping_and_dataarray():
         return df.groupby(["channel", "year"]).size().to_dict()
 
     assert count(simulate_survey(t, {"ch1": 5, "ch2": 7}, seed=0)) == {
-        ("ch1", 2021): 5, ("ch1", 2022): 5, ("ch2", 2021): 7, ("ch2", 2022): 7}
+        ("ch1", 2021): 5,
+        ("ch1", 2022): 5,
+        ("ch2", 2021): 7,
+        ("ch2", 2022): 7,
+    }
     assert count(simulate_survey(t, {("ch2", 2022): 9}, seed=0)) == {("ch2", 2022): 9}
-    sizes = xr.DataArray([[1, 2], [3, 4]], coords={"channel": ["ch1", "ch2"],
-                                                   "year": [2021, 2022]}, dims=("channel", "year"))
+    sizes = xr.DataArray(
+        [[1, 2], [3, 4]],
+        coords={"channel": ["ch1", "ch2"], "year": [2021, 2022]},
+        dims=("channel", "year"),
+    )
     assert count(simulate_survey(t, sizes, seed=0)) == {
-        ("ch1", 2021): 1, ("ch1", 2022): 2, ("ch2", 2021): 3, ("ch2", 2022): 4}
+        ("ch1", 2021): 1,
+        ("ch1", 2022): 2,
+        ("ch2", 2021): 3,
+        ("ch2", 2022): 4,
+    }
     with pytest.raises(ValueError, match="not in the truth"):
         simulate_survey(t, {"nope": 3}, seed=0)
 
@@ -289,14 +302,21 @@ def test_research_ordering_in_the_truth(truth):
             importance = abs(total * sd).to_series().dropna()
             assert importance.idxmax() == top_influencer, (channel, year)
     assert set(truth["driver"].values[truth["driver_measured"].sel(channel="ivr_routing")]) == {
-        "timeliness", "accuracy", "reliability", "consistency", "ivr_clarity"}
+        "timeliness",
+        "accuracy",
+        "reliability",
+        "consistency",
+        "ivr_clarity",
+    }
 
 
 def test_weights_drift_visibly_but_modestly(truth):
     change = abs(truth["weights"].diff("year")).max("year")
     assert float(change.max()) < 0.05
-    assert float((truth["weights"].isel(year=-1) - truth["weights"].isel(year=0)).pipe(abs)
-                 .max()) > 0.03
+    assert (
+        float((truth["weights"].isel(year=-1) - truth["weights"].isel(year=0)).pipe(abs).max())
+        > 0.03
+    )
 
 
 def test_regression_recovers_weights_effects_and_r2(truth, large):
@@ -304,11 +324,11 @@ def test_regression_recovers_weights_effects_and_r2(truth, large):
     for channel, year, drivers, influencers, coef, se, r2 in _satisfaction_fits(large, truth):
         k = len(drivers)
         true_w = truth["weights"].sel(channel=channel, year=year, driver=drivers).values
-        assert se[1:1 + k].max() < WEIGHT_TOL / 4
-        np.testing.assert_array_less(np.abs(coef[1:1 + k] - true_w), WEIGHT_TOL)
+        assert se[1 : 1 + k].max() < WEIGHT_TOL / 4
+        np.testing.assert_array_less(np.abs(coef[1 : 1 + k] - true_w), WEIGHT_TOL)
         true_direct = truth["direct"].sel(channel=channel, influencer=influencers).values
-        err = np.abs(coef[1 + k:] - true_direct)
-        np.testing.assert_array_less(err, EFFECT_BIAS + EFFECT_Z * se[1 + k:])
+        err = np.abs(coef[1 + k :] - true_direct)
+        np.testing.assert_array_less(err, EFFECT_BIAS + EFFECT_Z * se[1 + k :])
         r2_by_channel.setdefault(channel, []).append(r2)
     for channel, r2s in r2_by_channel.items():
         assert min(r2s) > 0.65 and max(r2s) < 0.85, (channel, r2s)
@@ -352,10 +372,10 @@ def test_random_truth_recovers_tightly_without_rounding():
     for channel, year, drivers, influencers, coef, se, _ in _satisfaction_fits(df, t):
         k = len(drivers)
         true_w = t["weights"].sel(channel=channel, year=year, driver=drivers).values
-        np.testing.assert_array_less(np.abs(coef[1:1 + k] - true_w), 4 * se[1:1 + k])
-        assert se[1:1 + k].max() < 0.01
+        np.testing.assert_array_less(np.abs(coef[1 : 1 + k] - true_w), 4 * se[1 : 1 + k])
+        assert se[1 : 1 + k].max() < 0.01
         true_d = t["direct"].sel(channel=channel, influencer=influencers).values
-        np.testing.assert_array_less(np.abs(coef[1 + k:] - true_d), 4 * se[1 + k:])
+        np.testing.assert_array_less(np.abs(coef[1 + k :] - true_d), 4 * se[1 + k :])
         true_a = float(t["intercept"].sel(channel=channel, year=year))
         assert abs(coef[0] - true_a) < 4 * se[0]
     for channel, driver, influencers, coef, se in _driver_fits(df, t):

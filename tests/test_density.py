@@ -70,8 +70,10 @@ def test_draws_in_data_units_equal_the_models_deterministics():
     start = model.initial_point()
     rng = np.random.default_rng(2)
     draws = {v: rng.normal(scale=0.5, size=(2, 3, np.size(start[v]))) for v in FREE_VARS}
-    free = xr.Dataset({v: (("chain", "draw", f"{v}_dim_0"), x) for v, x in draws.items()},
-                      coords={"chain": [0, 1], "draw": [0, 1, 2]})
+    free = xr.Dataset(
+        {v: (("chain", "draw", f"{v}_dim_0"), x) for v, x in draws.items()},
+        coords={"chain": [0, 1], "draw": [0, 1, 2]},
+    )
     posterior = draws_in_data_units(inputs, Priors(), free)
     outputs = model.replace_rvs_by_values([model[v] for v in DATA_VARS])
     fn = pytensor.function(model.value_vars, outputs, mode="FAST_COMPILE")
@@ -111,13 +113,20 @@ def test_whitened_density_is_the_centred_hierarchical_prior():
         spread, drift = scales[:K], scales[K : 2 * K]
         e_spread, d_spread = scales[2 * K : 2 * K + J], scales[2 * K + J :]
         norm = stats.norm.logpdf
-        return sum(np.sum(x) for x in (
-            norm(w_mean, 0, priors.weight_mean_sd), norm(e_mean, 0, priors.effect_mean_sd),
-            norm(d_mean, 0, priors.direct_mean_sd),
-            norm(beta[:, 0], w_mean, spread), norm(beta[:, 1:], beta[:, :-1], drift),
-            norm(gamma, e_mean, e_spread), norm(delta, d_mean, d_spread),
-            norm(alpha, 0, priors.intercept_sd), norm(gamma0, 0, priors.intercept_sd),
-        ))
+        return sum(
+            np.sum(x)
+            for x in (
+                norm(w_mean, 0, priors.weight_mean_sd),
+                norm(e_mean, 0, priors.effect_mean_sd),
+                norm(d_mean, 0, priors.direct_mean_sd),
+                norm(beta[:, 0], w_mean, spread),
+                norm(beta[:, 1:], beta[:, :-1], drift),
+                norm(gamma, e_mean, e_spread),
+                norm(delta, d_mean, d_spread),
+                norm(alpha, 0, priors.intercept_sd),
+                norm(gamma0, 0, priors.intercept_sd),
+            )
+        )
 
     gaps = []
     for _ in range(6):
@@ -125,10 +134,12 @@ def test_whitened_density_is_the_centred_hierarchical_prior():
         raw = rng.normal(size=n_mean + n_coef)
         values, parts, lp = transform(scales, raw)
         h = 1e-6
-        jac = np.column_stack([
-            (transform(scales, raw + h * e)[0] - transform(scales, raw - h * e)[0]) / (2 * h)
-            for e in np.eye(raw.size)
-        ])
+        jac = np.column_stack(
+            [
+                (transform(scales, raw + h * e)[0] - transform(scales, raw - h * e)[0]) / (2 * h)
+                for e in np.eye(raw.size)
+            ]
+        )
         _, log_det = np.linalg.slogdet(jac)
         gaps.append(lp - centred_log_prior(scales, parts) - log_det)
     assert np.ptp(gaps) < 1e-6, gaps

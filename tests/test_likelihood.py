@@ -79,24 +79,33 @@ def _row_reference(rows, inputs, out):
     w, m = rows.weight, rows.design
     sd, mean = std.sd, std.mean
     c, t = rows.channel, rows.year
-    alpha = (out["intercept"] - std.mean[-1]
-             + (out["weights"] * (inputs.driver_mask * mean[1 : 1 + K])[:, None, :]).sum(-1)
-             + (out["direct"] * inputs.influencer_mask * mean[1 + K : -1]).sum(-1)[:, None]) / sd[-1]
+    alpha = (
+        out["intercept"]
+        - std.mean[-1]
+        + (out["weights"] * (inputs.driver_mask * mean[1 : 1 + K])[:, None, :]).sum(-1)
+        + (out["direct"] * inputs.influencer_mask * mean[1 + K : -1]).sum(-1)[:, None]
+    ) / sd[-1]
     beta = out["weights"] * sd[1 : 1 + K] / sd[-1]
     delta = out["direct"] * sd[1 + K : -1] / sd[-1]
     sigma = out["sigma"] / sd[-1]
     sat = 0.0
     for i in range(len(w)):
         coef = np.concatenate([[alpha[c[i], t[i]]], beta[c[i], t[i]], delta[c[i]]])
-        sat += loglik_from_rows(m[i : i + 1, -1], m[i : i + 1, :-1], coef, sigma[c[i]], w[i : i + 1])
+        sat += loglik_from_rows(
+            m[i : i + 1, -1], m[i : i + 1, :-1], coef, sigma[c[i]], w[i : i + 1]
+        )
     gamma = out["effects"] * sd[1 + K : -1][None, :] / sd[1 : 1 + K][:, None]
-    gamma0 = (out["driver_intercept"] - mean[1 : 1 + K] + (out["effects"] * mean[1 + K : -1]).sum(-1)) / sd[1 : 1 + K]
+    gamma0 = (
+        out["driver_intercept"] - mean[1 : 1 + K] + (out["effects"] * mean[1 + K : -1]).sum(-1)
+    ) / sd[1 : 1 + K]
     dsig = out["driver_sigma"] / sd[1 : 1 + K]
     drv = 0.0
     for k in range(K):
         x = m[:, 1 + k]
         mu = gamma0[c, k] + (gamma[c, k] * m[:, 1 + K : 1 + K + J]).sum(-1)
-        ll = w * (-0.5 * np.log(2 * np.pi) - np.log(dsig[c, k]) - 0.5 * ((x - mu) / dsig[c, k]) ** 2)
+        ll = w * (
+            -0.5 * np.log(2 * np.pi) - np.log(dsig[c, k]) - 0.5 * ((x - mu) / dsig[c, k]) ** 2
+        )
         drv += (ll * inputs.driver_mask[c, k]).sum()
     return sat, drv
 
@@ -108,8 +117,17 @@ def test_model_potentials_equal_rows(survey_problem):
     rows = row_data(survey.frame, inputs)
     assert len(rows.weight) == int(inputs.std.n.sum())
     model = build_reference_model(inputs)
-    names = ["satisfaction_loglik", "driver_loglik", "weights", "direct", "effects", "intercept",
-             "driver_intercept", "sigma", "driver_sigma"]
+    names = [
+        "satisfaction_loglik",
+        "driver_loglik",
+        "weights",
+        "direct",
+        "effects",
+        "intercept",
+        "driver_intercept",
+        "sigma",
+        "driver_sigma",
+    ]
     outs = model.replace_rvs_by_values([model[v] for v in names])
     fn = model.compile_fn(outs, inputs=model.value_vars, mode="FAST_COMPILE")
     rng = np.random.default_rng(5)

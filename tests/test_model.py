@@ -76,8 +76,9 @@ def _fit(data, spec, priors=None, draws=400, chains=2, seed=1):
 @pytest.mark.slow
 def test_single_group_reduces_to_regression_and_matches_ols():
     """One channel, one year, no influencers, weak priors, large n: posterior means are OLS."""
-    truth, spec, data = _problem(seed=2, n=20_000, n_channels=1, n_years=1, n_drivers=3,
-                                 n_influencers=0)
+    truth, spec, data = _problem(
+        seed=2, n=20_000, n_channels=1, n_years=1, n_drivers=3, n_influencers=0
+    )
     weak = Priors(intercept_sd=100.0, weight_mean_sd=100.0, weight_spread=10.0, noise_sd=100.0)
     fit = _fit(data, spec, priors=weak, draws=500)
     assert fit.diagnostics["divergences"] == 0

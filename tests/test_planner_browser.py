@@ -59,10 +59,26 @@ def planner_models(tmp_path_factory) -> Path:
     demo = models / "demo"
     if not _demo_model_copy(demo):
         subprocess.run(
-            [sys.executable, "-m", "whatif.cli", "fit", str(ROOT / "data/demo/survey.parquet"),
-             "--spec", str(ROOT / "data/demo/spec.toml"), "--out", str(demo),
-             "--draws", "100", "--tune", "100", "--chains", "2"],
-            check=True, cwd=ROOT, timeout=900,
+            [
+                sys.executable,
+                "-m",
+                "whatif.cli",
+                "fit",
+                str(ROOT / "data/demo/survey.parquet"),
+                "--spec",
+                str(ROOT / "data/demo/spec.toml"),
+                "--out",
+                str(demo),
+                "--draws",
+                "100",
+                "--tune",
+                "100",
+                "--chains",
+                "2",
+            ],
+            check=True,
+            cwd=ROOT,
+            timeout=900,
         )
     broken = models / "broken"
     shutil.copytree(demo, broken)
@@ -77,9 +93,19 @@ def server(planner_models):
     log_path = planner_models.parent / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "whatif.cli", "app", "models/demo", "--port", str(port),
-             "--no-show"],
-            cwd=planner_models.parent, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "whatif.cli",
+                "app",
+                "models/demo",
+                "--port",
+                str(port),
+                "--no-show",
+            ],
+            cwd=planner_models.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://localhost:{port}/"
     deadline = time.monotonic() + 240
@@ -122,8 +148,11 @@ def _open(page, url: str):
 
 
 def _external(requests: list[str]) -> list[str]:
-    return [u for u in requests
-            if urlparse(u).scheme not in ("data", "blob") and urlparse(u).hostname not in LOCAL_HOSTS]
+    return [
+        u
+        for u in requests
+        if urlparse(u).scheme not in ("data", "blob") and urlparse(u).hostname not in LOCAL_HOSTS
+    ]
 
 
 def test_the_planner_forecasts_saves_compares_and_exports(browser, server, tmp_path):
@@ -131,7 +160,9 @@ def test_the_planner_forecasts_saves_compares_and_exports(browser, server, tmp_p
     page = _new_page(browser, requests)
     headline = _open(page, server["url"])
     expect(headline).to_contain_text("+0.00")
-    expect(page.get_by_text("Flagged fit").or_(page.get_by_text("Healthy fit")).first).to_be_visible()
+    expect(
+        page.get_by_text("Flagged fit").or_(page.get_by_text("Healthy fit")).first
+    ).to_be_visible()
 
     # moving a lever changes the headline, in well under a few seconds end to end
     slider = page.get_by_role("slider", name=LEVER)
@@ -165,10 +196,15 @@ def test_the_planner_forecasts_saves_compares_and_exports(browser, server, tmp_p
     expect(page.get_by_text("broken.toml: not valid TOML").first).to_be_visible()
 
     # a good file loads into the planner and the saved scenarios
-    page.locator("input[type=file]").first.set_input_files(files=[{
-        "name": "halve.toml", "mimeType": "application/toml",
-        "buffer": b'name = "Halve transfers"\n[[lever]]\ninfluencer = "transfers"\nscale = 0.5\n',
-    }])
+    page.locator("input[type=file]").first.set_input_files(
+        files=[
+            {
+                "name": "halve.toml",
+                "mimeType": "application/toml",
+                "buffer": b'name = "Halve transfers"\n[[lever]]\ninfluencer = "transfers"\nscale = 0.5\n',
+            }
+        ]
+    )
     expect(page.get_by_text("Loaded 'Halve transfers' from halve.toml")).to_be_visible()
     expect(page.get_by_label("Scenario name")).to_have_value("Halve transfers")
 
@@ -186,9 +222,11 @@ def test_the_planner_forecasts_saves_compares_and_exports(browser, server, tmp_p
     expect(compare).to_contain_text("No IVR prompts", timeout=60_000)
     expect(compare).to_contain_text("Halve transfers")
 
-    for tab, text in (("Driver weights", "Driver weights over the years"),
-                      ("Priority map", "FIX FIRST"),
-                      ("Model & data", "Convergence diagnostics")):
+    for tab, text in (
+        ("Driver weights", "Driver weights over the years"),
+        ("Priority map", "FIX FIRST"),
+        ("Model & data", "Convergence diagnostics"),
+    ):
         page.get_by_role("tab", name=tab).click()
         if text == "FIX FIRST":  # drawn on the canvas: check the table under it
             expect(page.get_by_text("most likely fix first on top")).to_be_visible(timeout=60_000)

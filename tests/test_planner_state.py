@@ -116,7 +116,7 @@ def test_channels_scope_the_levers(state, bundle):
     only = bundle.channels[:1]
     state.channels = only
     state.set_lever(count.target, "scale", 0.5)
-    (_, lever), = state.active_levers()
+    ((_, lever),) = state.active_levers()
     assert lever.channels == tuple(only)
     others = [c for c in bundle.channels if c not in only]
     assert all(state.forecast["channels"][c]["mean"] == 0.0 for c in others)
@@ -124,7 +124,9 @@ def test_channels_scope_the_levers(state, bundle):
 
 
 def test_a_lever_not_measured_in_the_chosen_channels_is_left_out_with_a_note(state, bundle):
-    partial = next((c for c in bundle.controls.values() if len(c.channels) < len(bundle.channels)), None)
+    partial = next(
+        (c for c in bundle.controls.values() if len(c.channels) < len(bundle.channels)), None
+    )
     assert partial is not None, "the tiny model leaves a driver unmeasured in one channel"
     elsewhere = [c for c in bundle.channels if c not in partial.channels]
     state.channels = elsewhere
@@ -199,7 +201,10 @@ def test_comparison_lists_the_current_and_the_saved_scenarios(state, bundle):
     [
         (b'name = "broken\n', "not valid TOML"),
         (b'name = "x"\n[[lever]]\ninfluencer = "nope"\ncap = 1\n', "unknown influencer"),
-        (b'name = "x"\n[[lever]]\ninfluencer = "i1"\ncap = 1\nscale = 2\n', "exactly one operation"),
+        (
+            b'name = "x"\n[[lever]]\ninfluencer = "i1"\ncap = 1\nscale = 2\n',
+            "exactly one operation",
+        ),
         (b'name = "x"\nyear = 1990\n', "outside what the model can speak for"),
         (b"\xff\xfe\x00", "not a text file"),
     ],
@@ -216,11 +221,14 @@ def test_loading_a_bad_toml_sets_an_error_message(state, text, expected):
 def test_levers_no_control_can_show_are_kept_as_extra_levers(state, bundle):
     _, binary = _count_and_binary(bundle)
     count, _ = _count_and_binary(bundle)
-    scenario = Scenario("Mixed", (
-        Lever(binary.target, "influencer", "shift", 0.1),  # binaries have a share control
-        Lever(count.target, "influencer", "scale", 0.5, tuple(bundle.channels[:1])),
-        Lever(count.target, "influencer", "cap", 1.0),  # a second lever on one target
-    ))
+    scenario = Scenario(
+        "Mixed",
+        (
+            Lever(binary.target, "influencer", "shift", 0.1),  # binaries have a share control
+            Lever(count.target, "influencer", "scale", 0.5, tuple(bundle.channels[:1])),
+            Lever(count.target, "influencer", "cap", 1.0),  # a second lever on one target
+        ),
+    )
     state.apply_scenario(scenario)
     assert state.settings == {count.target: ("scale", 0.5)}
     assert state.scopes == {count.target: tuple(bundle.channels[:1])}
@@ -232,8 +240,12 @@ def test_levers_no_control_can_show_are_kept_as_extra_levers(state, bundle):
 
 def test_example_scenarios_that_fit_the_model_are_offered(state, tmp_path, bundle):
     count, _ = _count_and_binary(bundle)
-    (tmp_path / "good.toml").write_text(f'name = "Good"\n[[lever]]\ninfluencer = "{count.target}"\nscale = 0.5\n')
-    (tmp_path / "other_model.toml").write_text('name = "Other"\n[[lever]]\ninfluencer = "ivr_prompts"\ncap = 3\n')
+    (tmp_path / "good.toml").write_text(
+        f'name = "Good"\n[[lever]]\ninfluencer = "{count.target}"\nscale = 0.5\n'
+    )
+    (tmp_path / "other_model.toml").write_text(
+        'name = "Other"\n[[lever]]\ninfluencer = "ivr_prompts"\ncap = 3\n'
+    )
     (tmp_path / "broken.toml").write_text("name = \n")
     added = state.load_directory(tmp_path)
     assert [s.name for s in added] == ["Good"]
@@ -277,7 +289,9 @@ def test_the_provider_loads_in_the_background(tiny_model_path, tmp_path):
     assert provider.status == "ready" and provider.bundle is load_bundle(tiny_model_path)
     missing = ModelProvider(tmp_path / "nothing").start().wait(30)
     assert missing.status == "error" and "no such model" in missing.error
-    no_data = ModelProvider(tmp_path / "demo", fit_from=(tmp_path / "none.parquet", tmp_path / "spec.toml"))
+    no_data = ModelProvider(
+        tmp_path / "demo", fit_from=(tmp_path / "none.parquet", tmp_path / "spec.toml")
+    )
     no_data.start().wait(30)
     assert no_data.status == "error" and "whatif demo-data" in no_data.error
 

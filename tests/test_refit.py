@@ -499,8 +499,17 @@ def test_freeze_past_keeps_the_past_and_nearly_matches_the_full_refit(world, sam
     models = sampled["models"]
     root = models.parent
     options = [f"--{k}={v}" for k, v in SAMPLER.items()]
-    result = run_cli("refit", models / "y12", root / "y3.csv", "--out", models / "y123f",
-                     "--freeze-past", "--seed", 5, *options)
+    result = run_cli(
+        "refit",
+        models / "y12",
+        root / "y3.csv",
+        "--out",
+        models / "y123f",
+        "--freeze-past",
+        "--seed",
+        5,
+        *options,
+    )
     assert result.exit_code == 0, result.output
     assert "past kept fixed" in result.stderr
     frozen, previous = load_model(models / "y123f"), load_model(models / "y12")
@@ -510,10 +519,17 @@ def test_freeze_past_keeps_the_past_and_nearly_matches_the_full_refit(world, sam
     assert frozen.manifest["carried_prior"]["a0"] == 1.0
     assert "power_prior" not in frozen.manifest
     for var, sel in (("weights", {"year": 2021}), ("intercept", {"year": 2022})):
-        np.testing.assert_array_equal(frozen.posterior[var].sel(sel).values,
-                                      previous.posterior[var].sel(sel).values)
-    for var, sel in (("weights", {"year": 2023}), ("effects", {}), ("direct", {}),
-                     ("sigma", {}), ("driver_intercept", {}), ("driver_sigma", {})):
+        np.testing.assert_array_equal(
+            frozen.posterior[var].sel(sel).values, previous.posterior[var].sel(sel).values
+        )
+    for var, sel in (
+        ("weights", {"year": 2023}),
+        ("effects", {}),
+        ("direct", {}),
+        ("sigma", {}),
+        ("driver_intercept", {}),
+        ("driver_sigma", {}),
+    ):
         m1, sd1, e1 = (x.sel(sel) for x in _mean_sd_mcse(frozen, var))
         m2, sd2, e2 = (x.sel(sel) for x in _mean_sd_mcse(full, var))
         shift = float((np.abs(m1 - m2) / np.sqrt(sd2**2 + e1**2 + e2**2)).max(skipna=True))
@@ -542,6 +558,12 @@ def test_freeze_past_keeps_the_past_and_nearly_matches_the_full_refit(world, sam
     ],
 )
 def test_freeze_past_refusals(files, flags, message):
-    result = run_cli("refit", files / "models" / "y12", files / "y3.csv", "--out",
-                     files / "models" / "new", *flags)
+    result = run_cli(
+        "refit",
+        files / "models" / "y12",
+        files / "y3.csv",
+        "--out",
+        files / "models" / "new",
+        *flags,
+    )
     assert_refused(result, message, files / "models")

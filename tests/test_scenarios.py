@@ -31,8 +31,12 @@ def observed(engine):
 
 
 def test_a_lever_that_changes_nothing_gives_exactly_zero(engine):
-    for lv in [lever("i2", "shift", 0.0), lever("i2", "cap", 1e6), lever("i2", "scale", 1.0),
-               lever("d1", "shift", 0.0, kind="driver")]:
+    for lv in [
+        lever("i2", "shift", 0.0),
+        lever("i2", "cap", 1e6),
+        lever("i2", "scale", 1.0),
+        lever("d1", "shift", 0.0, kind="driver"),
+    ]:
         for year in (observed(engine), None):
             lift = engine.lift(Scenario("noop", (lv,), year=year))
             assert np.all(lift["total"].to_numpy() == 0.0)
@@ -41,8 +45,12 @@ def test_a_lever_that_changes_nothing_gives_exactly_zero(engine):
 
 
 def test_a_lever_in_the_other_direction_flips_the_sign(engine, tiny_model):
-    share = float((tiny_model.aggregates["dist_share"] * tiny_model.aggregates["dist_value"].fillna(0))
-                  .sel(influencer="i1", channel="ch1").isel(year=-1).sum())
+    share = float(
+        (tiny_model.aggregates["dist_share"] * tiny_model.aggregates["dist_value"].fillna(0))
+        .sel(influencer="i1", channel="ch1")
+        .isel(year=-1)
+        .sum()
+    )
     up = engine.lift(Scenario("up", (lever("i1", "share", share + 0.1, channels=("ch1",)),)))
     down = engine.lift(Scenario("down", (lever("i1", "share", share - 0.1, channels=("ch1",)),)))
     np.testing.assert_allclose(up["total"].to_numpy(), -down["total"].to_numpy(), atol=1e-12)
@@ -53,7 +61,9 @@ def test_a_lever_in_the_other_direction_flips_the_sign(engine, tiny_model):
 
 
 def test_company_lift_is_the_volume_weighted_sum_of_channels(engine, tiny_model):
-    lift = engine.lift(Scenario("p", (lever("i2", "cap", 1), lever("d2", "shift", 0.3, kind="driver"))))
+    lift = engine.lift(
+        Scenario("p", (lever("i2", "cap", 1), lever("d2", "shift", 0.3, kind="driver")))
+    )
     vol = lift["volume"].to_numpy()
     expected = {c.id: c.volume for c in tiny_model.spec.channels.values()}
     np.testing.assert_allclose(vol, [expected[c] / sum(expected.values()) for c in engine.channels])
@@ -92,8 +102,15 @@ def test_extrapolation_is_warned_about_by_name(engine):
 def test_fast_path_agrees_with_pymc_posterior_predictive(tiny_model):
     from whatif.reference import simulate_rows
 
-    scenario = Scenario("ref", (lever("i2", "cap", 1), lever("i1", "share", 0.2, channels=("ch2",)),
-                                lever("d1", "shift", 0.4, kind="driver")), year=2022)
+    scenario = Scenario(
+        "ref",
+        (
+            lever("i2", "cap", 1),
+            lever("i1", "share", 0.2, channels=("ch2",)),
+            lever("d1", "shift", 0.4, kind="driver"),
+        ),
+        year=2022,
+    )
     fast = simulate(tiny_model, scenario)
     slow = simulate_rows(tiny_model, scenario, n_per_channel=4000, seed=3)
     for channel in fast["channel"].to_numpy():
@@ -104,8 +121,13 @@ def test_fast_path_agrees_with_pymc_posterior_predictive(tiny_model):
         assert abs(f.mean() - s.mean()) < 4 * se + 1e-9
         assert np.corrcoef(f, s)[0, 1] > 0.95
         # top-box uses a normal predictive; the row simulation is the check (1.5 points of share)
-        assert abs(float(fast["top_box"].sel(channel=channel).mean())
-                   - float(slow["top_box"].sel(channel=channel).mean())) < 0.015
+        assert (
+            abs(
+                float(fast["top_box"].sel(channel=channel).mean())
+                - float(slow["top_box"].sel(channel=channel).mean())
+            )
+            < 0.015
+        )
 
 
 def test_interval_covers_the_true_lift_on_known_truth(tiny_model, tiny_survey):
@@ -113,9 +135,14 @@ def test_interval_covers_the_true_lift_on_known_truth(tiny_model, tiny_survey):
     engine = ScenarioEngine(tiny_model)
     year = 2022
     covered = []
-    for levers in [(lever("i2", "cap", 1),), (lever("i1", "share", 0.1),), (lever("i2", "shift", 1),),
-                   (lever("i2", "scale", 0.5), lever("i1", "share", 0.3)),
-                   (lever("d1", "shift", 1.0, kind="driver"),), (lever("d2", "set", 6.0, kind="driver"),)]:
+    for levers in [
+        (lever("i2", "cap", 1),),
+        (lever("i1", "share", 0.1),),
+        (lever("i2", "shift", 1),),
+        (lever("i2", "scale", 0.5), lever("i1", "share", 0.3)),
+        (lever("d1", "shift", 1.0, kind="driver"),),
+        (lever("d2", "set", 6.0, kind="driver"),),
+    ]:
         lift = engine.lift(Scenario("truth", levers, year=year))
         summary = summarize_lift(lift, ci=0.9)
         dz, dx = lift["influencer_change"], lift["driver_change"]
@@ -149,7 +176,11 @@ def test_malformed_scenarios_are_rejected(raw, expected):
     [
         ((lever("i_2", "cap", 1),), None, "unknown influencer (did you mean 'i2'?)"),
         ((lever("d1", "cap", 1),), None, "unknown influencer ('d1' is a driver"),
-        ((lever("d3", "shift", 1, kind="driver", channels=("ch2",)),), None, "not measured in channel 'ch2'"),
+        (
+            (lever("d3", "shift", 1, kind="driver", channels=("ch2",)),),
+            None,
+            "not measured in channel 'ch2'",
+        ),
         ((lever("i2", "share", 0.5),), None, "share applies to binary influencers only"),
         ((lever("i2", "cap", 1, channels=("ch9",)),), None, "unknown channel 'ch9'"),
         ((lever("i2", "cap", 1),), 2030, "year 2030 is outside what the model can speak for"),
@@ -162,8 +193,12 @@ def test_scenarios_are_checked_against_the_model(engine, levers, year, expected)
 
 
 def test_scenario_round_trips_through_toml(tmp_path):
-    scenario = Scenario("Plan", (lever("i2", "cap", 3, channels=("ch1",)), lever("d1", "shift", 0.5, kind="driver")),
-                        year=2023, description="x")
+    scenario = Scenario(
+        "Plan",
+        (lever("i2", "cap", 3, channels=("ch1",)), lever("d1", "shift", 0.5, kind="driver")),
+        year=2023,
+        description="x",
+    )
     path = tmp_path / "plan.toml"
     path.write_text(scenario.to_toml())
     assert load_scenario(path) == scenario
@@ -191,13 +226,18 @@ def test_simulate_command_json_shape_and_side_by_side(tiny_model_path, tmp_path)
     b = tmp_path / "b.toml"
     b.write_text('name = "Shift"\n[[lever]]\ndriver = "d1"\nshift = 0.5\n')
     runner = CliRunner()
-    result = runner.invoke(app, ["simulate", str(tiny_model_path), "--scenario", str(a), "--format", "json", "--ci", "0.8"])
+    result = runner.invoke(
+        app,
+        ["simulate", str(tiny_model_path), "--scenario", str(a), "--format", "json", "--ci", "0.8"],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) >= {"scenario", "year", "ci", "total", "channels", "top_box", "warnings"}
     assert data["ci"] == 0.8 and set(data["total"]) == {"mean", "lo", "hi", "p_positive"}
     assert set(data["channels"]["ch1"]) >= {"mean", "lo", "hi", "p_positive", "direct", "indirect"}
-    both = runner.invoke(app, ["simulate", str(tiny_model_path), "--scenario", str(a), "--scenario", str(b)])
+    both = runner.invoke(
+        app, ["simulate", str(tiny_model_path), "--scenario", str(a), "--scenario", str(b)]
+    )
     assert both.exit_code == 0 and "Cap (" in both.output and "Shift (" in both.output
 
 
@@ -205,8 +245,16 @@ def test_simulate_command_errors_are_one_line(tiny_model_path, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[lever]]\ninfluencer = "i9"\ncap = 1\n')
     result = CliRunner().invoke(app, ["simulate", str(tiny_model_path), "--scenario", str(bad)])
-    assert result.exit_code == 2 and "unknown influencer" in result.output and "Traceback" not in result.output
-    missing = CliRunner().invoke(app, ["simulate", str(tiny_model_path), "--scenario", str(tmp_path / "no.toml")])
+    assert (
+        result.exit_code == 2
+        and "unknown influencer" in result.output
+        and "Traceback" not in result.output
+    )
+    missing = CliRunner().invoke(
+        app, ["simulate", str(tiny_model_path), "--scenario", str(tmp_path / "no.toml")]
+    )
     assert missing.exit_code == 2 and "scenario file not found" in missing.output
-    ci = CliRunner().invoke(app, ["simulate", str(tiny_model_path), "--scenario", str(bad), "--ci", "90"])
+    ci = CliRunner().invoke(
+        app, ["simulate", str(tiny_model_path), "--scenario", str(bad), "--ci", "90"]
+    )
     assert ci.exit_code == 2 and "--ci must be a probability" in ci.output

@@ -77,23 +77,44 @@ def test_minimal_spec_means_one_channel_one_period():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (GOOD.replace('outcome = "overall_sat"', 'outcom = "overall_sat"'),
-         "unknown key 'survey.outcom' (did you mean 'outcome'?)"),
-        (GOOD.replace('kind = "count"', 'kind = "cont"'), "'influencers.ivr_prompts.kind' is 'cont' (did you mean 'count'?)"),
+        (
+            GOOD.replace('outcome = "overall_sat"', 'outcom = "overall_sat"'),
+            "unknown key 'survey.outcom' (did you mean 'outcome'?)",
+        ),
+        (
+            GOOD.replace('kind = "count"', 'kind = "cont"'),
+            "'influencers.ivr_prompts.kind' is 'cont' (did you mean 'count'?)",
+        ),
         (GOOD.replace('better = "lower"', 'better = "less"'), "use 'lower' or 'higher'"),
-        (GOOD.replace('label = "Timeliness of resolution"', 'lable = "x"'),
-         "unknown key 'drivers.timeliness.lable' (did you mean 'label'?)"),
+        (
+            GOOD.replace('label = "Timeliness of resolution"', 'lable = "x"'),
+            "unknown key 'drivers.timeliness.lable' (did you mean 'label'?)",
+        ),
         (GOOD + "\n[extras]\nx = 1\n", "unknown key 'extras'"),
         ('[drivers.a]\ncolumn = "a"\n', "missing [survey] table"),
         ('[survey]\nchannel = "c"\n[drivers.a]\ncolumn = "a"\n', "'survey.outcome' is required"),
         ('[survey]\noutcome = "y"\n', "no drivers"),
-        ('[survey]\noutcome = "y"\nscale = [10, 1]\n[drivers.a]\ncolumn = "a"\n', "'survey.scale' must be [low, high]"),
-        ('[survey]\noutcome = "y"\n[drivers.a]\ncolumn = "a"\nitems = ["b"]\n', "needs exactly one of column"),
+        (
+            '[survey]\noutcome = "y"\nscale = [10, 1]\n[drivers.a]\ncolumn = "a"\n',
+            "'survey.scale' must be [low, high]",
+        ),
+        (
+            '[survey]\noutcome = "y"\n[drivers.a]\ncolumn = "a"\nitems = ["b"]\n',
+            "needs exactly one of column",
+        ),
         ('[survey]\noutcome = "y"\n[drivers.a]\nitems = []\n', "must be a non-empty list"),
-        ('[survey]\noutcome = "y"\n[drivers.a]\ncolumn = "y"\n', "column 'y' is used more than once (survey.outcome, drivers.a)"),
-        ('[survey]\noutcome = "y"\n[drivers.a]\ncolumn = "a"\n[influencers.a]\ncolumn = "b"\n',
-         "'a' is both a driver and an influencer"),
-        (GOOD.replace("volume = 0.7", "volume = -1"), "'channels.web.volume' must be a positive share"),
+        (
+            '[survey]\noutcome = "y"\n[drivers.a]\ncolumn = "y"\n',
+            "column 'y' is used more than once (survey.outcome, drivers.a)",
+        ),
+        (
+            '[survey]\noutcome = "y"\n[drivers.a]\ncolumn = "a"\n[influencers.a]\ncolumn = "b"\n',
+            "'a' is both a driver and an influencer",
+        ),
+        (
+            GOOD.replace("volume = 0.7", "volume = -1"),
+            "'channels.web.volume' must be a positive share",
+        ),
         (GOOD.replace("volume = 0.7\n", ""), "volume is given for some channels but not for web"),
     ],
 )

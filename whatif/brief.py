@@ -84,8 +84,9 @@ def check_output_path(out: str | Path) -> str:
     fmt = {"html": "html", "htm": "html", "pdf": "pdf"}.get(suffix)
     if fmt is None:
         got = f"'.{suffix}'" if suffix else "no extension"
-        raise WhatifError(f"{out}: a brief is written as .html or .pdf (chosen by the extension), "
-                          f"got {got}")
+        raise WhatifError(
+            f"{out}: a brief is written as .html or .pdf (chosen by the extension), got {got}"
+        )
     if out.is_dir():
         raise WhatifError(f"{out}: is a folder; give a file name such as {out / ('brief.' + fmt)}")
     parent = out.absolute().parent
@@ -93,8 +94,10 @@ def check_output_path(out: str | Path) -> str:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise WhatifError(f"{out}: cannot create the folder {out.parent} ({existing} is a file); "
-                          "choose another --out")
+        raise WhatifError(
+            f"{out}: cannot create the folder {out.parent} ({existing} is a file); "
+            "choose another --out"
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
         raise WhatifError(f"{out}: the folder {existing} is not writable; choose another --out")
     return fmt
@@ -156,8 +159,10 @@ def headline(name: str, summary: dict, scale: dict, subject: str | None = None) 
     mean, lo, hi, p = total["mean"], total["lo"], total["hi"], total["p_positive"]
     ci = _percent(summary["ci"])
     if mean == lo == hi == 0:
-        return (f"{subject} would leave average customer satisfaction unchanged in {year}: "
-                "none of its levers moves an influencer or driver the model measures.")
+        return (
+            f"{subject} would leave average customer satisfaction unchanged in {year}: "
+            "none of its levers moves an influencer or driver the model measures."
+        )
     d = _digits(mean, lo, hi)
     while d < 4 and round(lo, d) == round(hi, d):  # a narrow interval must not read as a point
         d += 1
@@ -167,8 +172,10 @@ def headline(name: str, summary: dict, scale: dict, subject: str | None = None) 
         top_part = f"leave the share of customers who answer {scale['top_box']} about unchanged"
     else:
         top_verb = "raise" if top_mean > 0 else "lower"
-        top_part = (f"{top_verb} the share of customers who answer {scale['top_box']} by "
-                    f"{abs(100 * top_mean):.1f} percentage points")
+        top_part = (
+            f"{top_verb} the share of customers who answer {scale['top_box']} by "
+            f"{abs(100 * top_mean):.1f} percentage points"
+        )
     return (
         f"{subject} would {verb} average customer satisfaction by {abs(mean):.{d}f} points "
         f"on the {scale['label']} scale in {year} ({ci} chance: between {_signed(lo, d)} and "
@@ -193,8 +200,10 @@ def _scale(engine: ScenarioEngine) -> dict:
 
 def _acted_channels(lift: xr.Dataset) -> list[str]:
     """Channels where a lever changes an influencer's or a driver's mean."""
-    moved = (np.abs(lift["influencer_change"]).sum("influencer")
-             + np.abs(lift["driver_change"]).sum("driver")) > 0
+    moved = (
+        np.abs(lift["influencer_change"]).sum("influencer")
+        + np.abs(lift["driver_change"]).sum("driver")
+    ) > 0
     return [str(c) for c, m in zip(lift["channel"].to_numpy(), moved.to_numpy(), strict=True) if m]
 
 
@@ -215,8 +224,9 @@ _CHANGE_UNIT = {
 def _lever_content(model: FittedModel, lever: Lever, lift: xr.Dataset) -> dict:
     spec = model.spec
     label = spec.label_of(lever.target)
-    labelled = replace(lever, channels=tuple(spec.label_of(c) for c in lever.channels)
-                       if lever.channels else None)
+    labelled = replace(
+        lever, channels=tuple(spec.label_of(c) for c in lever.channels) if lever.channels else None
+    )
     text = labelled.describe(label)
     if lever.channels is None:
         measured = model.aggregates[f"{lever.kind}_measured"].sel({lever.kind: lever.target})
@@ -229,7 +239,7 @@ def _lever_content(model: FittedModel, lever: Lever, lift: xr.Dataset) -> dict:
         "text": text,
         "target": lever.target,
         "label": label,
-        "action": text[len(label) + 2:],
+        "action": text[len(label) + 2 :],
         "kind": lever.kind,
         "measure": kind,
         "unit": _CHANGE_UNIT[kind],
@@ -246,15 +256,27 @@ def _lever_content(model: FittedModel, lever: Lever, lift: xr.Dataset) -> dict:
     }
 
 
-def _scenario_content(model: FittedModel, engine: ScenarioEngine, scenario: Scenario,
-                      lift: xr.Dataset, ci: float, scale: dict) -> dict:
+def _scenario_content(
+    model: FittedModel,
+    engine: ScenarioEngine,
+    scenario: Scenario,
+    lift: xr.Dataset,
+    ci: float,
+    scale: dict,
+) -> dict:
     summary = summarize_lift(lift, ci, flagged=model.flagged)
     year = summary["year"]
     acted = _acted_channels(lift)
     rows = []
     for channel, entry in summary["channels"].items():
-        rows.append({"id": channel, "label": model.spec.label_of(channel),
-                     "acted": channel in acted, **entry})
+        rows.append(
+            {
+                "id": channel,
+                "label": model.spec.label_of(channel),
+                "acted": channel in acted,
+                **entry,
+            }
+        )
     rows.sort(key=lambda r: -r["volume"])
     counts, edges = np.histogram(lift["company"].to_numpy(), bins=HIST_BINS)
     return {
@@ -284,8 +306,11 @@ def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: flo
     table = table[table["year"] == year]
     _, share = importance(model)
     share = share.sel(year=year).mean("sample")
-    used = [d for d in model.spec.driver_ids
-            if d in set(table[table["channel"].isin(channels)]["driver"])]
+    used = [
+        d
+        for d in model.spec.driver_ids
+        if d in set(table[table["channel"].isin(channels)]["driver"])
+    ]
     keys = {d: i + 1 for i, d in enumerate(used)}
     out = []
     for channel in channels:
@@ -295,16 +320,19 @@ def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: flo
             row["key"] = keys[row["driver"]]
         rows.sort(key=lambda r: -r["share"])
         weights = [r["weight"] for r in rows]
-        out.append({
-            "channel": channel,
-            "label": model.spec.label_of(channel),
-            "drivers": rows,
-            "top": rows[:TOP_DRIVERS],
-            "fix_first": sorted((r for r in rows if r["p_fix_first"] >= 0.5),
-                                key=lambda r: -r["p_fix_first"]),
-            "perf_line": float(np.mean([r["performance"] for r in rows])),
-            "weight_line": float(np.median(weights)),
-        })
+        out.append(
+            {
+                "channel": channel,
+                "label": model.spec.label_of(channel),
+                "drivers": rows,
+                "top": rows[:TOP_DRIVERS],
+                "fix_first": sorted(
+                    (r for r in rows if r["p_fix_first"] >= 0.5), key=lambda r: -r["p_fix_first"]
+                ),
+                "perf_line": float(np.mean([r["performance"] for r in rows])),
+                "weight_line": float(np.median(weights)),
+            }
+        )
     return {
         "year": year,
         "channels": out,
@@ -346,12 +374,18 @@ def _provenance(model: FittedModel, scenarios: list[dict]) -> dict:
         "passed": not model.flagged,
         "verdict": model.verdict,
         "max_rhat": number("max_rhat"),
-        "min_ess": min((v for v in (number("min_ess_bulk"), number("min_ess_tail"))
-                        if v is not None), default=None),
+        "min_ess": min(
+            (v for v in (number("min_ess_bulk"), number("min_ess_tail")) if v is not None),
+            default=None,
+        ),
         "divergences": int(diag.get("divergences", 0)),
         "min_bfmi": number("min_bfmi"),
-        "sampler": (f"{sampler['chains']} chains \u00d7 {sampler['draws']} draws "
-                    f"(after {sampler['tune']} tuning steps)") if sampler else "not recorded",
+        "sampler": (
+            f"{sampler['chains']} chains \u00d7 {sampler['draws']} draws "
+            f"(after {sampler['tune']} tuning steps)"
+        )
+        if sampler
+        else "not recorded",
         "whatif_version": manifest.get("versions", {}).get("whatif", "unknown"),
         "warnings": [{"scenario": s["name"], "text": w} for s in scenarios for w in s["warnings"]],
     }
@@ -412,8 +446,7 @@ def build_brief(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) 
     else:
         best = content[comparison["best"]]
         title = f"{len(content)} scenarios compared"
-        subject = (f"The strongest of the {len(content)} scenarios, "
-                   f"\u201c{best['name']}\u201d,")
+        subject = f"The strongest of the {len(content)} scenarios, \u201c{best['name']}\u201d,"
         lead = headline(best["name"], best["summary"], scale, subject=subject)
     return {
         "title": title,
@@ -441,24 +474,56 @@ def _charts(brief: dict) -> dict:
     for s in brief["scenarios"]:
         rows = [r for r in s["channels"] if r["acted"]] or s["channels"]
         hist = s["histogram"]
-        out["scenarios"].append({
-            "channels": charts.channel_lift_chart(
-                [{"label": r["label"], **{k: r[k] for k in ("direct", "indirect", "mean", "lo",
-                                                              "hi")}} for r in rows],
-                ci_label, scale["label"]),
-            "distribution": charts.distribution_chart(
-                hist["edges"], hist["counts"], s["total"]["mean"], s["total"]["lo"],
-                s["total"]["hi"], ci_label, "Company lift in mean satisfaction (points)"),
-        })
+        out["scenarios"].append(
+            {
+                "channels": charts.channel_lift_chart(
+                    [
+                        {
+                            "label": r["label"],
+                            **{k: r[k] for k in ("direct", "indirect", "mean", "lo", "hi")},
+                        }
+                        for r in rows
+                    ],
+                    ci_label,
+                    scale["label"],
+                ),
+                "distribution": charts.distribution_chart(
+                    hist["edges"],
+                    hist["counts"],
+                    s["total"]["mean"],
+                    s["total"]["lo"],
+                    s["total"]["hi"],
+                    ci_label,
+                    "Company lift in mean satisfaction (points)",
+                ),
+            }
+        )
     if brief["comparison"]:
         out["comparison"] = charts.comparison_chart(
-            [{"label": s["name"], "mean": s["total"]["mean"], "lo": s["total"]["lo"],
-              "hi": s["total"]["hi"], "top_mean": s["top_box"]["mean"],
-              "top_lo": s["top_box"]["lo"], "top_hi": s["top_box"]["hi"]}
-             for s in brief["scenarios"]],
-            scale["label"], scale["top_box_short"])
-    panels = [{"title": c["label"], "perf_line": c["perf_line"], "weight_line": c["weight_line"],
-               "points": c["drivers"]} for c in brief["drivers"]["channels"]]
+            [
+                {
+                    "label": s["name"],
+                    "mean": s["total"]["mean"],
+                    "lo": s["total"]["lo"],
+                    "hi": s["total"]["hi"],
+                    "top_mean": s["top_box"]["mean"],
+                    "top_lo": s["top_box"]["lo"],
+                    "top_hi": s["top_box"]["hi"],
+                }
+                for s in brief["scenarios"]
+            ],
+            scale["label"],
+            scale["top_box_short"],
+        )
+    panels = [
+        {
+            "title": c["label"],
+            "perf_line": c["perf_line"],
+            "weight_line": c["weight_line"],
+            "points": c["drivers"],
+        }
+        for c in brief["drivers"]["channels"]
+    ]
     out["priority"] = charts.priority_chart(panels, ci_label)
     return out
 
@@ -508,8 +573,9 @@ def render_pdf(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) -
     return _html_to_pdf(render_html(model, scenarios, ci))
 
 
-def write_brief(model: FittedModel, scenarios: list[Scenario], out: str | Path,
-                ci: float = 0.9) -> Path:
+def write_brief(
+    model: FittedModel, scenarios: list[Scenario], out: str | Path, ci: float = 0.9
+) -> Path:
     """Write a brief to ``out`` (``.html`` or ``.pdf``, from the extension), atomically.
 
     The file is written to a temporary sibling and moved into place, so a failed or interrupted
@@ -540,16 +606,18 @@ def write_brief(model: FittedModel, scenarios: list[Scenario], out: str | Path,
     tmp = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp",
-                                         delete=False) as handle:
+        with tempfile.NamedTemporaryFile(
+            dir=out.parent, prefix=f".{out.name}.", suffix=".tmp", delete=False
+        ) as handle:
             tmp = Path(handle.name)
             handle.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
         tmp = None
     except OSError as err:
-        raise WhatifError(f"{out}: cannot write the brief ({err.strerror or err}); "
-                          "choose a writable --out") from None
+        raise WhatifError(
+            f"{out}: cannot write the brief ({err.strerror or err}); choose a writable --out"
+        ) from None
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)

@@ -87,8 +87,9 @@ def carried_prior(previous: FittedModel, inputs: ModelInputs, discount: float = 
     sd_y, sd_x, sd_z = sd[-1], sd[1 : 1 + K], sd[1 + K : 1 + K + J]
     mu_x, mu_z = mu[1 : 1 + K], mu[1 + K : 1 + K + J]
     year = max(previous.years)
-    post = previous.posterior.sel(channel=inputs.channels, driver=inputs.drivers,
-                                  influencer=inputs.influencers)
+    post = previous.posterior.sel(
+        channel=inputs.channels, driver=inputs.drivers, influencer=inputs.influencers
+    )
 
     def values(name, **sel):
         return post[name].sel(**sel).transpose("chain", "draw", ...).to_numpy()
@@ -135,38 +136,49 @@ def build_anchored_model(inputs: ModelInputs, priors: Priors, carried: dict) -> 
         raw = pm.Flat("coef_raw", shape=sum(sizes))
         w_raw, e_raw, d_raw, a_raw, g_raw = pt.split(raw, sizes, n_splits=len(sizes))
         w_raw = w_raw.reshape((C, T, K))
-        beta, lp = _whitened(w_raw[:, 0], inputs.weight_est[:, 0], inputs.weight_info[:, 0],
-                             *carried["weight"])
+        beta, lp = _whitened(
+            w_raw[:, 0], inputs.weight_est[:, 0], inputs.weight_info[:, 0], *carried["weight"]
+        )
         years, logp = [beta], [lp]
         for t in range(1, T):
-            beta, lp = _whitened(w_raw[:, t], inputs.weight_est[:, t], inputs.weight_info[:, t],
-                                 beta, drift[None])
+            beta, lp = _whitened(
+                w_raw[:, t], inputs.weight_est[:, t], inputs.weight_info[:, t], beta, drift[None]
+            )
             years.append(beta)
             logp.append(lp)
         beta = pt.stack(years, axis=1) * dmask[:, None, :]
-        gamma, lp = _whitened(e_raw.reshape((C, K, J)), inputs.effect_est, inputs.effect_info,
-                              *carried["effect"])
+        gamma, lp = _whitened(
+            e_raw.reshape((C, K, J)), inputs.effect_est, inputs.effect_info, *carried["effect"]
+        )
         gamma = gamma * (imask[:, None, :] * dmask[:, :, None])
         logp.append(lp)
-        delta, lp = _whitened(d_raw.reshape((C, J)), inputs.direct_est, inputs.direct_info,
-                              *carried["direct"])
+        delta, lp = _whitened(
+            d_raw.reshape((C, J)), inputs.direct_est, inputs.direct_info, *carried["direct"]
+        )
         delta = delta * imask
         logp.append(lp)
-        alpha, lp = _whitened(a_raw.reshape((C, T)), inputs.alpha_est, inputs.alpha_info, 0.0,
-                              priors.intercept_sd)
+        alpha, lp = _whitened(
+            a_raw.reshape((C, T)), inputs.alpha_est, inputs.alpha_info, 0.0, priors.intercept_sd
+        )
         logp.append(lp)
-        gamma0, lp = _whitened(g_raw.reshape((C, K)), inputs.gamma0_est, inputs.gamma0_info,
-                               *carried["gamma0"])
+        gamma0, lp = _whitened(
+            g_raw.reshape((C, K)), inputs.gamma0_est, inputs.gamma0_info, *carried["gamma0"]
+        )
         logp.append(lp)
         pm.Potential("coef_prior", pt.add(*logp))
         sigma = pm.Gamma("sigma_std", *carried["sigma"], shape=C)
         driver_sigma = pm.Gamma("driver_sigma_std", *carried["driver_sigma"], shape=(C, K))
-        pm.Potential("satisfaction_loglik",
-                     SatisfactionLoglik("satisfaction")(alpha, beta, delta, sigma, R, b, rss0, n)[0])
-        pm.Potential("driver_loglik",
-                     DriverLoglik("driver")(gamma0, gamma, driver_sigma, R_d, b_d, rss0_d, n_d)[0])
-        _data_units(inputs, alpha, beta, gamma, delta, gamma0, sigma, driver_sigma, drift,
-                    pt.zeros(K))
+        pm.Potential(
+            "satisfaction_loglik",
+            SatisfactionLoglik("satisfaction")(alpha, beta, delta, sigma, R, b, rss0, n)[0],
+        )
+        pm.Potential(
+            "driver_loglik",
+            DriverLoglik("driver")(gamma0, gamma, driver_sigma, R_d, b_d, rss0_d, n_d)[0],
+        )
+        _data_units(
+            inputs, alpha, beta, gamma, delta, gamma0, sigma, driver_sigma, drift, pt.zeros(K)
+        )
     return model
 
 
@@ -177,7 +189,9 @@ def _aligned(draws: xr.DataArray, like: xr.Dataset) -> xr.DataArray:
     values = draws.to_numpy()
     flat = values.reshape((-1, *values.shape[2:]))
     n_chain, n_draw = like.sizes["chain"], like.sizes["draw"]
-    picked = flat[np.arange(n_chain * n_draw) % len(flat)].reshape((n_chain, n_draw, *values.shape[2:]))
+    picked = flat[np.arange(n_chain * n_draw) % len(flat)].reshape(
+        (n_chain, n_draw, *values.shape[2:])
+    )
     coords = {d: draws[d].to_numpy() for d in draws.dims[2:] if d in draws.coords}
     coords.update(chain=like["chain"].to_numpy(), draw=like["draw"].to_numpy())
     return xr.DataArray(picked, dims=draws.dims, coords=coords, name=draws.name)
@@ -200,7 +214,8 @@ def frozen_posterior(previous: FittedModel, new: xr.Dataset, anchor_year: int) -
     variables = {name: new[name] for name in new.data_vars}
     intercept = new["intercept"].copy()
     intercept.loc[{"year": anchor_year}] = _aligned(
-        old["intercept"].sel(year=anchor_year), new).transpose(*intercept.sel(year=anchor_year).dims)
+        old["intercept"].sel(year=anchor_year), new
+    ).transpose(*intercept.sel(year=anchor_year).dims)
     variables["intercept"] = intercept
     past_years = [y for y in previous.years if y < anchor_year]
     if past_years:
@@ -208,6 +223,7 @@ def frozen_posterior(previous: FittedModel, new: xr.Dataset, anchor_year: int) -
             past = _aligned(old[name].sel(year=past_years), new).transpose(*new[name].dims)
             variables[name] = xr.concat([past, variables[name]], dim="year")
     variables["weight_spread"] = _aligned(old["weight_spread"], new).transpose(
-        *new["weight_spread"].dims)
+        *new["weight_spread"].dims
+    )
     # a new Dataset, not assignment into ``new``: that would align the longer years to its own
     return xr.Dataset(variables, attrs=new.attrs)

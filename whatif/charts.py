@@ -149,9 +149,18 @@ def channel_lift_chart(rows: Sequence[dict], ci_label: str, scale_label: str) ->
                 else:
                     neg += value
             err = [[row["mean"] - row["lo"]], [row["hi"] - row["mean"]]]
-            ax.errorbar(row["mean"], yi, xerr=err,
-                        fmt="o", color=PALETTE["ink"], ms=3.5, capsize=2.5, elinewidth=0.9,
-                        capthick=0.9, zorder=3)
+            ax.errorbar(
+                row["mean"],
+                yi,
+                xerr=err,
+                fmt="o",
+                color=PALETTE["ink"],
+                ms=3.5,
+                capsize=2.5,
+                elinewidth=0.9,
+                capthick=0.9,
+                zorder=3,
+            )
         ax.axvline(0, color=PALETTE["muted"], linewidth=0.8)
         ax.set_yticks(y, [row["label"] for row in rows])
         ax.set_ylim(-0.6, len(rows) - 0.4)
@@ -161,16 +170,37 @@ def channel_lift_chart(rows: Sequence[dict], ci_label: str, scale_label: str) ->
         handles = [
             Patch(color=PALETTE["indirect"], label="Through the drivers"),
             Patch(color=PALETTE["direct"], label="Direct"),
-            Line2D([], [], color=PALETTE["ink"], marker="o", ms=3.5, lw=0.9,
-                   label=f"Total, {ci_label} interval"),
+            Line2D(
+                [],
+                [],
+                color=PALETTE["ink"],
+                marker="o",
+                ms=3.5,
+                lw=0.9,
+                label=f"Total, {ci_label} interval",
+            ),
         ]
-        fig.legend(handles=handles, loc="outside upper left", ncols=3, frameon=False,
-                   handlelength=1.4, columnspacing=1.6)
+        fig.legend(
+            handles=handles,
+            loc="outside upper left",
+            ncols=3,
+            frameon=False,
+            handlelength=1.4,
+            columnspacing=1.6,
+        )
         return figure_to_data_uri(fig)
 
 
-def distribution_chart(edges: Sequence[float], counts: Sequence[int], mean: float, lo: float,
-                       hi: float, ci_label: str, xlabel: str, percent: bool = False) -> str:
+def distribution_chart(
+    edges: Sequence[float],
+    counts: Sequence[int],
+    mean: float,
+    lo: float,
+    hi: float,
+    ci_label: str,
+    xlabel: str,
+    percent: bool = False,
+) -> str:
     """Histogram of the company lift draws, the interval shaded, the mean marked.
 
     Parameters
@@ -199,9 +229,16 @@ def distribution_chart(edges: Sequence[float], counts: Sequence[int], mean: floa
         zero_shown = bool(edges[0] - 0.35 * width <= 0 <= edges[-1] + 0.35 * width)
         if zero_shown:
             ax.axvline(0, color=PALETTE["muted"], linewidth=0.8, linestyle=(0, (3, 2)))
-            ax.annotate("no change", (0, 1), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                        textcoords="offset points", fontsize=6.5, color=PALETTE["muted"],
-                        va="top")
+            ax.annotate(
+                "no change",
+                (0, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2),
+                textcoords="offset points",
+                fontsize=6.5,
+                color=PALETTE["muted"],
+                va="top",
+            )
         ax.set_yticks([])
         ax.set_ylim(0, counts.max() * 1.45 if counts.size and counts.max() > 0 else 1)
         if width == 0:
@@ -210,12 +247,13 @@ def distribution_chart(edges: Sequence[float], counts: Sequence[int], mean: floa
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
         ax.set_xlabel(xlabel)
         _clean(ax, grid_axis=None)
-        handles = [Patch(color=PALETTE["band"], label=f"{ci_label} interval"),
-                   Line2D([], [], color=PALETTE["fix first"], lw=1.1, label="Mean")]
+        handles = [
+            Patch(color=PALETTE["band"], label=f"{ci_label} interval"),
+            Line2D([], [], color=PALETTE["fix first"], lw=1.1, label="Mean"),
+        ]
         left, right = ax.get_xlim()
         corner = "upper left" if zero_shown and (left + right) / 2 < 0 else "upper right"
-        ax.legend(handles=handles, loc=corner, frameon=False, handlelength=1.2,
-                  fontsize=6.5)
+        ax.legend(handles=handles, loc=corner, frameon=False, handlelength=1.2, fontsize=6.5)
         return figure_to_data_uri(fig)
 
 
@@ -234,16 +272,34 @@ def comparison_chart(rows: Sequence[dict], scale_label: str, top_box_label: str)
         y = np.arange(len(rows))[::-1]
         specs = (
             (axes[0], "mean", "lo", "hi", 1.0, f"Mean satisfaction lift (points, {scale_label})"),
-            (axes[1], "top_mean", "top_lo", "top_hi", 100.0,
-             f"Top-box lift (percentage points, {top_box_label})"),
+            (
+                axes[1],
+                "top_mean",
+                "top_lo",
+                "top_hi",
+                100.0,
+                f"Top-box lift (percentage points, {top_box_label})",
+            ),
         )
         for ax, m, lo, hi, f, title in specs:
             means = np.array([r[m] for r in rows]) * f
-            err = [means - np.array([r[lo] for r in rows]) * f,
-                   np.array([r[hi] for r in rows]) * f - means]
+            err = [
+                means - np.array([r[lo] for r in rows]) * f,
+                np.array([r[hi] for r in rows]) * f - means,
+            ]
             ax.hlines(y, 0, means, color=PALETTE["band_light"], linewidth=5)
-            ax.errorbar(means, y, xerr=err, fmt="o", color=PALETTE["indirect"], ms=4,
-                        capsize=2.5, elinewidth=1, capthick=1, zorder=3)
+            ax.errorbar(
+                means,
+                y,
+                xerr=err,
+                fmt="o",
+                color=PALETTE["indirect"],
+                ms=4,
+                capsize=2.5,
+                elinewidth=1,
+                capthick=1,
+                zorder=3,
+            )
             ax.axvline(0, color=PALETTE["muted"], linewidth=0.8)
             ax.set_title(title, fontsize=7.5, loc="left", color=PALETTE["ink"])
             ax.xaxis.set_major_formatter(_SignedFormatter())
@@ -284,24 +340,57 @@ def priority_chart(panels: Sequence[dict], ci_label: str) -> str:
             ypad = max(0.02, 0.1 * (hi.max() - lo.min()))
             xlim = (perf.min() - xpad, perf.max() + xpad)
             ylim = (min(0.0, lo.min()) - ypad, hi.max() + ypad)
-            ax.fill_between([xlim[0], panel["perf_line"]], panel["weight_line"], ylim[1],
-                            color=PALETTE["fix_zone"], linewidth=0, zorder=0)
+            ax.fill_between(
+                [xlim[0], panel["perf_line"]],
+                panel["weight_line"],
+                ylim[1],
+                color=PALETTE["fix_zone"],
+                linewidth=0,
+                zorder=0,
+            )
             ax.axvline(panel["perf_line"], color=PALETTE["grid"], linewidth=0.8, zorder=1)
             ax.axhline(panel["weight_line"], color=PALETTE["grid"], linewidth=0.8, zorder=1)
             for p in points:
                 color = PALETTE[p["quadrant"]]
-                ax.vlines(p["performance"], p["lo"], p["hi"], color=color, linewidth=0.8,
-                          alpha=0.7, zorder=2)
-                ax.plot(p["performance"], p["weight"], "o", ms=8 if p["key"] < 10 else 9.5,
-                        color=color, zorder=3,
-                        markeredgecolor="white", markeredgewidth=0.6)
-                ax.text(p["performance"], p["weight"], str(p["key"]), ha="center",
-                        va="center_baseline", fontsize=5.8, color="white", fontweight="bold",
-                        zorder=4)
+                ax.vlines(
+                    p["performance"],
+                    p["lo"],
+                    p["hi"],
+                    color=color,
+                    linewidth=0.8,
+                    alpha=0.7,
+                    zorder=2,
+                )
+                ax.plot(
+                    p["performance"],
+                    p["weight"],
+                    "o",
+                    ms=8 if p["key"] < 10 else 9.5,
+                    color=color,
+                    zorder=3,
+                    markeredgecolor="white",
+                    markeredgewidth=0.6,
+                )
+                ax.text(
+                    p["performance"],
+                    p["weight"],
+                    str(p["key"]),
+                    ha="center",
+                    va="center_baseline",
+                    fontsize=5.8,
+                    color="white",
+                    fontweight="bold",
+                    zorder=4,
+                )
             ax.set_xlim(*xlim)
             ax.set_ylim(*ylim)
-            ax.set_title("\n".join(title + [""] * (lines - len(title))), fontsize=7, loc="left",
-                         color=PALETTE["ink"], va="bottom")
+            ax.set_title(
+                "\n".join(title + [""] * (lines - len(title))),
+                fontsize=7,
+                loc="left",
+                color=PALETTE["ink"],
+                va="bottom",
+            )
             ax.tick_params(labelsize=6.5, colors=PALETTE["muted"])
             for side in ("top", "right"):
                 ax.spines[side].set_visible(False)
@@ -309,14 +398,25 @@ def priority_chart(panels: Sequence[dict], ci_label: str) -> str:
             ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
         for ax in axes[n:]:
             ax.set_visible(False)
-        fig.supxlabel("Performance: mean rating (lower is worse)", fontsize=7,
-                      color=PALETTE["ink"])
+        fig.supxlabel("Performance: mean rating (lower is worse)", fontsize=7, color=PALETTE["ink"])
         fig.supylabel("Importance: weight", fontsize=7, color=PALETTE["ink"])
-        handles = [Line2D([], [], marker="o", ls="", ms=5, color=PALETTE[q], label=q.capitalize())
-                   for q in ("fix first", "maintain", "monitor", "lower priority")]
+        handles = [
+            Line2D([], [], marker="o", ls="", ms=5, color=PALETTE[q], label=q.capitalize())
+            for q in ("fix first", "maintain", "monitor", "lower priority")
+        ]
         handles.append(Patch(color=PALETTE["fix_zone"], label="Fix-first zone"))
-        handles.append(Line2D([], [], color=PALETTE["muted"], lw=0.8,
-                              label=f"{ci_label} interval of the weight"))
-        fig.legend(handles=handles, loc="outside upper left", ncols=6, frameon=False,
-                   handlelength=1.2, columnspacing=1.4, fontsize=6.5)
+        handles.append(
+            Line2D(
+                [], [], color=PALETTE["muted"], lw=0.8, label=f"{ci_label} interval of the weight"
+            )
+        )
+        fig.legend(
+            handles=handles,
+            loc="outside upper left",
+            ncols=6,
+            frameon=False,
+            handlelength=1.2,
+            columnspacing=1.4,
+            fontsize=6.5,
+        )
         return figure_to_data_uri(fig)

@@ -329,7 +329,9 @@ def format_lift_table(results: list[dict], fitted) -> str:
     for res in results:
         col = f"{res['scenario']} ({res['year']})"
         t = res["total"]
-        cells = {"company": f"{t['mean']:+.3f} [{t['lo']:+.3f}, {t['hi']:+.3f}] P>0={t['p_positive']:.0%}"}
+        cells = {
+            "company": f"{t['mean']:+.3f} [{t['lo']:+.3f}, {t['hi']:+.3f}] P>0={t['p_positive']:.0%}"
+        }
         tb = res["top_box"]["total"]
         cells["company top-box"] = f"{tb['mean']:+.1%} [{tb['lo']:+.1%}, {tb['hi']:+.1%}]"
         for channel, c in res["channels"].items():
@@ -365,19 +367,26 @@ def priorities(
         check_ci(ci)
         fitted = load_model(model)
         if channel is not None and channel not in fitted.channels:
-            raise WhatifError(f"--channel '{channel}' is not in the model{closest(channel, fitted.channels)}; "
-                              f"channels: {', '.join(fitted.channels)}")
+            raise WhatifError(
+                f"--channel '{channel}' is not in the model{closest(channel, fitted.channels)}; "
+                f"channels: {', '.join(fitted.channels)}"
+            )
         if year is not None and year not in fitted.years:
-            raise WhatifError(f"--year {year} is not in the model; years: {', '.join(map(str, fitted.years))}")
+            raise WhatifError(
+                f"--year {year} is not in the model; years: {', '.join(map(str, fitted.years))}"
+            )
         table = priority_map(fitted, ci, channel)
         table = table[table["year"] == (year if year is not None else fitted.years[-1])]
-        table = table.sort_values(["channel", "p_fix_first", "weight"], ascending=[True, False, False])
+        table = table.sort_values(
+            ["channel", "p_fix_first", "weight"], ascending=[True, False, False]
+        )
         if format == "json":
             print(dumps_json(table.to_dict("records")))
         else:
             print(format_table(table.drop(columns=["label"])))
 
     run_guarded(run)
+
 
 # -- refit commands (refit, compare, models) -------------------------------------------------
 
@@ -467,7 +476,9 @@ def refit(
                 "--carry-prior and --freeze-past are two ways to carry the past; choose one"
             )
         if freeze_past and replace:
-            raise WhatifError("--freeze-past keeps the earlier years fixed, so it cannot --replace one")
+            raise WhatifError(
+                "--freeze-past keeps the earlier years fixed, so it cannot --replace one"
+            )
         if discount is not None and not (carry_prior or freeze_past):
             raise WhatifError("--discount only applies with --carry-prior or --freeze-past")
         if discount is not None and not 0 < discount <= 1:
@@ -517,8 +528,10 @@ def _carried_past(manifest: dict) -> list[str]:
     if power:
         weighted = {y: a for y, a in power.get("discount_by_year", {}).items() if a < 1}
         if weighted:
-            lines.append("Past carried as a power prior: " + ", ".join(
-                f"{y} weighted {a:g}" for y, a in weighted.items()))
+            lines.append(
+                "Past carried as a power prior: "
+                + ", ".join(f"{y} weighted {a:g}" for y, a in weighted.items())
+            )
     carried = manifest.get("carried_prior")
     if carried:
         lines.append(
@@ -599,9 +612,7 @@ def compare(
 
 @app.command()
 def models(
-    dir: Annotated[
-        Path, typer.Option("--dir", help="Folder of model artefacts.")
-    ] = Path("models"),
+    dir: Annotated[Path, typer.Option("--dir", help="Folder of model artefacts.")] = Path("models"),
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """List the model artefacts in a folder and rebuild its index.json."""
@@ -667,7 +678,9 @@ def brief(
 def app_command(
     model: Annotated[
         Path | None,
-        typer.Argument(help="Model artefact folder (default: models/demo, fitted first if missing)."),
+        typer.Argument(
+            help="Model artefact folder (default: models/demo, fitted first if missing)."
+        ),
     ] = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 5006,
     address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

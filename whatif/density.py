@@ -32,8 +32,14 @@ from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache
 
 from whatif.likelihood import _FASTMATH, _driver_kernel, _KernelOp, _sat_kernel
 
-__all__ = ["Coefficients", "ModelDensity", "coefficient_draws", "density_data", "hyper_data",
-           "likelihood_data"]
+__all__ = [
+    "Coefficients",
+    "ModelDensity",
+    "coefficient_draws",
+    "density_data",
+    "hyper_data",
+    "likelihood_data",
+]
 
 _HALF_LOG_2_OVER_PI = 0.5 * math.log(2.0 / math.pi)
 
@@ -50,20 +56,40 @@ def density_data(inputs, priors) -> list[np.ndarray]:
     """
     dmask = inputs.driver_mask.astype(float)
     imask = inputs.influencer_mask.astype(float)
-    prior_sd = np.array([priors.weight_mean_sd, priors.effect_mean_sd, priors.direct_mean_sd,
-                         priors.intercept_sd])
-    return [np.ascontiguousarray(np.asarray(a, float)) for a in (
-        inputs.weight_est, inputs.weight_info, inputs.effect_est, inputs.effect_info,
-        inputs.direct_est, inputs.direct_info, inputs.alpha_est, inputs.alpha_info,
-        inputs.gamma0_est, inputs.gamma0_info, dmask, imask, prior_sd,
-    )]
+    prior_sd = np.array(
+        [priors.weight_mean_sd, priors.effect_mean_sd, priors.direct_mean_sd, priors.intercept_sd]
+    )
+    return [
+        np.ascontiguousarray(np.asarray(a, float))
+        for a in (
+            inputs.weight_est,
+            inputs.weight_info,
+            inputs.effect_est,
+            inputs.effect_info,
+            inputs.direct_est,
+            inputs.direct_info,
+            inputs.alpha_est,
+            inputs.alpha_info,
+            inputs.gamma0_est,
+            inputs.gamma0_info,
+            dmask,
+            imask,
+            prior_sd,
+        )
+    ]
 
 
 def hyper_data(inputs, priors) -> list[np.ndarray]:
     """Rates of the spreads' Gamma(2, rate) priors and the noise sds' half-normal scale."""
     K, J = len(inputs.drivers), len(inputs.influencers)
-    typical = np.concatenate([np.full(K, priors.weight_spread), np.full(K, priors.weight_drift),
-                              np.full(J, priors.effect_spread), np.full(J, priors.direct_spread)])
+    typical = np.concatenate(
+        [
+            np.full(K, priors.weight_spread),
+            np.full(K, priors.weight_drift),
+            np.full(J, priors.effect_spread),
+            np.full(J, priors.direct_spread),
+        ]
+    )
     return [2.0 / typical, np.array([priors.noise_sd], float)]
 
 
@@ -73,9 +99,19 @@ def likelihood_data(inputs) -> list[np.ndarray]:
     R, b, rss0 = inputs.sat_factors
     R_d, b_d, rss0_d = inputs.driver_factors
     n_d = inputs.std.n.sum(axis=1)[:, None] * dmask
-    return [np.ascontiguousarray(np.asarray(a, float)) for a in (
-        R, b, rss0, inputs.std.n, R_d, b_d * dmask[..., None], rss0_d * dmask, n_d,
-    )]
+    return [
+        np.ascontiguousarray(np.asarray(a, float))
+        for a in (
+            R,
+            b,
+            rss0,
+            inputs.std.n,
+            R_d,
+            b_d * dmask[..., None],
+            rss0_d * dmask,
+            n_d,
+        )
+    ]
 
 
 # -- one coefficient: theta = mean + scale * z, z its whitened standardisation ---------------------
@@ -146,8 +182,24 @@ def _whiten_mean_grad(g_mean, raw, est, info, scale, prior_sd):  # pragma: no co
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH, boundscheck=False)
-def _forward(scales, mean_raw, coef_raw, w_est, w_info, e_est, e_info, d_est, d_info, a_est, a_info,
-             g0_est, g0_info, dmask, imask, prior_sd):  # pragma: no cover - compiled
+def _forward(
+    scales,
+    mean_raw,
+    coef_raw,
+    w_est,
+    w_info,
+    e_est,
+    e_info,
+    d_est,
+    d_info,
+    a_est,
+    a_info,
+    g0_est,
+    g0_info,
+    dmask,
+    imask,
+    prior_sd,
+):  # pragma: no cover - compiled
     """Unmasked coefficients, the three means and the log density of all raw variables."""
     C, T, K = w_est.shape
     J = d_est.shape[1]
@@ -156,16 +208,19 @@ def _forward(scales, mean_raw, coef_raw, w_est, w_info, e_est, e_info, d_est, d_
     lp = 0.0
     w_mean, e_mean, d_mean = np.empty(K), np.empty((K, J)), np.empty(J)
     for k in range(K):
-        w_mean[k], part = _whiten_mean(mean_raw[k], w_est[:, 0, k], w_info[:, 0, k], w_spread[k],
-                                    prior_sd[0])
+        w_mean[k], part = _whiten_mean(
+            mean_raw[k], w_est[:, 0, k], w_info[:, 0, k], w_spread[k], prior_sd[0]
+        )
         lp += part
         for j in range(J):
-            e_mean[k, j], part = _whiten_mean(mean_raw[K + k * J + j], e_est[:, k, j], e_info[:, k, j],
-                                           e_spread[j], prior_sd[1])
+            e_mean[k, j], part = _whiten_mean(
+                mean_raw[K + k * J + j], e_est[:, k, j], e_info[:, k, j], e_spread[j], prior_sd[1]
+            )
             lp += part
     for j in range(J):
-        d_mean[j], part = _whiten_mean(mean_raw[K + K * J + j], d_est[:, j], d_info[:, j], d_spread[j],
-                                    prior_sd[2])
+        d_mean[j], part = _whiten_mean(
+            mean_raw[K + K * J + j], d_est[:, j], d_info[:, j], d_spread[j], prior_sd[2]
+        )
         lp += part
 
     beta, gamma, delta = np.empty((C, T, K)), np.empty((C, K, J)), np.empty((C, J))
@@ -176,19 +231,24 @@ def _forward(scales, mean_raw, coef_raw, w_est, w_info, e_est, e_info, d_est, d_
             for k in range(K):
                 mean = w_mean[k] if t == 0 else beta[c, t - 1, k]
                 scale = w_spread[k] if t == 0 else drift[k]
-                beta[c, t, k], part = _whiten(coef_raw[at], w_est[c, t, k], w_info[c, t, k], mean, scale)
+                beta[c, t, k], part = _whiten(
+                    coef_raw[at], w_est[c, t, k], w_info[c, t, k], mean, scale
+                )
                 lp += part
                 at += 1
     for c in range(C):
         for k in range(K):
             for j in range(J):
-                gamma[c, k, j], part = _whiten(coef_raw[at], e_est[c, k, j], e_info[c, k, j],
-                                            e_mean[k, j], e_spread[j])
+                gamma[c, k, j], part = _whiten(
+                    coef_raw[at], e_est[c, k, j], e_info[c, k, j], e_mean[k, j], e_spread[j]
+                )
                 lp += part
                 at += 1
     for c in range(C):
         for j in range(J):
-            delta[c, j], part = _whiten(coef_raw[at], d_est[c, j], d_info[c, j], d_mean[j], d_spread[j])
+            delta[c, j], part = _whiten(
+                coef_raw[at], d_est[c, j], d_info[c, j], d_mean[j], d_spread[j]
+            )
             lp += part
             at += 1
     for c in range(C):
@@ -198,7 +258,9 @@ def _forward(scales, mean_raw, coef_raw, w_est, w_info, e_est, e_info, d_est, d_
             at += 1
     for c in range(C):
         for k in range(K):
-            gamma0[c, k], part = _whiten(coef_raw[at], g0_est[c, k], g0_info[c, k], 0.0, prior_sd[3])
+            gamma0[c, k], part = _whiten(
+                coef_raw[at], g0_est[c, k], g0_info[c, k], 0.0, prior_sd[3]
+            )
             lp += part
             at += 1
     return alpha, beta, gamma, delta, gamma0, w_mean, e_mean, d_mean, lp
@@ -220,31 +282,106 @@ def _masked(beta, gamma, delta, dmask, imask):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH, boundscheck=False)
-def _coefficients_kernel(scales, mean_raw, coef_raw, w_est, w_info, e_est, e_info, d_est, d_info,
-                         a_est, a_info, g0_est, g0_info, dmask, imask,
-                         prior_sd):  # pragma: no cover - compiled
+def _coefficients_kernel(
+    scales,
+    mean_raw,
+    coef_raw,
+    w_est,
+    w_info,
+    e_est,
+    e_info,
+    d_est,
+    d_info,
+    a_est,
+    a_info,
+    g0_est,
+    g0_info,
+    dmask,
+    imask,
+    prior_sd,
+):  # pragma: no cover - compiled
     alpha, beta, gamma, delta, gamma0, _, _, _, _ = _forward(
-        scales, mean_raw, coef_raw, w_est, w_info, e_est, e_info, d_est, d_info, a_est, a_info,
-        g0_est, g0_info, dmask, imask, prior_sd)
+        scales,
+        mean_raw,
+        coef_raw,
+        w_est,
+        w_info,
+        e_est,
+        e_info,
+        d_est,
+        d_info,
+        a_est,
+        a_info,
+        g0_est,
+        g0_info,
+        dmask,
+        imask,
+        prior_sd,
+    )
     beta_m, gamma_m, delta_m = _masked(beta, gamma, delta, dmask, imask)
     return alpha, beta_m, gamma_m, delta_m, gamma0
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH, boundscheck=False)
-def _density_kernel(log_scales, mean_raw, coef_raw, log_noise, scale_rate, noise_sd, w_est, w_info, e_est, e_info, d_est, d_info,
-                    a_est, a_info, g0_est, g0_info, dmask, imask, prior_sd, R, b, rss0, n, R_d, b_d,
-                    rss0_d, n_d):  # pragma: no cover - compiled
+def _density_kernel(
+    log_scales,
+    mean_raw,
+    coef_raw,
+    log_noise,
+    scale_rate,
+    noise_sd,
+    w_est,
+    w_info,
+    e_est,
+    e_info,
+    d_est,
+    d_info,
+    a_est,
+    a_info,
+    g0_est,
+    g0_info,
+    dmask,
+    imask,
+    prior_sd,
+    R,
+    b,
+    rss0,
+    n,
+    R_d,
+    b_d,
+    rss0_d,
+    n_d,
+):  # pragma: no cover - compiled
     C, T, K = w_est.shape
     J = d_est.shape[1]
     scales, noise = np.exp(log_scales), np.exp(log_noise)
     alpha, beta, gamma, delta, gamma0, w_mean, e_mean, d_mean, lp = _forward(
-        scales, mean_raw, coef_raw, w_est, w_info, e_est, e_info, d_est, d_info, a_est, a_info,
-        g0_est, g0_info, dmask, imask, prior_sd)
+        scales,
+        mean_raw,
+        coef_raw,
+        w_est,
+        w_info,
+        e_est,
+        e_info,
+        d_est,
+        d_info,
+        a_est,
+        a_info,
+        g0_est,
+        g0_info,
+        dmask,
+        imask,
+        prior_sd,
+    )
     beta_m, gamma_m, delta_m = _masked(beta, gamma, delta, dmask, imask)
     sigma = noise[:C]
     d_sigma = noise[C:].reshape((C, K))
-    ll_s, g_alpha, g_beta, g_delta, g_sigma = _sat_kernel(alpha, beta_m, delta_m, sigma, R, b, rss0, n)
-    ll_d, g_gamma0, g_gamma, g_dsigma = _driver_kernel(gamma0, gamma_m, d_sigma, R_d, b_d, rss0_d, n_d)
+    ll_s, g_alpha, g_beta, g_delta, g_sigma = _sat_kernel(
+        alpha, beta_m, delta_m, sigma, R, b, rss0, n
+    )
+    ll_d, g_gamma0, g_gamma, g_dsigma = _driver_kernel(
+        gamma0, gamma_m, d_sigma, R_d, b_d, rss0_d, n_d
+    )
 
     # reverse pass: masks, then coefficients (the random walk backwards in time), then means
     g_scales, g_mean_raw = np.zeros_like(scales), np.zeros_like(mean_raw)
@@ -259,13 +396,25 @@ def _density_kernel(log_scales, mean_raw, coef_raw, log_noise, scale_rate, noise
                 at = (c * T + t) * K + k
                 g_theta = g_beta[c, t, k] * dmask[c, k] + carry
                 if t == 0:
-                    g_raw, g_mean, g_scale = _whiten_grad(g_theta, coef_raw[at], w_est[c, t, k],
-                                                          w_info[c, t, k], w_mean[k], w_spread[k])
+                    g_raw, g_mean, g_scale = _whiten_grad(
+                        g_theta,
+                        coef_raw[at],
+                        w_est[c, t, k],
+                        w_info[c, t, k],
+                        w_mean[k],
+                        w_spread[k],
+                    )
                     g_w_mean[k] += g_mean
                     g_scales[k] += g_scale
                 else:
-                    g_raw, carry, g_scale = _whiten_grad(g_theta, coef_raw[at], w_est[c, t, k],
-                                                         w_info[c, t, k], beta[c, t - 1, k], drift[k])
+                    g_raw, carry, g_scale = _whiten_grad(
+                        g_theta,
+                        coef_raw[at],
+                        w_est[c, t, k],
+                        w_info[c, t, k],
+                        beta[c, t - 1, k],
+                        drift[k],
+                    )
                     g_scales[K + k] += g_scale
                 g_coef_raw[at] = g_raw
     at = C * T * K
@@ -274,41 +423,62 @@ def _density_kernel(log_scales, mean_raw, coef_raw, log_noise, scale_rate, noise
             for j in range(J):
                 g_theta = g_gamma[c, k, j] * dmask[c, k] * imask[c, j]
                 g_coef_raw[at], g_mean, g_scale = _whiten_grad(
-                    g_theta, coef_raw[at], e_est[c, k, j], e_info[c, k, j], e_mean[k, j], e_spread[j])
+                    g_theta,
+                    coef_raw[at],
+                    e_est[c, k, j],
+                    e_info[c, k, j],
+                    e_mean[k, j],
+                    e_spread[j],
+                )
                 g_e_mean[k, j] += g_mean
                 g_scales[2 * K + j] += g_scale
                 at += 1
     for c in range(C):
         for j in range(J):
             g_coef_raw[at], g_mean, g_scale = _whiten_grad(
-                g_delta[c, j] * imask[c, j], coef_raw[at], d_est[c, j], d_info[c, j], d_mean[j],
-                d_spread[j])
+                g_delta[c, j] * imask[c, j],
+                coef_raw[at],
+                d_est[c, j],
+                d_info[c, j],
+                d_mean[j],
+                d_spread[j],
+            )
             g_d_mean[j] += g_mean
             g_scales[2 * K + J + j] += g_scale
             at += 1
     for c in range(C):
         for t in range(T):
-            g_coef_raw[at], _, _ = _whiten_grad(g_alpha[c, t], coef_raw[at], a_est[c, t], a_info[c, t],
-                                                0.0, prior_sd[3])
+            g_coef_raw[at], _, _ = _whiten_grad(
+                g_alpha[c, t], coef_raw[at], a_est[c, t], a_info[c, t], 0.0, prior_sd[3]
+            )
             at += 1
     for c in range(C):
         for k in range(K):
-            g_coef_raw[at], _, _ = _whiten_grad(g_gamma0[c, k], coef_raw[at], g0_est[c, k],
-                                                g0_info[c, k], 0.0, prior_sd[3])
+            g_coef_raw[at], _, _ = _whiten_grad(
+                g_gamma0[c, k], coef_raw[at], g0_est[c, k], g0_info[c, k], 0.0, prior_sd[3]
+            )
             at += 1
     for k in range(K):
-        g_mean_raw[k], g_scale = _whiten_mean_grad(g_w_mean[k], mean_raw[k], w_est[:, 0, k],
-                                                   w_info[:, 0, k], w_spread[k], prior_sd[0])
+        g_mean_raw[k], g_scale = _whiten_mean_grad(
+            g_w_mean[k], mean_raw[k], w_est[:, 0, k], w_info[:, 0, k], w_spread[k], prior_sd[0]
+        )
         g_scales[k] += g_scale
         for j in range(J):
             i = K + k * J + j
-            g_mean_raw[i], g_scale = _whiten_mean_grad(g_e_mean[k, j], mean_raw[i], e_est[:, k, j],
-                                                       e_info[:, k, j], e_spread[j], prior_sd[1])
+            g_mean_raw[i], g_scale = _whiten_mean_grad(
+                g_e_mean[k, j],
+                mean_raw[i],
+                e_est[:, k, j],
+                e_info[:, k, j],
+                e_spread[j],
+                prior_sd[1],
+            )
             g_scales[2 * K + j] += g_scale
     for j in range(J):
         i = K + K * J + j
-        g_mean_raw[i], g_scale = _whiten_mean_grad(g_d_mean[j], mean_raw[i], d_est[:, j], d_info[:, j],
-                                                   d_spread[j], prior_sd[2])
+        g_mean_raw[i], g_scale = _whiten_mean_grad(
+            g_d_mean[j], mean_raw[i], d_est[:, j], d_info[:, j], d_spread[j], prior_sd[2]
+        )
         g_scales[2 * K + J + j] += g_scale
     g_noise[:C] = g_sigma
     g_noise[C:] = g_dsigma.ravel()
@@ -367,10 +537,16 @@ def coefficient_draws(log_scales, mean_raw, coef_raw, constants) -> tuple[np.nda
     alpha, beta, gamma, delta, gamma0 with the leading dimensions of the draws.
     """
     lead = log_scales.shape[:-1]
-    flat = [np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=float)
-            for x in (log_scales, mean_raw, coef_raw)]
-    per_draw = [_coefficients_kernel(np.exp(s), m, c, *constants) for s, m, c in zip(*flat, strict=True)]
-    return tuple(np.stack(parts).reshape(lead + parts[0].shape) for parts in zip(*per_draw, strict=True))
+    flat = [
+        np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=float)
+        for x in (log_scales, mean_raw, coef_raw)
+    ]
+    per_draw = [
+        _coefficients_kernel(np.exp(s), m, c, *constants) for s, m, c in zip(*flat, strict=True)
+    ]
+    return tuple(
+        np.stack(parts).reshape(lead + parts[0].shape) for parts in zip(*per_draw, strict=True)
+    )
 
 
 @register_funcify_default_op_cache_key(ModelDensity)

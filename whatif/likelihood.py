@@ -136,7 +136,9 @@ def factorise(xx: np.ndarray, xy: np.ndarray, yy: np.ndarray, rtol: float = 1e-1
     root = np.where(keep, np.sqrt(np.where(keep, val, 1.0)), 0.0)
     proj = np.swapaxes(vec, -1, -2)  # rows: eigenvectors
     R = root[..., :, None] * proj * scale[..., None, :]
-    b = np.where(keep, np.einsum("...ij,...j->...i", proj, xy / safe) / np.where(keep, root, 1.0), 0.0)
+    b = np.where(
+        keep, np.einsum("...ij,...j->...i", proj, xy / safe) / np.where(keep, root, 1.0), 0.0
+    )
     rss0 = np.asarray(yy, float) - np.sum(b**2, axis=-1)
     return np.ascontiguousarray(R), np.ascontiguousarray(b), np.ascontiguousarray(rss0)
 
@@ -269,8 +271,10 @@ class _KernelOp(Op):
         self.name = name
 
     def make_node(self, *inputs):
-        inputs = [pt.as_tensor_variable(np.asarray(x, float) if isinstance(x, np.ndarray) else x)
-                  for x in inputs]
+        inputs = [
+            pt.as_tensor_variable(np.asarray(x, float) if isinstance(x, np.ndarray) else x)
+            for x in inputs
+        ]
         inputs = [pt.cast(x, "float64") for x in inputs]
         outputs = [pt.dscalar()] + [x.type() for x in inputs[: self.n_params]]
         return Apply(self, inputs, outputs)
@@ -281,13 +285,13 @@ class _KernelOp(Op):
 
     def connection_pattern(self, node):
         n_out = 1 + self.n_params
-        return [[True] * n_out] * self.n_params + [[False] * n_out] * (len(node.inputs) - self.n_params)
+        return [[True] * n_out] * self.n_params + [[False] * n_out] * (
+            len(node.inputs) - self.n_params
+        )
 
     def pullback(self, inputs, outputs, output_grads):
         g = output_grads[0]
-        return [g * x for x in outputs[1:]] + [
-            disconnected_type() for _ in inputs[self.n_params :]
-        ]
+        return [g * x for x in outputs[1:]] + [disconnected_type() for _ in inputs[self.n_params :]]
 
 
 class SatisfactionLoglik(_KernelOp):

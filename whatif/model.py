@@ -60,8 +60,16 @@ from whatif.likelihood import (
 )
 from whatif.priors import Priors
 
-__all__ = ["DATA_VARS", "ModelInputs", "RowData", "build_model", "build_reference_model",
-           "build_row_model", "prepare_inputs", "row_data"]
+__all__ = [
+    "DATA_VARS",
+    "ModelInputs",
+    "RowData",
+    "build_model",
+    "build_reference_model",
+    "build_row_model",
+    "prepare_inputs",
+    "row_data",
+]
 
 #: Posterior variables in data units that every later step reads.
 DATA_VARS = [
@@ -169,8 +177,11 @@ def prepare_inputs(data: xr.Dataset, priors: Priors | None = None) -> ModelInput
     for c in range(C):
         for t in range(T):
             sat_est[c, t], sat_info[c, t] = _ols(
-                cross[c, t][np.ix_(design, design)], cross[c, t, design, P - 1], cross[c, t, -1, -1],
-                std.n[c, t], std.measured[c, design],
+                cross[c, t][np.ix_(design, design)],
+                cross[c, t, design, P - 1],
+                cross[c, t, -1, -1],
+                std.n[c, t],
+                std.measured[c, design],
             )
     pooled, n_pooled = cross.sum(axis=1), std.n.sum(axis=1)
     eff_est, eff_info = np.zeros((C, K, J + 1)), np.zeros((C, K, J + 1))
@@ -178,21 +189,31 @@ def prepare_inputs(data: xr.Dataset, priors: Priors | None = None) -> ModelInput
         for k in range(K):
             if std.measured[c, 1 + k]:
                 eff_est[c, k], eff_info[c, k] = _ols(
-                    pooled[c][np.ix_(e_idx, e_idx)], pooled[c, e_idx, 1 + k], pooled[c, 1 + k, 1 + k],
-                    n_pooled[c], std.measured[c, e_idx],
+                    pooled[c][np.ix_(e_idx, e_idx)],
+                    pooled[c, e_idx, 1 + k],
+                    pooled[c, 1 + k, 1 + k],
+                    n_pooled[c],
+                    std.measured[c, e_idx],
                 )
     d_info = sat_info[..., 1 + K :].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        d_est = np.where(d_info > 0, (sat_est[..., 1 + K :] * sat_info[..., 1 + K :]).sum(axis=1) / d_info, 0.0)
+        d_est = np.where(
+            d_info > 0, (sat_est[..., 1 + K :] * sat_info[..., 1 + K :]).sum(axis=1) / d_info, 0.0
+        )
 
     sat_R, sat_b, sat_r0 = factorise(
-        cross[..., design[:, None], design[None, :]], cross[..., design, P - 1], cross[..., P - 1, P - 1]
+        cross[..., design[:, None], design[None, :]],
+        cross[..., design, P - 1],
+        cross[..., P - 1, P - 1],
     )
-    drv_R, _, _ = factorise(pooled[:, e_idx[:, None], e_idx[None, :]], pooled[:, e_idx, 1], pooled[:, 1, 1])
+    drv_R, _, _ = factorise(
+        pooled[:, e_idx[:, None], e_idx[None, :]], pooled[:, e_idx, 1], pooled[:, 1, 1]
+    )
     xy_d = np.moveaxis(pooled[:, e_idx[:, None], d_idx[None, :]], -1, -2)  # (C, K, J+1)
     _, drv_b, drv_r0 = factorise(
         np.broadcast_to(pooled[:, None, e_idx[:, None], e_idx[None, :]], (C, K, J + 1, J + 1)),
-        xy_d, pooled[:, d_idx, d_idx],
+        xy_d,
+        pooled[:, d_idx, d_idx],
     )
     return ModelInputs(
         std=std,
@@ -248,8 +269,14 @@ def _free_variables(inputs: ModelInputs, priors: Priors):
     C, T = inputs.std.n.shape
     K, J = len(inputs.drivers), len(inputs.influencers)
     # Gamma(2, 2/s): mean s, no mass piled at zero (Chung et al. 2013).
-    scale_prior = np.concatenate([np.full(K, priors.weight_spread), np.full(K, priors.weight_drift),
-                                  np.full(J, priors.effect_spread), np.full(J, priors.direct_spread)])
+    scale_prior = np.concatenate(
+        [
+            np.full(K, priors.weight_spread),
+            np.full(K, priors.weight_drift),
+            np.full(J, priors.effect_spread),
+            np.full(J, priors.direct_spread),
+        ]
+    )
     scales = pm.Gamma("hyper_scale_std", alpha=2.0, beta=2.0 / scale_prior, shape=2 * K + 2 * J)
     mean_raw = pm.Flat("hyper_mean_raw", shape=K + K * J + J)
     coef_raw = pm.Flat("coef_raw", shape=C * T * K + C * K * J + C * J + C * T + C * K)
@@ -271,49 +298,98 @@ def _coefficients(inputs: ModelInputs, priors: Priors) -> dict:
     effect_spread, direct_spread = scales[2 * K : 2 * K + J], scales[2 * K + J :]
 
     # cross-channel means, each whitened by its conditional posterior given its spread
-    weight_mean, lp_w = _whitened_mean(mean_raw[:K], inputs.weight_est[:, 0], inputs.weight_info[:, 0],
-                                       priors.weight_mean_sd, weight_spread[None])
-    effect_mean, lp_e = _whitened_mean(mean_raw[K : K + K * J].reshape((K, J)), inputs.effect_est,
-                                       inputs.effect_info, priors.effect_mean_sd, effect_spread[None, None])
-    direct_mean, lp_d = _whitened_mean(mean_raw[K + K * J :], inputs.direct_est, inputs.direct_info,
-                                       priors.direct_mean_sd, direct_spread[None])
+    weight_mean, lp_w = _whitened_mean(
+        mean_raw[:K],
+        inputs.weight_est[:, 0],
+        inputs.weight_info[:, 0],
+        priors.weight_mean_sd,
+        weight_spread[None],
+    )
+    effect_mean, lp_e = _whitened_mean(
+        mean_raw[K : K + K * J].reshape((K, J)),
+        inputs.effect_est,
+        inputs.effect_info,
+        priors.effect_mean_sd,
+        effect_spread[None, None],
+    )
+    direct_mean, lp_d = _whitened_mean(
+        mean_raw[K + K * J :],
+        inputs.direct_est,
+        inputs.direct_info,
+        priors.direct_mean_sd,
+        direct_spread[None],
+    )
 
-    sizes = {"weights": C * T * K, "effects": C * K * J, "direct": C * J, "alpha": C * T, "gamma0": C * K}
+    sizes = {
+        "weights": C * T * K,
+        "effects": C * K * J,
+        "direct": C * J,
+        "alpha": C * T,
+        "gamma0": C * K,
+    }
     part, at = {}, 0
     for name, size in sizes.items():
         part[name] = raw[at : at + size]
         at += size
     w_raw = part["weights"].reshape((C, T, K))
-    beta, lp = _whitened(w_raw[:, 0], inputs.weight_est[:, 0], inputs.weight_info[:, 0],
-                         weight_mean[None], weight_spread[None])
+    beta, lp = _whitened(
+        w_raw[:, 0],
+        inputs.weight_est[:, 0],
+        inputs.weight_info[:, 0],
+        weight_mean[None],
+        weight_spread[None],
+    )
     years, logp = [beta], [lp_w, lp_e, lp_d, lp]
     for t in range(1, T):  # the random walk, each year whitened given the one before
-        beta, lp = _whitened(w_raw[:, t], inputs.weight_est[:, t], inputs.weight_info[:, t],
-                             beta, weight_drift[None])
+        beta, lp = _whitened(
+            w_raw[:, t], inputs.weight_est[:, t], inputs.weight_info[:, t], beta, weight_drift[None]
+        )
         years.append(beta)
         logp.append(lp)
     beta = pt.stack(years, axis=1) * dmask[:, None, :]  # (C, T, K)
-    gamma, lp = _whitened(part["effects"].reshape((C, K, J)), inputs.effect_est, inputs.effect_info,
-                          effect_mean[None], effect_spread[None, None])
+    gamma, lp = _whitened(
+        part["effects"].reshape((C, K, J)),
+        inputs.effect_est,
+        inputs.effect_info,
+        effect_mean[None],
+        effect_spread[None, None],
+    )
     logp.append(lp)
     gamma = gamma * (imask[:, None, :] * dmask[:, :, None])
-    delta, lp = _whitened(part["direct"].reshape((C, J)), inputs.direct_est, inputs.direct_info,
-                          direct_mean[None], direct_spread[None])
+    delta, lp = _whitened(
+        part["direct"].reshape((C, J)),
+        inputs.direct_est,
+        inputs.direct_info,
+        direct_mean[None],
+        direct_spread[None],
+    )
     logp.append(lp)
     delta = delta * imask
-    alpha, lp = _whitened(part["alpha"].reshape((C, T)), inputs.alpha_est, inputs.alpha_info,
-                          0.0, priors.intercept_sd)
+    alpha, lp = _whitened(
+        part["alpha"].reshape((C, T)), inputs.alpha_est, inputs.alpha_info, 0.0, priors.intercept_sd
+    )
     logp.append(lp)
-    gamma0, lp = _whitened(part["gamma0"].reshape((C, K)), inputs.gamma0_est, inputs.gamma0_info,
-                           0.0, priors.intercept_sd)
+    gamma0, lp = _whitened(
+        part["gamma0"].reshape((C, K)),
+        inputs.gamma0_est,
+        inputs.gamma0_info,
+        0.0,
+        priors.intercept_sd,
+    )
     logp.append(lp)
     pm.Potential("coef_prior", pt.add(*logp))
     return {
-        "alpha": alpha, "beta": beta, "gamma": gamma, "delta": delta, "gamma0": gamma0,
-        "sigma": noise[:C], "driver_sigma": noise[C:].reshape((C, K)),
-        "weight_drift": weight_drift, "weight_spread": weight_spread,
-        "means": (weight_mean, effect_mean, direct_mean), "scales": (weight_spread, weight_drift,
-                                                                   effect_spread, direct_spread),
+        "alpha": alpha,
+        "beta": beta,
+        "gamma": gamma,
+        "delta": delta,
+        "gamma0": gamma0,
+        "sigma": noise[:C],
+        "driver_sigma": noise[C:].reshape((C, K)),
+        "weight_drift": weight_drift,
+        "weight_spread": weight_spread,
+        "means": (weight_mean, effect_mean, direct_mean),
+        "scales": (weight_spread, weight_drift, effect_spread, direct_spread),
     }
 
 
@@ -349,14 +425,30 @@ def build_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
         mean_raw = pm.Flat(FREE_VARS[1], shape=K + K * J + J)
         coef_raw = pm.Flat(FREE_VARS[2], shape=C * T * K + C * K * J + C * J + C * T + C * K)
         log_noise = pm.Flat(FREE_VARS[3], shape=C + C * K)
-        density = ModelDensity("model")(log_scales, mean_raw, coef_raw, log_noise,
-                                        *hyper_data(inputs, priors), *constants,
-                                        *likelihood_data(inputs))[0]
+        density = ModelDensity("model")(
+            log_scales,
+            mean_raw,
+            coef_raw,
+            log_noise,
+            *hyper_data(inputs, priors),
+            *constants,
+            *likelihood_data(inputs),
+        )[0]
         pm.Potential("log_density", density)
         scales, noise = pt.exp(log_scales), pt.exp(log_noise)
         alpha, beta, gamma, delta, gamma0 = Coefficients()(scales, mean_raw, coef_raw, *constants)
-        _data_units(inputs, alpha, beta, gamma, delta, gamma0, noise[:C], noise[C:].reshape((C, K)),
-                    scales[K : 2 * K], scales[:K])
+        _data_units(
+            inputs,
+            alpha,
+            beta,
+            gamma,
+            delta,
+            gamma0,
+            noise[:C],
+            noise[C:].reshape((C, K)),
+            scales[K : 2 * K],
+            scales[:K],
+        )
     return model
 
 
@@ -389,11 +481,22 @@ def build_reference_model(inputs: ModelInputs, priors: Priors | None = None) -> 
         pm.Potential("satisfaction_loglik", sat)
         # the driver equations do not vary by year: their statistics pool over years, and the
         # K regressions of a channel share one design, so one R per channel
-        drv = DriverLoglik("driver")(co["gamma0"], co["gamma"], co["driver_sigma"], R_d, b_d, rss0_d,
-                                     n_d)[0]
+        drv = DriverLoglik("driver")(
+            co["gamma0"], co["gamma"], co["driver_sigma"], R_d, b_d, rss0_d, n_d
+        )[0]
         pm.Potential("driver_loglik", drv)
-        _data_units(inputs, co["alpha"], co["beta"], co["gamma"], co["delta"], co["gamma0"], co["sigma"],
-                    co["driver_sigma"], co["weight_drift"], co["weight_spread"])
+        _data_units(
+            inputs,
+            co["alpha"],
+            co["beta"],
+            co["gamma"],
+            co["delta"],
+            co["gamma0"],
+            co["sigma"],
+            co["driver_sigma"],
+            co["weight_drift"],
+            co["weight_spread"],
+        )
     return model
 
 
@@ -421,8 +524,9 @@ def row_data(frame: pd.DataFrame, inputs: ModelInputs) -> RowData:
     c_idx = pd.Index(inputs.channels).get_indexer(frame["channel"])
     t_idx = pd.Index(inputs.years).get_indexer(frame["year"].astype(int))
     terms = [*inputs.drivers, *inputs.influencers]
-    values = np.column_stack([np.ones(len(frame)), frame[terms].to_numpy(float),
-                              frame["outcome"].to_numpy(float)])
+    values = np.column_stack(
+        [np.ones(len(frame)), frame[terms].to_numpy(float), frame["outcome"].to_numpy(float)]
+    )
     measured = std.measured[c_idx]
     values = np.where(measured, values, 0.0)
     keep = ~np.isnan(values).any(axis=1) & (c_idx >= 0) & (t_idx >= 0)
@@ -453,14 +557,26 @@ def build_row_model(inputs: ModelInputs, rows: RowData, priors: Priors | None = 
         co = _coefficients(inputs, priors)
         mu = co["alpha"][c, t] + (co["beta"][c, t] * x).sum(-1) + (co["delta"][c] * z).sum(-1)
         sigma = co["sigma"][c]
-        pm.Potential("satisfaction_loglik",
-                     (w * (-0.5 * LOG_2PI - pt.log(sigma) - 0.5 * ((y - mu) / sigma) ** 2)).sum())
+        pm.Potential(
+            "satisfaction_loglik",
+            (w * (-0.5 * LOG_2PI - pt.log(sigma) - 0.5 * ((y - mu) / sigma) ** 2)).sum(),
+        )
         mu_x = co["gamma0"][c] + (co["gamma"][c] * z[:, None, :]).sum(-1)  # (N, K)
         sd = co["driver_sigma"][c]
         ll = -0.5 * LOG_2PI - pt.log(sd) - 0.5 * ((x - mu_x) / sd) ** 2
         pm.Potential("driver_loglik", (w[:, None] * dmask[c] * ll).sum())
-        _data_units(inputs, co["alpha"], co["beta"], co["gamma"], co["delta"], co["gamma0"], co["sigma"],
-                    co["driver_sigma"], co["weight_drift"], co["weight_spread"])
+        _data_units(
+            inputs,
+            co["alpha"],
+            co["beta"],
+            co["gamma"],
+            co["delta"],
+            co["gamma0"],
+            co["sigma"],
+            co["driver_sigma"],
+            co["weight_drift"],
+            co["weight_spread"],
+        )
     return model
 
 
@@ -477,7 +593,9 @@ DIMS = {
 }
 
 
-def data_units(inputs, alpha, beta, gamma, delta, gamma0, sigma, driver_sigma, drift, spread) -> dict:
+def data_units(
+    inputs, alpha, beta, gamma, delta, gamma0, sigma, driver_sigma, drift, spread
+) -> dict:
     """The parameters in the data's own units (satisfaction points per driver point, etc.).
 
     Written with operations NumPy and PyTensor share, so the same formulas record the model's
@@ -503,7 +621,9 @@ def data_units(inputs, alpha, beta, gamma, delta, gamma0, sigma, driver_sigma, d
         "weights": weights,
         "effects": effects,
         "direct": direct,
-        "intercept": mu_y + sd_y * alpha - (weights * (dmask * mu_x)[:, None, :]).sum(-1)
+        "intercept": mu_y
+        + sd_y * alpha
+        - (weights * (dmask * mu_x)[:, None, :]).sum(-1)
         - (direct * imask * mu_z).sum(-1)[..., None],
         "driver_intercept": mu_x + sd_x * gamma0 - (effects * mu_z).sum(-1),
         "sigma": sigma * sd_y,
@@ -533,16 +653,27 @@ def draws_in_data_units(inputs: ModelInputs, priors: Priors, free: xr.Dataset) -
     C = len(inputs.channels)
     K = len(inputs.drivers)
     log_scales, mean_raw, coef_raw, log_noise = (free[name].to_numpy() for name in FREE_VARS)
-    alpha, beta, gamma, delta, gamma0 = coefficient_draws(log_scales, mean_raw, coef_raw,
-                                                          density_data(inputs, priors))
+    alpha, beta, gamma, delta, gamma0 = coefficient_draws(
+        log_scales, mean_raw, coef_raw, density_data(inputs, priors)
+    )
     scales, noise = np.exp(log_scales), np.exp(log_noise)
-    values = data_units(inputs, alpha, beta, gamma, delta, gamma0, noise[..., :C],
-                        noise[..., C:].reshape(noise.shape[:-1] + (C, K)), scales[..., K : 2 * K],
-                        scales[..., :K])
+    values = data_units(
+        inputs,
+        alpha,
+        beta,
+        gamma,
+        delta,
+        gamma0,
+        noise[..., :C],
+        noise[..., C:].reshape(noise.shape[:-1] + (C, K)),
+        scales[..., K : 2 * K],
+        scales[..., :K],
+    )
     coords = {**inputs.coords, "chain": free["chain"].to_numpy(), "draw": free["draw"].to_numpy()}
-    return xr.Dataset({
-        name: (("chain", "draw", *DIMS[name]), values[name]) for name in DATA_VARS
-    }, coords={k: v for k, v in coords.items() if k != "step"})
+    return xr.Dataset(
+        {name: (("chain", "draw", *DIMS[name]), values[name]) for name in DATA_VARS},
+        coords={k: v for k, v in coords.items() if k != "step"},
+    )
 
 
 def _data_units(inputs, *parameters) -> None:

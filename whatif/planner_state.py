@@ -144,7 +144,9 @@ class Control:
     def observed_text(self) -> str:
         """The observed range in words, e.g. ``observed 0-12``."""
         if self.measure == "binary":
-            return f"observed {format_share(self.low)}-{format_share(self.high)} by channel and year"
+            return (
+                f"observed {format_share(self.low)}-{format_share(self.high)} by channel and year"
+            )
         if self.measure == "driver":
             return f"mean rating {self.low:.1f}-{self.high:.1f} by channel and year"
         return f"observed {self.low:g}-{self.high:g}"
@@ -179,9 +181,16 @@ def _build_controls(model, channels: list[str], means: pd.DataFrame) -> dict[str
             half = step * math.ceil(span / 2 / step)
             ranges = {"shift": (-half, half, step)}
         controls[infl.id] = Control(
-            target=infl.id, kind="influencer", measure=measure, label=infl.label or infl.id,
-            operations=NATURAL_OPERATIONS[measure], ranges=ranges, channels=measured,
-            low=low, high=high, better=infl.better,
+            target=infl.id,
+            kind="influencer",
+            measure=measure,
+            label=infl.label or infl.id,
+            operations=NATURAL_OPERATIONS[measure],
+            ranges=ranges,
+            channels=measured,
+            low=low,
+            high=high,
+            better=infl.better,
         )
     dmeasured = agg["driver_measured"]
     scale_low, scale_high = spec.scale
@@ -195,9 +204,15 @@ def _build_controls(model, channels: list[str], means: pd.DataFrame) -> dict[str
         ratings = means.loc[(list(measured), slice(None)), driver.id].to_numpy(float)
         ratings = ratings[np.isfinite(ratings)]
         controls[driver.id] = Control(
-            target=driver.id, kind="driver", measure="driver", label=driver.label or driver.id,
-            operations=NATURAL_OPERATIONS["driver"], ranges={"shift": (-half, half, step)},
-            channels=measured, low=float(ratings.min()), high=float(ratings.max()),
+            target=driver.id,
+            kind="driver",
+            measure="driver",
+            label=driver.label or driver.id,
+            operations=NATURAL_OPERATIONS["driver"],
+            ranges={"shift": (-half, half, step)},
+            channels=measured,
+            low=float(ratings.min()),
+            high=float(ratings.max()),
             better="higher",
         )
     return controls
@@ -265,8 +280,11 @@ class ModelBundle:
         key = ("means", target)
         if key not in self._cache:
             table = self._group_means[target].unstack("year")
-            self._cache[key] = (table, {c: i for i, c in enumerate(table.index)},
-                                {y: i for i, y in enumerate(table.columns)})
+            self._cache[key] = (
+                table,
+                {c: i for i, c in enumerate(table.index)},
+                {y: i for i, y in enumerate(table.columns)},
+            )
         table, rows, cols = self._cache[key]
         values = table.to_numpy()[[rows[c] for c in channels], cols[self.population_year(year)]]
         vol = self.engine.volumes(year)[[self.engine.channels.index(c) for c in channels]]
@@ -346,14 +364,34 @@ class ModelBundle:
 
         d = self.model.diagnostics
         rows = [
-            ("Largest R-hat", d.get("max_rhat"), f"<= {THRESHOLDS['max_rhat']}",
-             d.get("max_rhat", 9) <= THRESHOLDS["max_rhat"], "{:.3f}"),
-            ("Smallest bulk ESS", d.get("min_ess_bulk"), f">= {THRESHOLDS['min_ess_bulk']:.0f}",
-             d.get("min_ess_bulk", 0) >= THRESHOLDS["min_ess_bulk"], "{:.0f}"),
-            ("Smallest tail ESS", d.get("min_ess_tail"), f">= {THRESHOLDS['min_ess_tail']:.0f}",
-             d.get("min_ess_tail", 0) >= THRESHOLDS["min_ess_tail"], "{:.0f}"),
-            ("Divergent transitions", d.get("divergences"), "0",
-             d.get("divergences", 1) <= THRESHOLDS["divergences"], "{:d}"),
+            (
+                "Largest R-hat",
+                d.get("max_rhat"),
+                f"<= {THRESHOLDS['max_rhat']}",
+                d.get("max_rhat", 9) <= THRESHOLDS["max_rhat"],
+                "{:.3f}",
+            ),
+            (
+                "Smallest bulk ESS",
+                d.get("min_ess_bulk"),
+                f">= {THRESHOLDS['min_ess_bulk']:.0f}",
+                d.get("min_ess_bulk", 0) >= THRESHOLDS["min_ess_bulk"],
+                "{:.0f}",
+            ),
+            (
+                "Smallest tail ESS",
+                d.get("min_ess_tail"),
+                f">= {THRESHOLDS['min_ess_tail']:.0f}",
+                d.get("min_ess_tail", 0) >= THRESHOLDS["min_ess_tail"],
+                "{:.0f}",
+            ),
+            (
+                "Divergent transitions",
+                d.get("divergences"),
+                "0",
+                d.get("divergences", 1) <= THRESHOLDS["divergences"],
+                "{:d}",
+            ),
         ]
         out = []
         for name, value, threshold, ok, fmt in rows:
@@ -361,8 +399,14 @@ class ModelBundle:
             out.append({"check": name, "value": text, "threshold": threshold, "ok": bool(ok)})
         bfmi = d.get("min_bfmi")
         if bfmi is not None:
-            out.append({"check": "Smallest energy BFMI", "value": f"{bfmi:.2f}",
-                        "threshold": ">= 0.3 (advisory)", "ok": bfmi >= 0.3})
+            out.append(
+                {
+                    "check": "Smallest energy BFMI",
+                    "value": f"{bfmi:.2f}",
+                    "threshold": ">= 0.3 (advisory)",
+                    "ok": bfmi >= 0.3,
+                }
+            )
         return out
 
 
@@ -424,11 +468,21 @@ def _prepare(path: Path) -> ModelBundle:
         [[str(c) for c in means["channel"].to_numpy()], [int(y) for y in means["year"].to_numpy()]],
         names=["channel", "year"],
     )
-    group = pd.DataFrame(frame.reshape(-1, frame.shape[-1]), index=index,
-                         columns=[str(t) for t in means["term"].to_numpy()])
+    group = pd.DataFrame(
+        frame.reshape(-1, frame.shape[-1]),
+        index=index,
+        columns=[str(t) for t in means["term"].to_numpy()],
+    )
     controls = _build_controls(model, channels, group)
-    bundle = ModelBundle(path=path, model=model, engine=engine, channels=channels,
-                         years=list(engine.years), controls=controls, _group_means=group)
+    bundle = ModelBundle(
+        path=path,
+        model=model,
+        engine=engine,
+        channels=channels,
+        years=list(engine.years),
+        controls=controls,
+        _group_means=group,
+    )
     for year in [*bundle.years, bundle.next_year]:
         engine._year(year)  # warm the per-year arrays so the first lever move is fast
     return bundle
@@ -441,7 +495,11 @@ def available_models(path: str | Path) -> list[Path]:
     parent = path.parent
     if parent.is_dir():
         for child in parent.iterdir():
-            if child.is_dir() and not child.name.startswith(".") and (child / "manifest.json").exists():
+            if (
+                child.is_dir()
+                and not child.name.startswith(".")
+                and (child / "manifest.json").exists()
+            ):
                 found.add(child)
     return sorted(found, key=lambda p: p.name)
 
@@ -466,8 +524,12 @@ class ModelProvider:
         Keyword arguments of :func:`whatif.cli.fit_to_artefact` (draws, tune, chains, seed).
     """
 
-    def __init__(self, path: str | Path, fit_from: tuple[Path, Path] | None = None,
-                 fit_options: dict | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        fit_from: tuple[Path, Path] | None = None,
+        fit_options: dict | None = None,
+    ):
         self.path = Path(path)
         self.fit_from = fit_from
         self.fit_options = dict(fit_options or {})
@@ -499,8 +561,9 @@ class ModelProvider:
             if self.status in ("idle", "error"):
                 self.status, self.error = "loading", ""
                 self.started, self.finished = time.monotonic(), 0.0
-                self._thread = threading.Thread(target=self._run, name=f"whatif-load-{self.path.name}",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name=f"whatif-load-{self.path.name}", daemon=True
+                )
                 self._thread.start()
         return self
 
@@ -512,8 +575,11 @@ class ModelProvider:
 
     def _run(self) -> None:
         try:
-            if not (self.path / "manifest.json").exists() and self.fit_from is not None \
-                    and not self.path.exists():
+            if (
+                not (self.path / "manifest.json").exists()
+                and self.fit_from is not None
+                and not self.path.exists()
+            ):
                 survey, spec = self.fit_from
                 if not Path(survey).exists():
                     raise ArtefactError(
@@ -521,8 +587,10 @@ class ModelProvider:
                         "run 'whatif demo-data' first"
                     )
                 self.status = "fitting"
-                self.message = (f"Fitting the model {self.path.name} from {survey} "
-                                "(first run only; it takes a few minutes)")
+                self.message = (
+                    f"Fitting the model {self.path.name} from {survey} "
+                    "(first run only; it takes a few minutes)"
+                )
                 self._fit(survey, spec)
             self.status = "loading"
             self.message = f"Loading the model {self.path.name}"
@@ -538,7 +606,6 @@ class ModelProvider:
             self.status = "error"
         finally:
             self.finished = time.monotonic()
-
 
     def _fit(self, survey: Path, spec: Path) -> None:
         """Run the command line's fit pipeline, relaying its progress lines to :attr:`stage`."""
@@ -562,8 +629,9 @@ _PROVIDERS: dict[str, ModelProvider] = {}
 _PROVIDERS_LOCK = threading.Lock()
 
 
-def get_provider(path: str | Path, fit_from: tuple[Path, Path] | None = None,
-                 fit_options: dict | None = None) -> ModelProvider:
+def get_provider(
+    path: str | Path, fit_from: tuple[Path, Path] | None = None, fit_options: dict | None = None
+) -> ModelProvider:
     """The process-wide :class:`ModelProvider` of a model folder (created on first use)."""
     key = str(Path(path).resolve())
     with _PROVIDERS_LOCK:
@@ -589,10 +657,14 @@ class PlannerState(param.Parameterized):
 
     model_path = param.String(default="", doc="The artefact folder in use.")
     ci = param.Number(default=DEFAULT_CI, bounds=(0.5, 0.99), doc="Probability of the intervals.")
-    year = param.Integer(default=None, allow_None=True,
-                         doc="Scenario year: an observed year or the next one (default).")
-    channels = param.List(default=[], item_type=str,
-                          doc="Channels the sidebar's levers apply to (all by default).")
+    year = param.Integer(
+        default=None,
+        allow_None=True,
+        doc="Scenario year: an observed year or the next one (default).",
+    )
+    channels = param.List(
+        default=[], item_type=str, doc="Channels the sidebar's levers apply to (all by default)."
+    )
     focus_channel = param.String(default="", doc="Channel of the weights and priority charts.")
     scenario_name = param.String(default="My scenario", doc="Name of the current scenario.")
     description = param.String(default="", doc="Description of the current scenario.")
@@ -624,8 +696,12 @@ class PlannerState(param.Parameterized):
             bundle = load_bundle(path)
         except WhatifError as err:
             self.bundle = None
-            self.param.update(model_path=str(path), forecast=None, lift=None,
-                              error="\n".join(err.problems) or str(err))
+            self.param.update(
+                model_path=str(path),
+                forecast=None,
+                lift=None,
+                error="\n".join(err.problems) or str(err),
+            )
             return False
         self.use_bundle(bundle)
         return True
@@ -634,14 +710,24 @@ class PlannerState(param.Parameterized):
         """Use an already loaded model: levers reset, saved scenarios kept if they still apply."""
         self.bundle = bundle
         self._summaries = {}
-        kept = [s for s in self.saved if not validate_scenario(s, bundle.model.spec,
-                                                                bundle.model.aggregates)]
+        kept = [
+            s
+            for s in self.saved
+            if not validate_scenario(s, bundle.model.spec, bundle.model.aggregates)
+        ]
         focus = self.focus_channel if self.focus_channel in bundle.channels else bundle.channels[0]
         with param.parameterized.discard_events(self):
             self.param.update(
-                model_path=str(bundle.path), year=bundle.next_year, channels=list(bundle.channels),
-                focus_channel=focus, settings={}, scopes={}, extra_levers=[], saved=kept,
-                error="", info="",
+                model_path=str(bundle.path),
+                year=bundle.next_year,
+                channels=list(bundle.channels),
+                focus_channel=focus,
+                settings={},
+                scopes={},
+                extra_levers=[],
+                saved=kept,
+                error="",
+                info="",
             )
         self.recompute()
         # every view reads the new model: announce it once, after the forecast is ready
@@ -690,8 +776,14 @@ class PlannerState(param.Parameterized):
 
     def reset(self) -> None:
         """Every lever back to no change (and every channel in scope)."""
-        self.param.update(settings={}, scopes={}, extra_levers=[], error="", info="",
-                          channels=list(self.bundle.channels) if self.bundle else [])
+        self.param.update(
+            settings={},
+            scopes={},
+            extra_levers=[],
+            error="",
+            info="",
+            channels=list(self.bundle.channels) if self.bundle else [],
+        )
 
     def _year(self) -> int:
         if self.year is None and self.bundle:
@@ -764,8 +856,10 @@ class PlannerState(param.Parameterized):
         for target in self.settings:
             control = self.bundle.controls.get(target)
             if control is not None and self._scope(control) == ():
-                notes.append(f"{control.label} is not measured in the chosen channels; "
-                             "that lever is left out")
+                notes.append(
+                    f"{control.label} is not measured in the chosen channels; "
+                    "that lever is left out"
+                )
         scenario = self.current_scenario()
         try:
             lift = self.bundle.engine.lift(scenario)
@@ -850,8 +944,12 @@ class PlannerState(param.Parameterized):
         extra: list[Lever] = []
         for lever in scenario.levers:
             control = self.bundle.controls.get(lever.target)
-            if (control is None or lever.target in settings or lever.operation not in control.operations
-                    or control.kind != lever.kind):
+            if (
+                control is None
+                or lever.target in settings
+                or lever.operation not in control.operations
+                or control.kind != lever.kind
+            ):
                 extra.append(lever)
                 continue
             settings[lever.target] = (lever.operation, float(lever.value))
@@ -859,9 +957,14 @@ class PlannerState(param.Parameterized):
                 scopes[lever.target] = tuple(lever.channels)
         year = scenario.year if scenario.year is not None else self.bundle.next_year
         self.param.update(
-            scenario_name=scenario.name, description=scenario.description, year=year,
-            channels=list(self.bundle.channels), settings=settings, scopes=scopes,
-            extra_levers=extra, error="",
+            scenario_name=scenario.name,
+            description=scenario.description,
+            year=year,
+            channels=list(self.bundle.channels),
+            settings=settings,
+            scopes=scopes,
+            extra_levers=extra,
+            error="",
         )
 
     def load_toml(self, text: str | bytes, filename: str = "<upload>") -> Scenario | None:
@@ -875,20 +978,23 @@ class PlannerState(param.Parameterized):
                 text = text.decode("utf-8")
             raw = tomllib.loads(text)
         except UnicodeDecodeError:
-            self.param.update(error=f"{filename}: not a text file; upload a scenario .toml file",
-                              info="")
+            self.param.update(
+                error=f"{filename}: not a text file; upload a scenario .toml file", info=""
+            )
             return None
         except tomllib.TOMLDecodeError as err:
-            self.param.update(error=f"{filename}: not valid TOML ({err}); fix the syntax at that line",
-                              info="")
+            self.param.update(
+                error=f"{filename}: not valid TOML ({err}); fix the syntax at that line", info=""
+            )
             return None
         try:
             scenario = parse_scenario(raw, source=filename)
         except ScenarioError as err:
             self.param.update(error="\n".join(err.problems), info="")
             return None
-        problems = validate_scenario(scenario, self.bundle.model.spec, self.bundle.model.aggregates,
-                                     source=filename)
+        problems = validate_scenario(
+            scenario, self.bundle.model.spec, self.bundle.model.aggregates, source=filename
+        )
         if problems:
             self.param.update(error="\n".join(problems), info="")
             return None
@@ -930,7 +1036,9 @@ class PlannerState(param.Parameterized):
         try:
             from whatif.brief import render_html
         except ImportError as err:
-            raise WhatifError(f"the forecast brief is not available in this installation ({err})") from None
+            raise WhatifError(
+                f"the forecast brief is not available in this installation ({err})"
+            ) from None
         scenario = scenario or self.current_scenario()
         html = render_html(self.bundle.model, [scenario], ci=self.ci)
         return f"brief_{slugify(scenario.name)}.html", html

@@ -69,7 +69,8 @@ THEME = {
     "shape": {"borderRadius": 8},
 }
 
-CSS = """
+CSS = (
+    """
 :host { --wi-primary: PRIMARY; --wi-pos: POSITIVE; --wi-neg: NEGATIVE;
         --wi-muted: #5f6b7a; --wi-line: #e3e8ef; font-family: Roboto, "Helvetica Neue", Arial, sans-serif;
         color: #1d2733; width: 100%; }
@@ -114,8 +115,10 @@ table.wi td.ok { color: var(--wi-pos); font-weight: 600; } table.wi td.bad { col
 .dl dt { color: var(--wi-muted); } .dl dd { margin: 0; }
 .status { max-width: 640px; margin: 40px auto; text-align: center; }
 .status h2 { font-size: 22px; font-weight: 600; margin: 0 0 8px; }
-""".replace("PRIMARY", plots.COLORS["primary"]).replace(
-    "POSITIVE", plots.COLORS["positive"]).replace("NEGATIVE", plots.COLORS["negative"])
+""".replace("PRIMARY", plots.COLORS["primary"])
+    .replace("POSITIVE", plots.COLORS["positive"])
+    .replace("NEGATIVE", plots.COLORS["negative"])
+)
 
 
 def _html(text: str = "", **params) -> pn.pane.HTML:
@@ -156,12 +159,18 @@ def _table(columns: list[str], rows: list[list], total_rows: int = 0, classes=No
 
 _FORMAT_JS = {
     "cap": "return Math.abs(tick - idv) < 1e-9 ? 'no change' : 'cap at ' + tick.toFixed(0)",
-    "scale": ("return Math.abs(tick - 1) < 1e-9 ? 'no change' : 'x ' + tick.toFixed(2) + "
-              "' (' + (tick >= 1 ? '+' : '') + Math.round((tick - 1) * 100) + '%)'"),
-    "share": ("return Math.abs(tick - idv) < 1e-9 ? 'no change (' + Math.round(idv * 100) + '%)' : "
-              "'share ' + Math.round(idv * 100) + '% \u2192 ' + Math.round(tick * 100) + '%'"),
-    "shift": ("return Math.abs(tick) < 1e-9 ? 'no change' : (tick > 0 ? '+' : '') + "
-              "tick.toFixed(digits) + unit"),
+    "scale": (
+        "return Math.abs(tick - 1) < 1e-9 ? 'no change' : 'x ' + tick.toFixed(2) + "
+        "' (' + (tick >= 1 ? '+' : '') + Math.round((tick - 1) * 100) + '%)'"
+    ),
+    "share": (
+        "return Math.abs(tick - idv) < 1e-9 ? 'no change (' + Math.round(idv * 100) + '%)' : "
+        "'share ' + Math.round(idv * 100) + '% \u2192 ' + Math.round(tick * 100) + '%'"
+    ),
+    "shift": (
+        "return Math.abs(tick) < 1e-9 ? 'no change' : (tick > 0 ? '+' : '') + "
+        "tick.toFixed(digits) + unit"
+    ),
 }
 
 
@@ -184,20 +193,35 @@ class LeverControl(Viewer):
         if len(control.operations) > 1:
             labels = {"cap": "Cap", "scale": "Scale", "share": "Share", "shift": "Shift"}
             self._op = pmui.RadioButtonGroup(
-                options={labels[o]: o for o in control.operations}, value=op, size="small",
-                variant="outlined", margin=(0, 4, 8, 6), width=170, height=30,
+                options={labels[o]: o for o in control.operations},
+                value=op,
+                size="small",
+                variant="outlined",
+                margin=(0, 4, 8, 6),
+                width=170,
+                height=30,
             )
             self._op.param.watch(self._on_operation, "value")
         start, end, step = control.ranges[op]
         self._slider = pmui.FloatSlider(
-            label=control.label, start=start, end=end, step=step, value=value,
-            format=self._formatter(op), sizing_mode="stretch_width", margin=(0, 4),
+            label=control.label,
+            start=start,
+            end=end,
+            step=step,
+            value=value,
+            format=self._formatter(op),
+            sizing_mode="stretch_width",
+            margin=(0, 4),
             tooltips=False,
         )
         self._slider.param.watch(self._on_slide, "value")
         self._caption = _html(self._caption_text(), margin=(0, 6, 8, 6))
         state.param.watch(self._sync, ["settings", "year", "channels", "scopes"])
-        items = [self._slider, self._caption] if self._op is None else [self._op, self._slider, self._caption]
+        items = (
+            [self._slider, self._caption]
+            if self._op is None
+            else [self._op, self._slider, self._caption]
+        )
         self._layout = pn.Column(*items, sizing_mode="stretch_width", margin=(2, 0))
 
     def __panel__(self):
@@ -209,10 +233,15 @@ class LeverControl(Viewer):
 
     def _formatter(self, op: str) -> CustomJSTickFormatter:
         identity = self._identity = self.state.identity(self.control.target, op)
-        digits = 2 if self.control.measure == "driver" else max(0, -int(np.floor(np.log10(self.control.ranges[op][2]))))
+        digits = (
+            2
+            if self.control.measure == "driver"
+            else max(0, -int(np.floor(np.log10(self.control.ranges[op][2]))))
+        )
         unit = " rating points" if self.control.measure == "driver" else ""
-        return CustomJSTickFormatter(args={"idv": identity, "digits": int(digits), "unit": unit},
-                                     code=_FORMAT_JS[op])
+        return CustomJSTickFormatter(
+            args={"idv": identity, "digits": int(digits), "unit": unit}, code=_FORMAT_JS[op]
+        )
 
     def _caption_text(self) -> str:
         c = self.control
@@ -241,7 +270,9 @@ class LeverControl(Viewer):
         if self._syncing:
             return
         self._operation = event.new
-        self.state.set_lever(self.control.target, event.new, self.state.identity(self.control.target, event.new))
+        self.state.set_lever(
+            self.control.target, event.new, self.state.identity(self.control.target, event.new)
+        )
         self._show(event.new, self.state.identity(self.control.target, event.new))
 
     def _on_slide(self, event) -> None:
@@ -253,8 +284,9 @@ class LeverControl(Viewer):
         start, end, step = self.control.ranges[op]
         self._syncing = True
         try:
-            self._slider.param.update(start=start, end=end, step=step, format=self._formatter(op),
-                                      value=value)
+            self._slider.param.update(
+                start=start, end=end, step=step, format=self._formatter(op), value=value
+            )
             if self._op is not None:
                 self._op.value = op
         finally:
@@ -263,12 +295,18 @@ class LeverControl(Viewer):
     def _sync(self, *events) -> None:
         target = self.control.target
         context = any(e.name != "settings" for e in events)
-        if not context and all((e.old or {}).get(target) == (e.new or {}).get(target) for e in events):
+        if not context and all(
+            (e.old or {}).get(target) == (e.new or {}).get(target) for e in events
+        ):
             return  # another lever moved
         if target in self.state.settings:
             op, value = self.state.settings[target]
         else:
-            op = self._operation if self._operation in self.control.operations else self.control.default_operation
+            op = (
+                self._operation
+                if self._operation in self.control.operations
+                else self.control.default_operation
+            )
             value = self.state.identity(target, op)
         self._operation = op
         identity = self.state.identity(target, op)
@@ -292,33 +330,62 @@ class Sidebar(Viewer):
         self._model.param.watch(self._on_model, "value")
         self._model_info = _html(margin=(4, 6, 8, 6))
         self._year = self._channels = None  # made per model (see _scope_widgets)
-        self._reset = pmui.Button(label="Reset all levers", icon="restart_alt", variant="outlined",
-                                  sizing_mode="stretch_width", margin=(4, 4, 8, 4))
+        self._reset = pmui.Button(
+            label="Reset all levers",
+            icon="restart_alt",
+            variant="outlined",
+            sizing_mode="stretch_width",
+            margin=(4, 4, 8, 4),
+        )
         self._reset.on_click(lambda _: self.state.reset())
         self._influencers = pn.Column(sizing_mode="stretch_width", margin=0)
         self._drivers = pn.Column(sizing_mode="stretch_width", margin=0)
         self._extra = _html(margin=(0, 6))
-        self._clear_extra = pmui.Button(label="Drop these levers", size="small", variant="text",
-                                        visible=False, margin=(0, 4))
+        self._clear_extra = pmui.Button(
+            label="Drop these levers", size="small", variant="text", visible=False, margin=(0, 4)
+        )
         self._clear_extra.on_click(lambda _: setattr(self.state, "extra_levers", []))
         self.controls: dict[str, LeverControl] = {}
         self._influencer_card = pmui.Card(
-            self._influencers, title="Operational levers", collapsible=True, collapsed=False,
-            sizing_mode="stretch_width", margin=(6, 0), elevation=0, variant="outlined",
+            self._influencers,
+            title="Operational levers",
+            collapsible=True,
+            collapsed=False,
+            sizing_mode="stretch_width",
+            margin=(6, 0),
+            elevation=0,
+            variant="outlined",
             title_variant="subtitle1",
         )
         self._driver_card = pmui.Card(
-            self._drivers, title="Driver ratings (direct shift)", collapsible=True, collapsed=True,
-            sizing_mode="stretch_width", margin=(6, 0), elevation=0, variant="outlined",
+            self._drivers,
+            title="Driver ratings (direct shift)",
+            collapsible=True,
+            collapsed=True,
+            sizing_mode="stretch_width",
+            margin=(6, 0),
+            elevation=0,
+            variant="outlined",
             title_variant="subtitle1",
         )
         self._driver_views: list[LeverControl] = []
         self._driver_card.param.watch(self._on_driver_card, "collapsed")
-        self._fixed_parts = [self._reset, self._extra, self._clear_extra, self._influencer_card,
-                             self._driver_card]
+        self._fixed_parts = [
+            self._reset,
+            self._extra,
+            self._clear_extra,
+            self._influencer_card,
+            self._driver_card,
+        ]
         self._planner_parts = pn.Column(*self._fixed_parts, sizing_mode="stretch_width", margin=0)
-        self._layout = pn.Column(self._model, self._model_info, pmui.Divider(margin=(4, 0)),
-                                 self._planner_parts, sizing_mode="stretch_width", margin=0)
+        self._layout = pn.Column(
+            self._model,
+            self._model_info,
+            pmui.Divider(margin=(4, 0)),
+            self._planner_parts,
+            sizing_mode="stretch_width",
+            margin=0,
+        )
         state.param.watch(self._sync_state, ["year", "channels", "extra_levers", "model_path"])
 
     def __panel__(self):
@@ -337,8 +404,10 @@ class Sidebar(Viewer):
         bundle = self.state.bundle
         model = bundle.model
         ok = not model.flagged
-        badge = (f'<span class="badge {"ok" if ok else "bad"}" title="{_esc(model.verdict)}">'
-                 f'{"&#10003; Healthy fit" if ok else "&#9888; Flagged fit"}</span>')
+        badge = (
+            f'<span class="badge {"ok" if ok else "bad"}" title="{_esc(model.verdict)}">'
+            f"{'&#10003; Healthy fit' if ok else '&#9888; Flagged fit'}</span>"
+        )
         sampler = model.manifest.get("sampler", {})
         responses = model.manifest.get("responses")
         meta = [f"Fitted {_esc(bundle.fit_date)} UTC"]
@@ -351,12 +420,20 @@ class Sidebar(Viewer):
             '<span class="model-meta" style="margin-left:8px">details in <i>Model &amp; data</i></span>'
         )
         # fresh widgets per model: their options and value arrive together on first render
-        self._year = pmui.Select(label="Scenario year", options=self.state.year_options,
-                                 value=self.state.year, sizing_mode="stretch_width", margin=(4, 4))
+        self._year = pmui.Select(
+            label="Scenario year",
+            options=self.state.year_options,
+            value=self.state.year,
+            sizing_mode="stretch_width",
+            margin=(4, 4),
+        )
         self._year.param.watch(self._on_year, "value")
         self._channels = pmui.MultiChoice(
-            label="Levers apply in", options={bundle.label(c): c for c in bundle.channels},
-            value=list(self.state.channels), sizing_mode="stretch_width", margin=(4, 4),
+            label="Levers apply in",
+            options={bundle.label(c): c for c in bundle.channels},
+            value=list(self.state.channels),
+            sizing_mode="stretch_width",
+            margin=(4, 4),
         )
         self._channels.param.watch(self._on_channels, "value")
         self._planner_parts.objects = [self._year, self._channels, *self._fixed_parts]
@@ -366,7 +443,9 @@ class Sidebar(Viewer):
             view = LeverControl(self.state, control)
             self.controls[target] = view
             (infl if control.kind == "influencer" else drivers).append(view)
-        self._influencers.objects = infl or [_html('<div class="note">No influencers in this model.</div>')]
+        self._influencers.objects = infl or [
+            _html('<div class="note">No influencers in this model.</div>')
+        ]
         self._driver_views = drivers
         self._driver_card.visible = bool(drivers)
         # driver controls are rendered when their section is first opened (a faster first page)
@@ -386,7 +465,9 @@ class Sidebar(Viewer):
             self.state.year = int(event.new)
 
     def _on_channels(self, event) -> None:
-        chosen = [c for c in (self.state.bundle.channels if self.state.bundle else []) if c in event.new]
+        chosen = [
+            c for c in (self.state.bundle.channels if self.state.bundle else []) if c in event.new
+        ]
         if chosen != list(self.state.channels):
             self.state.channels = chosen
 
@@ -418,36 +499,87 @@ class ScenarioBar(Viewer):
     def __init__(self, state: PlannerState, **params):
         super().__init__(**params)
         self.state = state
-        self._name = pmui.TextInput(label="Scenario name", value=state.scenario_name,
-                                    sizing_mode="stretch_width", min_width=220, margin=(4, 8, 4, 0))
+        self._name = pmui.TextInput(
+            label="Scenario name",
+            value=state.scenario_name,
+            sizing_mode="stretch_width",
+            min_width=220,
+            margin=(4, 8, 4, 0),
+        )
         self._name.param.watch(self._on_name, "value")
-        self._save = pmui.Button(label="Save scenario", icon="bookmark_add", variant="contained",
-                                 margin=(4, 4), width=170)
+        self._save = pmui.Button(
+            label="Save scenario",
+            icon="bookmark_add",
+            variant="contained",
+            margin=(4, 4),
+            width=170,
+        )
         self._save.on_click(self._on_save)
-        self._download = pmui.FileDownload(callback=self._toml, filename="scenario.toml",
-                                           label="Download .toml", icon="download",
-                                           variant="outlined", margin=(4, 4), width=170)
-        self._upload = pmui.FileInput(accept=".toml", label="Upload .toml", icon="upload_file",
-                                      uploaded_label="Upload .toml", variant="outlined",
-                                      margin=(4, 4), width=170)
+        self._download = pmui.FileDownload(
+            callback=self._toml,
+            filename="scenario.toml",
+            label="Download .toml",
+            icon="download",
+            variant="outlined",
+            margin=(4, 4),
+            width=170,
+        )
+        self._upload = pmui.FileInput(
+            accept=".toml",
+            label="Upload .toml",
+            icon="upload_file",
+            uploaded_label="Upload .toml",
+            variant="outlined",
+            margin=(4, 4),
+            width=170,
+        )
         self._upload.param.watch(self._on_upload, "value")
-        self._brief = pmui.FileDownload(callback=self._export_brief, filename="brief.html",
-                                        label="Export brief", icon="description",
-                                        variant="contained", color="secondary",
-                                        margin=(4, 4), width=160)
-        self._error = pmui.Alert(severity="error", title="Problem", closeable=True, visible=False,
-                                 sizing_mode="stretch_width", margin=(6, 0))
+        self._brief = pmui.FileDownload(
+            callback=self._export_brief,
+            filename="brief.html",
+            label="Export brief",
+            icon="description",
+            variant="contained",
+            color="secondary",
+            margin=(4, 4),
+            width=160,
+        )
+        self._error = pmui.Alert(
+            severity="error",
+            title="Problem",
+            closeable=True,
+            visible=False,
+            sizing_mode="stretch_width",
+            margin=(6, 0),
+        )
         self._error.param.watch(self._on_close_error, "closed")
-        self._info = pmui.Alert(severity="success", closeable=True, visible=False,
-                                sizing_mode="stretch_width", margin=(6, 0))
-        self._warnings = pmui.Alert(severity="warning", visible=False, sizing_mode="stretch_width",
-                                    margin=(6, 0))
+        self._info = pmui.Alert(
+            severity="success",
+            closeable=True,
+            visible=False,
+            sizing_mode="stretch_width",
+            margin=(6, 0),
+        )
+        self._warnings = pmui.Alert(
+            severity="warning", visible=False, sizing_mode="stretch_width", margin=(6, 0)
+        )
         state.param.watch(self._sync, ["scenario_name", "error", "info", "forecast", "notes"])
         self._layout = pn.Column(
-            pn.Row(self._name, self._save, self._download, self._upload, self._brief,
-                   sizing_mode="stretch_width", margin=0, styles={"flex-wrap": "wrap",
-                                                                  "align-items": "center"}),
-            self._error, self._info, self._warnings, sizing_mode="stretch_width", margin=0,
+            pn.Row(
+                self._name,
+                self._save,
+                self._download,
+                self._upload,
+                self._brief,
+                sizing_mode="stretch_width",
+                margin=0,
+                styles={"flex-wrap": "wrap", "align-items": "center"},
+            ),
+            self._error,
+            self._info,
+            self._warnings,
+            sizing_mode="stretch_width",
+            margin=0,
         )
         self._sync()
 
@@ -474,7 +606,9 @@ class ScenarioBar(Viewer):
             loop = asyncio.get_running_loop()
             filename, text = await loop.run_in_executor(None, _render_brief, self.state, scenario)
         except WhatifError as err:
-            self.state.error = "The brief could not be made: " + "; ".join(err.problems or [str(err)])
+            self.state.error = "The brief could not be made: " + "; ".join(
+                err.problems or [str(err)]
+            )
             raise _Reported() from None
         except Exception as err:  # the brief is another module: never show its traceback
             log.warning("brief failed: %s: %s", type(err).__name__, err)
@@ -503,8 +637,9 @@ class ScenarioBar(Viewer):
         if self._name.value != state.scenario_name:
             self._name.value = state.scenario_name
         self._error.param.update(object=state.error, visible=bool(state.error), closed=False)
-        self._info.param.update(object=state.info, visible=bool(state.info) and not state.error,
-                                closed=False)
+        self._info.param.update(
+            object=state.info, visible=bool(state.info) and not state.error, closed=False
+        )
         warnings = list(state.notes) + list((state.forecast or {}).get("warnings", []))
         if warnings:
             text = "\n".join(f"- {w[0].upper() + w[1:]}" for w in warnings)
@@ -554,8 +689,10 @@ class Headline(Viewer):
             lever_html = "".join(f"<li>{_esc(t)}</li>" for t in levers)
             lever_block = f'<div class="kpi-label">Levers</div><ul class="levers">{lever_html}</ul>'
         else:
-            lever_block = ('<div class="kpi-label">Levers</div><div class="kpi-sub" style="margin-top:6px">'
-                           "None yet: move a lever in the sidebar, or load a scenario.</div>")
+            lever_block = (
+                '<div class="kpi-label">Levers</div><div class="kpi-sub" style="margin-top:6px">'
+                "None yet: move a lever in the sidebar, or load a scenario.</div>"
+            )
         cls = _sign_class(total)
         if not levers:
             main = (
@@ -571,15 +708,18 @@ class Headline(Viewer):
                 f'<span class="unit">points</span></div>'
                 f'<div class="kpi-sub">{pct} interval {format_points(total["lo"])} to '
                 f'{format_points(total["hi"])}<span class="prob">P(lift &gt; 0) '
-                f'{format_share(total["p_positive"])}</span></div></div>'
+                f"{format_share(total['p_positive'])}</span></div></div>"
             )
         topbox = (
             f'<div class="kpi"><div class="kpi-label">Top-box share (9-10)</div>'
             f'<div class="kpi-value small {_sign_class(top)}">'
-            f'{format_share(top["mean"], 1, signed=True)}</div>'
-            + (f'<div class="kpi-sub">{pct} interval {format_share(top["lo"], 1, signed=True)} to '
-               f'{format_share(top["hi"], 1, signed=True)}</div></div>' if levers else
-               '<div class="kpi-sub">Share of answers 9 or 10</div></div>')
+            f"{format_share(top['mean'], 1, signed=True)}</div>"
+            + (
+                f'<div class="kpi-sub">{pct} interval {format_share(top["lo"], 1, signed=True)} to '
+                f"{format_share(top['hi'], 1, signed=True)}</div></div>"
+                if levers
+                else '<div class="kpi-sub">Share of answers 9 or 10</div></div>'
+            )
         )
         lever_card = f'<div class="kpi" style="flex: 2 1 300px">{lever_block}</div>'
         cards = []
@@ -587,13 +727,15 @@ class Headline(Viewer):
             entry = forecast["channels"][channel]
             cards.append(
                 f'<div class="ch"><div class="ch-name">{_esc(bundle.label(channel))}'
-                f' · {entry["volume"]:.0%} of contacts</div>'
+                f" · {entry['volume']:.0%} of contacts</div>"
                 f'<div class="ch-value {_sign_class(entry)}">{format_points(entry["mean"])}</div>'
                 f'<div class="ch-sub">{format_points(entry["lo"])} to {format_points(entry["hi"])}'
-                f' · P&gt;0 {format_share(entry["p_positive"])}</div></div>'
+                f" · P&gt;0 {format_share(entry['p_positive'])}</div></div>"
             )
-        self._pane.object = (f'<div class="hero">{main}{topbox}{lever_card}</div>'
-                             f'<div class="channels">{"".join(cards)}</div>')
+        self._pane.object = (
+            f'<div class="hero">{main}{topbox}{lever_card}</div>'
+            f'<div class="channels">{"".join(cards)}</div>'
+        )
 
 
 def _paper(*objects, **params) -> pmui.Paper:
@@ -616,21 +758,36 @@ class ForecastPanel(Viewer):
         state.param.watch(self._update, ["forecast"])
         self._layout = pn.Column(
             pn.Row(
-                _paper(_html('<div class="section">Distribution of the company lift</div>'
-                             '<div class="note">Over the posterior draws. Shaded: the interval; '
-                             "line: the mean; dashed: no change.</div>"),
-                       pn.pane.Bokeh(self._hist.figure, sizing_mode="stretch_width")),
-                _paper(_html('<div class="section">Lift by channel</div>'
-                             '<div class="note">Mean and interval; green when the whole interval '
-                             "is above zero.</div>"),
-                       pn.pane.Bokeh(self._channels.figure, sizing_mode="stretch_width")),
-                sizing_mode="stretch_width", margin=0,
+                _paper(
+                    _html(
+                        '<div class="section">Distribution of the company lift</div>'
+                        '<div class="note">Over the posterior draws. Shaded: the interval; '
+                        "line: the mean; dashed: no change.</div>"
+                    ),
+                    pn.pane.Bokeh(self._hist.figure, sizing_mode="stretch_width"),
+                ),
+                _paper(
+                    _html(
+                        '<div class="section">Lift by channel</div>'
+                        '<div class="note">Mean and interval; green when the whole interval '
+                        "is above zero.</div>"
+                    ),
+                    pn.pane.Bokeh(self._channels.figure, sizing_mode="stretch_width"),
+                ),
+                sizing_mode="stretch_width",
+                margin=0,
             ),
-            _paper(_html('<div class="section">By channel: where the lift comes from</div>'
-                         '<div class="note">Direct: the influencer\'s own effect on satisfaction. '
-                         "Via drivers: through the rated drivers it moves. Points on the survey "
-                         "scale; top-box in percentage points.</div>"), self._table),
-            sizing_mode="stretch_width", margin=0,
+            _paper(
+                _html(
+                    '<div class="section">By channel: where the lift comes from</div>'
+                    '<div class="note">Direct: the influencer\'s own effect on satisfaction. '
+                    "Via drivers: through the rated drivers it moves. Points on the survey "
+                    "scale; top-box in percentage points.</div>"
+                ),
+                self._table,
+            ),
+            sizing_mode="stretch_width",
+            margin=0,
         )
         self._update()
 
@@ -648,23 +805,48 @@ class ForecastPanel(Viewer):
             self._channels.update(labels, [forecast["channels"][c] for c in bundle.channels])
         pct = f"{forecast['ci']:.0%}"
         total = forecast["total"]
-        rows = [[
-            "Company (volume-weighted)", "100%", "", f"<b>{format_points(total['mean'])}</b>",
-            f"{format_points(total['lo'])} to {format_points(total['hi'])}",
-            format_share(total["p_positive"]), "", "",
-            format_share(forecast["top_box"]["total"]["mean"], 1, signed=True),
-        ]]
+        rows = [
+            [
+                "Company (volume-weighted)",
+                "100%",
+                "",
+                f"<b>{format_points(total['mean'])}</b>",
+                f"{format_points(total['lo'])} to {format_points(total['hi'])}",
+                format_share(total["p_positive"]),
+                "",
+                "",
+                format_share(forecast["top_box"]["total"]["mean"], 1, signed=True),
+            ]
+        ]
         for channel in bundle.channels:
             e = forecast["channels"][channel]
-            rows.append([
-                _esc(bundle.label(channel)), f"{e['volume']:.0%}", f"{e['baseline']:.2f}",
-                format_points(e["mean"]), f"{format_points(e['lo'])} to {format_points(e['hi'])}",
-                format_share(e["p_positive"]), format_points(e["direct"]), format_points(e["indirect"]),
-                format_share(e["top_box"]["mean"], 1, signed=True),
-            ])
+            rows.append(
+                [
+                    _esc(bundle.label(channel)),
+                    f"{e['volume']:.0%}",
+                    f"{e['baseline']:.2f}",
+                    format_points(e["mean"]),
+                    f"{format_points(e['lo'])} to {format_points(e['hi'])}",
+                    format_share(e["p_positive"]),
+                    format_points(e["direct"]),
+                    format_points(e["indirect"]),
+                    format_share(e["top_box"]["mean"], 1, signed=True),
+                ]
+            )
         self._table.object = _table(
-            ["Channel", "Volume", "Satisfaction now", "Lift", f"{pct} interval", "P(lift > 0)",
-             "Direct", "Via drivers", "Top-box"], rows, total_rows=1,
+            [
+                "Channel",
+                "Volume",
+                "Satisfaction now",
+                "Lift",
+                f"{pct} interval",
+                "P(lift > 0)",
+                "Direct",
+                "Via drivers",
+                "Top-box",
+            ],
+            rows,
+            total_rows=1,
         )
 
 
@@ -676,29 +858,51 @@ class ComparePanel(Viewer):
         self.state = state
         self._chart = plots.ScenarioIntervals()
         self._table = _html()
-        self._pick = pmui.Select(label="Saved scenario", sizing_mode="stretch_width", min_width=240,
-                                 margin=(4, 8, 4, 0))
-        self._load = pmui.Button(label="Load into planner", icon="open_in_browser", variant="outlined",
-                                 margin=(4, 4), width=180)
+        self._pick = pmui.Select(
+            label="Saved scenario", sizing_mode="stretch_width", min_width=240, margin=(4, 8, 4, 0)
+        )
+        self._load = pmui.Button(
+            label="Load into planner",
+            icon="open_in_browser",
+            variant="outlined",
+            margin=(4, 4),
+            width=180,
+        )
         self._load.on_click(self._on_load)
-        self._download = pmui.FileDownload(callback=self._toml, filename="scenario.toml",
-                                           label="Download .toml", icon="download",
-                                           variant="outlined", margin=(4, 4), width=170)
-        self._remove = pmui.Button(label="Remove", icon="delete", variant="text", color="error",
-                                   margin=(4, 4), width=120)
+        self._download = pmui.FileDownload(
+            callback=self._toml,
+            filename="scenario.toml",
+            label="Download .toml",
+            icon="download",
+            variant="outlined",
+            margin=(4, 4),
+            width=170,
+        )
+        self._remove = pmui.Button(
+            label="Remove", icon="delete", variant="text", color="error", margin=(4, 4), width=120
+        )
         self._remove.on_click(self._on_remove)
-        self._empty = _html('<div class="note">No saved scenarios yet. Name the current scenario '
-                            "above and press <b>Save scenario</b>, or upload a .toml file; saved "
-                            "scenarios appear here side by side.</div>")
-        self._tools = pn.Row(self._pick, self._load, self._download, self._remove,
-                             sizing_mode="stretch_width", margin=0,
-                             styles={"flex-wrap": "wrap", "align-items": "center"})
+        self._empty = _html(
+            '<div class="note">No saved scenarios yet. Name the current scenario '
+            "above and press <b>Save scenario</b>, or upload a .toml file; saved "
+            "scenarios appear here side by side.</div>"
+        )
+        self._tools = pn.Row(
+            self._pick,
+            self._load,
+            self._download,
+            self._remove,
+            sizing_mode="stretch_width",
+            margin=0,
+            styles={"flex-wrap": "wrap", "align-items": "center"},
+        )
         state.param.watch(self._update, ["saved", "forecast"])
         self._layout = pn.Column(
             _paper(_html('<div class="section">Compare scenarios</div>'), self._empty, self._tools),
             _paper(pn.pane.Bokeh(self._chart.figure, sizing_mode="stretch_width")),
             _paper(self._table),
-            sizing_mode="stretch_width", margin=0,
+            sizing_mode="stretch_width",
+            margin=0,
         )
         self._update()
 
@@ -732,14 +936,15 @@ class ComparePanel(Viewer):
         self._tools.visible = bool(names)
         rows = state.comparison()
         with pn.io.unlocked():  # raw Bokeh models: dispatch their changes like Panel's own
-            self._chart.update([t for t, _, _ in rows], [summary["total"] for _, _, summary in rows])
+            self._chart.update(
+                [t for t, _, _ in rows], [summary["total"] for _, _, summary in rows]
+            )
         frame = state.comparison_frame()
         if frame.empty:
             self._table.object = ""
             return
         body = [[f"<b>{_esc(idx)}</b>"] + [_esc(v) for v in frame.loc[idx]] for idx in frame.index]
         self._table.object = _table(["", *frame.columns], body)
-
 
 
 def _channel_select(state: PlannerState, margin) -> pmui.Select:
@@ -756,8 +961,10 @@ def _channel_select(state: PlannerState, margin) -> pmui.Select:
 
 def _sync_channel_select(select: pmui.Select, state: PlannerState) -> None:
     bundle = state.bundle
-    select.param.update(options={bundle.label(c): c for c in bundle.channels},
-                        value=state.focus_channel)
+    select.param.update(
+        options={bundle.label(c): c for c in bundle.channels}, value=state.focus_channel
+    )
+
 
 class WeightsPanel(Viewer):
     """Driver weights over the years, with their bands, for the chosen channel."""
@@ -769,10 +976,15 @@ class WeightsPanel(Viewer):
         self._chart = pn.pane.Bokeh(sizing_mode="stretch_width")
         state.param.watch(self._update, ["focus_channel", "model_path", "ci"])
         self._layout = _paper(
-            _html('<div class="section">Driver weights over the years</div>'
-                  '<div class="note">How many satisfaction points one more rating point of each '
-                  "driver is worth, per year, with its interval. Click a legend entry to hide a "
-                  "driver.</div>"), self._channel, self._chart)
+            _html(
+                '<div class="section">Driver weights over the years</div>'
+                '<div class="note">How many satisfaction points one more rating point of each '
+                "driver is worth, per year, with its interval. Click a legend entry to hide a "
+                "driver.</div>"
+            ),
+            self._channel,
+            self._chart,
+        )
         self._update()
 
     def __panel__(self):
@@ -802,13 +1014,19 @@ class PriorityPanel(Viewer):
         self._list = _html()
         state.param.watch(self._update, ["focus_channel", "model_path", "ci"])
         self._layout = pn.Column(
-            _paper(_html('<div class="section">Priority map: importance against performance</div>'
-                         '<div class="note">Drivers in the shaded <b>fix first</b> quadrant matter more '
-                         "than most (weight above the median) and perform worse than most (rating "
-                         "below the average). Dot size: probability of being fix first.</div>"),
-                   pn.Row(self._channel, self._year, margin=0), self._chart),
+            _paper(
+                _html(
+                    '<div class="section">Priority map: importance against performance</div>'
+                    '<div class="note">Drivers in the shaded <b>fix first</b> quadrant matter more '
+                    "than most (weight above the median) and perform worse than most (rating "
+                    "below the average). Dot size: probability of being fix first.</div>"
+                ),
+                pn.Row(self._channel, self._year, margin=0),
+                self._chart,
+            ),
             _paper(self._list),
-            sizing_mode="stretch_width", margin=0,
+            sizing_mode="stretch_width",
+            margin=0,
         )
         self._update()
 
@@ -828,13 +1046,32 @@ class PriorityPanel(Viewer):
         frame = frame[(frame["channel"] == state.focus_channel) & (frame["year"] == year)]
         self._chart.object = plots.priority_chart(frame)
         frame = frame.sort_values(["p_fix_first", "weight"], ascending=False)
-        rows = [[_esc(r.label), r.quadrant, f"{r.weight:.3f}", f"{r.lo:.3f} to {r.hi:.3f}",
-                 f"{r.performance:.2f}", format_share(r.p_high_importance), format_share(r.p_fix_first)]
-                for r in frame.itertuples()]
+        rows = [
+            [
+                _esc(r.label),
+                r.quadrant,
+                f"{r.weight:.3f}",
+                f"{r.lo:.3f} to {r.hi:.3f}",
+                f"{r.performance:.2f}",
+                format_share(r.p_high_importance),
+                format_share(r.p_fix_first),
+            ]
+            for r in frame.itertuples()
+        ]
         self._list.object = (
-            '<div class="section">Drivers, most likely fix first on top</div>' + _table(
-                ["Driver", "Quadrant", "Weight", f"{state.ci:.0%} interval", "Mean rating",
-                 "P(high importance)", "P(fix first)"], rows)
+            '<div class="section">Drivers, most likely fix first on top</div>'
+            + _table(
+                [
+                    "Driver",
+                    "Quadrant",
+                    "Weight",
+                    f"{state.ci:.0%} interval",
+                    "Mean rating",
+                    "P(high importance)",
+                    "P(fix first)",
+                ],
+                rows,
+            )
         )
 
 
@@ -849,9 +1086,15 @@ class ModelPanel(Viewer):
         self._data = _html()
         state.param.watch(self._update, ["model_path"])
         self._layout = pn.Column(
-            pn.Row(_paper(self._about), _paper(self._diagnostics), sizing_mode="stretch_width",
-                   margin=0),
-            _paper(self._data), sizing_mode="stretch_width", margin=0,
+            pn.Row(
+                _paper(self._about),
+                _paper(self._diagnostics),
+                sizing_mode="stretch_width",
+                margin=0,
+            ),
+            _paper(self._data),
+            sizing_mode="stretch_width",
+            margin=0,
         )
         self._update()
 
@@ -871,24 +1114,41 @@ class ModelPanel(Viewer):
             ("Fitted", f"{_esc(bundle.fit_date)} UTC"),
             ("Data", _esc(man.get("source", "-"))),
             ("Fingerprint", _esc(man.get("fingerprint", "-"))),
-            ("Responses", f"{man.get('responses', 0):,} ({man.get('complete_responses', 0):,} complete)"),
-            ("Channels x years", f"{len(bundle.channels)} x {len(bundle.years)} "
-                                 f"({bundle.years[0]}-{bundle.years[-1]})"),
-            ("Sampler", f"{sampler.get('chains', '?')} chains x {sampler.get('draws', '?')} draws, "
-                        f"{sampler.get('tune', '?')} tuning, seed {sampler.get('seed', '?')}"),
-            ("Fit time", f"{sum(v for v in timings.values() if isinstance(v, int | float)):.0f} s"
-             if timings else "-"),
+            (
+                "Responses",
+                f"{man.get('responses', 0):,} ({man.get('complete_responses', 0):,} complete)",
+            ),
+            (
+                "Channels x years",
+                f"{len(bundle.channels)} x {len(bundle.years)} "
+                f"({bundle.years[0]}-{bundle.years[-1]})",
+            ),
+            (
+                "Sampler",
+                f"{sampler.get('chains', '?')} chains x {sampler.get('draws', '?')} draws, "
+                f"{sampler.get('tune', '?')} tuning, seed {sampler.get('seed', '?')}",
+            ),
+            (
+                "Fit time",
+                f"{sum(v for v in timings.values() if isinstance(v, int | float)):.0f} s"
+                if timings
+                else "-",
+            ),
             ("whatif", _esc(man.get("versions", {}).get("whatif", "-"))),
         ]
         dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in about)
         self._about.object = f'<div class="section">About this model</div><dl class="dl">{dl}</dl>'
         checks = bundle.diagnostics_rows()
-        rows = [[_esc(r["check"]), r["value"], _esc(r["threshold"]), "pass" if r["ok"] else "fail"]
-                for r in checks]
+        rows = [
+            [_esc(r["check"]), r["value"], _esc(r["threshold"]), "pass" if r["ok"] else "fail"]
+            for r in checks
+        ]
         classes = [["", "", "", "ok" if r["ok"] else "bad"] for r in checks]
         ok = not model.flagged
-        badge = (f'<span class="badge {"ok" if ok else "bad"}">'
-                 f'{"&#10003; Healthy fit" if ok else "&#9888; Flagged fit"}</span>')
+        badge = (
+            f'<span class="badge {"ok" if ok else "bad"}">'
+            f"{'&#10003; Healthy fit' if ok else '&#9888; Flagged fit'}</span>"
+        )
         self._diagnostics.object = (
             f'<div class="section">Convergence diagnostics {badge}</div>'
             f'<div class="note">{_esc(model.verdict)}</div>'
@@ -897,17 +1157,21 @@ class ModelPanel(Viewer):
         responses = bundle.responses_frame()
         r2 = bundle.r2_frame()
         measured = bundle.measured_frame()
-        resp_rows = [[_esc(idx)] + [f"{v:,}" for v in responses.loc[idx]] for idx in responses.index]
+        resp_rows = [
+            [_esc(idx)] + [f"{v:,}" for v in responses.loc[idx]] for idx in responses.index
+        ]
         r2_rows = [[_esc(idx)] + [f"{v:.2f}" for v in r2.loc[idx]] for idx in r2.index]
         chans = list(measured.columns[1:])
-        m_rows = [[_esc(idx), measured.loc[idx, "kind"]]
-                  + ["&#10003;" if measured.loc[idx, c] else "&ndash;" for c in chans]
-                  for idx in measured.index]
+        m_rows = [
+            [_esc(idx), measured.loc[idx, "kind"]]
+            + ["&#10003;" if measured.loc[idx, c] else "&ndash;" for c in chans]
+            for idx in measured.index
+        ]
         self._data.object = (
             '<div class="section">Responses with an answer to overall satisfaction</div>'
             + _table(["Channel", *responses.columns], resp_rows)
             + '<div class="section" style="margin-top:16px">Share of satisfaction the model explains '
-              "(Bayesian R&sup2;)</div>"
+            "(Bayesian R&sup2;)</div>"
             + _table(["Channel", *r2.columns], r2_rows)
             + '<div class="section" style="margin-top:16px">What each channel measures</div>'
             + _table(["Driver or influencer", "Kind", *chans], m_rows)
@@ -920,13 +1184,25 @@ class StatusPanel(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._text = _html()
-        self._progress = pmui.LinearProgress(variant="indeterminate", sizing_mode="stretch_width",
-                                             margin=(10, 0))
-        self._error = pmui.Alert(severity="error", title="This model cannot be used", visible=False,
-                                 sizing_mode="stretch_width", margin=(10, 0))
-        self._layout = pn.Column(self._text, self._progress, self._error,
-                                 sizing_mode="stretch_width", max_width=760, margin=(40, 20),
-                                 styles={"margin-left": "auto", "margin-right": "auto"})
+        self._progress = pmui.LinearProgress(
+            variant="indeterminate", sizing_mode="stretch_width", margin=(10, 0)
+        )
+        self._error = pmui.Alert(
+            severity="error",
+            title="This model cannot be used",
+            visible=False,
+            sizing_mode="stretch_width",
+            margin=(10, 0),
+        )
+        self._layout = pn.Column(
+            self._text,
+            self._progress,
+            self._error,
+            sizing_mode="stretch_width",
+            max_width=760,
+            margin=(40, 20),
+            styles={"margin-left": "auto", "margin-right": "auto"},
+        )
 
     def __panel__(self):
         return self._layout
@@ -971,10 +1247,19 @@ class PlannerApp(Viewer):
     model_path = param.String(doc="Artefact folder to open.")
     scenario_dir = param.String(default=None, allow_None=True, doc="Example scenarios folder.")
 
-    def __init__(self, model_path: str | Path, fit_from=None, fit_options=None,
-                 scenario_dir: str | Path | None = None, **params):
-        super().__init__(model_path=str(model_path),
-                         scenario_dir=str(scenario_dir) if scenario_dir else None, **params)
+    def __init__(
+        self,
+        model_path: str | Path,
+        fit_from=None,
+        fit_options=None,
+        scenario_dir: str | Path | None = None,
+        **params,
+    ):
+        super().__init__(
+            model_path=str(model_path),
+            scenario_dir=str(scenario_dir) if scenario_dir else None,
+            **params,
+        )
         self.state = PlannerState()
         self._fit_from, self._fit_options = fit_from, fit_options or DEMO_FIT
         self._poll = None
@@ -989,16 +1274,29 @@ class PlannerApp(Viewer):
         self.priorities = PriorityPanel(self.state)
         self.model_panel = ModelPanel(self.state)
         self.tabs = pmui.Tabs(
-            ("Forecast", self.forecast), ("Compare scenarios", self.compare),
-            ("Driver weights", self.weights), ("Priority map", self.priorities),
-            ("Model & data", self.model_panel), sizing_mode="stretch_width", margin=(8, 0),
+            ("Forecast", self.forecast),
+            ("Compare scenarios", self.compare),
+            ("Driver weights", self.weights),
+            ("Priority map", self.priorities),
+            ("Model & data", self.model_panel),
+            sizing_mode="stretch_width",
+            margin=(8, 0),
             dynamic=True,
         )
-        self.planner = pn.Column(self.scenario_bar, self.headline, self.tabs,
-                                 sizing_mode="stretch_width", margin=(0, 12, 0, 4))
+        self.planner = pn.Column(
+            self.scenario_bar,
+            self.headline,
+            self.tabs,
+            sizing_mode="stretch_width",
+            margin=(0, 12, 0, 4),
+        )
         self.page = pmui.Page(
-            title="whatif · CX what-if planner", sidebar=[self.sidebar], main=[self.status],
-            sidebar_width=390, theme_config=THEME, theme_toggle=False,
+            title="whatif · CX what-if planner",
+            sidebar=[self.sidebar],
+            main=[self.status],
+            sidebar_width=390,
+            theme_config=THEME,
+            theme_toggle=False,
         )
         if pn.state.curdoc is not None:
             pn.config.exception_handler = self._on_exception
@@ -1047,8 +1345,12 @@ class PlannerApp(Viewer):
             self.sidebar.show_model(False, "This model cannot be used; pick another one.")
         else:
             title = "Fitting the model" if provider.status == "fitting" else "Loading the model"
-            self.status.working(title, provider.message or f"Preparing {Path(self.model_path).name}",
-                                provider.elapsed, provider.stage)
+            self.status.working(
+                title,
+                provider.message or f"Preparing {Path(self.model_path).name}",
+                provider.elapsed,
+                provider.stage,
+            )
             self.sidebar.show_model(False, provider.message or "Loading...")
         self.page.main = [self.status]
 
@@ -1074,7 +1376,11 @@ def _say(message: str) -> None:
 
 
 def _demo_paths(root: Path) -> tuple[Path, Path, Path]:
-    return root / "models" / "demo", root / "data" / "demo" / "survey.parquet", root / "data" / "demo" / "spec.toml"
+    return (
+        root / "models" / "demo",
+        root / "data" / "demo" / "survey.parquet",
+        root / "data" / "demo" / "spec.toml",
+    )
 
 
 def create_app(model_path: str | Path | None = None, root: str | Path = ".") -> PlannerApp:
@@ -1097,8 +1403,13 @@ def create_app(model_path: str | Path | None = None, root: str | Path = ".") -> 
     return PlannerApp(path, fit_from=fit_from, scenario_dir=scenarios)
 
 
-def serve(model_path: str | Path | None = None, port: int = 5006, address: str = "127.0.0.1",
-          show: bool = True, root: str | Path = ".") -> None:
+def serve(
+    model_path: str | Path | None = None,
+    port: int = 5006,
+    address: str = "127.0.0.1",
+    show: bool = True,
+    root: str | Path = ".",
+) -> None:
     """Serve the planner (``whatif app``): load or fit the model at start, then serve sessions.
 
     Raises
@@ -1110,17 +1421,27 @@ def serve(model_path: str | Path | None = None, port: int = 5006, address: str =
     demo_model, survey, spec = _demo_paths(root)
     path = Path(model_path) if model_path else demo_model
     if model_path is not None and not path.exists():
-        raise ArtefactError(f"{path}: no such model; fit one with 'whatif fit DATA --spec SPEC --out {path}'")
+        raise ArtefactError(
+            f"{path}: no such model; fit one with 'whatif fit DATA --spec SPEC --out {path}'"
+        )
     is_demo = path.resolve() == demo_model.resolve()
     provider = get_provider(path, (survey, spec) if is_demo else None, DEMO_FIT).start()
     if provider.status == "fitting" or (is_demo and not path.exists()):
-        _say(f"{path} is missing: fitting it in the background from {survey} (the page shows progress)")
+        _say(
+            f"{path} is missing: fitting it in the background from {survey} (the page shows progress)"
+        )
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     origins = [f"{host}:{port}" for host in {address, "localhost", "127.0.0.1"} if host]
     try:
         server = pn.serve(
-            lambda: create_app(path, root), port=port, address=address, show=show, start=False,
-            title="whatif planner", websocket_origin=origins, verbose=False,
+            lambda: create_app(path, root),
+            port=port,
+            address=address,
+            show=show,
+            start=False,
+            title="whatif planner",
+            websocket_origin=origins,
+            verbose=False,
         )
     except OSError as err:
         raise WhatifError(

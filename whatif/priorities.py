@@ -45,7 +45,9 @@ def priority_map(model: FittedModel, ci: float = 0.9, channel: str | None = None
     weights = model.draws("weights")  # (sample, channel, year, driver)
     means = group_means(model.aggregates)
     drivers = [str(d) for d in model.aggregates["driver"].to_numpy()]
-    performance = means.sel(term=drivers).rename(term="driver").transpose("channel", "year", "driver")
+    performance = (
+        means.sel(term=drivers).rename(term="driver").transpose("channel", "year", "driver")
+    )
     measured = model.aggregates["driver_measured"].to_numpy()
     w = weights.to_numpy()
     rows = []
@@ -64,18 +66,20 @@ def priority_map(model: FittedModel, ci: float = 0.9, channel: str | None = None
             lo, hi = interval(draws, ci)
             for i, k in enumerate(keep):
                 p_high = float(high[:, i].mean())
-                rows.append({
-                    "channel": ch,
-                    "year": year,
-                    "driver": drivers[k],
-                    "label": model.spec.label_of(drivers[k]),
-                    "weight": float(draws[:, i].mean()),
-                    "lo": float(lo[i]),
-                    "hi": float(hi[i]),
-                    "performance": float(perf[i]),
-                    "p_high_importance": p_high,
-                    "low_performance": bool(low_perf[i]),
-                    "p_fix_first": p_high if low_perf[i] else 0.0,
-                    "quadrant": QUADRANTS[(p_high >= 0.5, bool(low_perf[i]))],
-                })
+                rows.append(
+                    {
+                        "channel": ch,
+                        "year": year,
+                        "driver": drivers[k],
+                        "label": model.spec.label_of(drivers[k]),
+                        "weight": float(draws[:, i].mean()),
+                        "lo": float(lo[i]),
+                        "hi": float(hi[i]),
+                        "performance": float(perf[i]),
+                        "p_high_importance": p_high,
+                        "low_performance": bool(low_perf[i]),
+                        "p_fix_first": p_high if low_perf[i] else 0.0,
+                        "quadrant": QUADRANTS[(p_high >= 0.5, bool(low_perf[i]))],
+                    }
+                )
     return pd.DataFrame(rows)

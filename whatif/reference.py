@@ -47,7 +47,9 @@ def _apply_levers(engine: ScenarioEngine, scenario: Scenario, z, channel, rng):
             rows = channel == c
             if kind == "binary":  # binary KPIs move as a share, redrawn per respondent
                 share = z[rows, j].mean()
-                target = float(np.clip(_apply(lever.operation, lever.value, np.array([share]))[0], 0, 1))
+                target = float(
+                    np.clip(_apply(lever.operation, lever.value, np.array([share]))[0], 0, 1)
+                )
                 z[rows, j] = (rng.random(rows.sum()) < target).astype(float)
                 continue
             new = _apply(lever.operation, lever.value, z[rows, j])
@@ -57,8 +59,9 @@ def _apply_levers(engine: ScenarioEngine, scenario: Scenario, z, channel, rng):
     return z, dx
 
 
-def simulate_rows(model: FittedModel, scenario: Scenario, n_per_channel: int = 2000,
-                  seed: int = 0) -> xr.Dataset:
+def simulate_rows(
+    model: FittedModel, scenario: Scenario, n_per_channel: int = 2000, seed: int = 0
+) -> xr.Dataset:
     """Lift draws by row-level posterior predictive simulation (the reference path).
 
     Returns
@@ -86,8 +89,13 @@ def simulate_rows(model: FittedModel, scenario: Scenario, n_per_channel: int = 2
         "intercept": engine._intercept[:, :, t],
         "sigma": engine._sigma,
     }
-    trace = xr.Dataset({k: (("chain", "draw", *[f"{k}_{i}" for i in range(v.ndim - 1)]), v[None])
-                        for k, v in posterior.items()}, coords={"chain": [0], "draw": np.arange(S)})
+    trace = xr.Dataset(
+        {
+            k: (("chain", "draw", *[f"{k}_{i}" for i in range(v.ndim - 1)]), v[None])
+            for k, v in posterior.items()
+        },
+        coords={"chain": [0], "draw": np.arange(S)},
+    )
     C, K, J = len(engine.channels), len(engine.drivers), len(engine.influencers)
     with pm.Model() as rows_model:
         weights = pm.Flat("weights", shape=(C, K))
@@ -104,20 +112,32 @@ def simulate_rows(model: FittedModel, scenario: Scenario, n_per_channel: int = 2
         x = pm.Normal("x", mu=mu_x, sigma=driver_sigma[ch])
         mu_y = intercept[ch] + (weights[ch] * x).sum(-1) + (direct[ch] * z).sum(-1)
         pm.Normal("y", mu=mu_y, sigma=sigma[ch])
-        base = pm.sample_posterior_predictive(trace, var_names=["y"], random_seed=seed, progressbar=False)
+        base = pm.sample_posterior_predictive(
+            trace, var_names=["y"], random_seed=seed, progressbar=False
+        )
         pm.set_data({"z": z1, "dx": dx})
-        new = pm.sample_posterior_predictive(trace, var_names=["y"], random_seed=seed, progressbar=False)
+        new = pm.sample_posterior_predictive(
+            trace, var_names=["y"], random_seed=seed, progressbar=False
+        )
     del rows_model
     y0 = base.posterior_predictive["y"].to_numpy()[0]  # (S, N)
     y1 = new.posterior_predictive["y"].to_numpy()[0]
     diff = y1 - y0
     threshold = engine.top_box_threshold
     total = np.stack([diff[:, channel == c].mean(1) for c in range(C)], axis=1)
-    top = np.stack([(y1[:, channel == c] >= threshold).mean(1) - (y0[:, channel == c] >= threshold).mean(1)
-                    for c in range(C)], axis=1)
+    top = np.stack(
+        [
+            (y1[:, channel == c] >= threshold).mean(1) - (y0[:, channel == c] >= threshold).mean(1)
+            for c in range(C)
+        ],
+        axis=1,
+    )
     se = np.array([diff[:, channel == c].std(1).mean() / np.sqrt(n_per_channel) for c in range(C)])
     return xr.Dataset(
-        {"total": (("sample", "channel"), total), "top_box": (("sample", "channel"), top),
-         "se": (("channel",), se)},
+        {
+            "total": (("sample", "channel"), total),
+            "top_box": (("sample", "channel"), top),
+            "se": (("channel",), se),
+        },
         coords={"channel": engine.channels},
     )

@@ -466,8 +466,18 @@ def refit(
 
     say = log or (lambda _msg: None)
     if freeze:
-        return _refit_frozen(previous, survey, discount=discount, draws=draws, tune=tune,
-                             chains=chains, seed=seed, progress=progress, source=source, log=say)
+        return _refit_frozen(
+            previous,
+            survey,
+            discount=discount,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progress=progress,
+            source=source,
+            log=say,
+        )
     plan = plan_refit(previous, aggregate(survey), survey.spec, discount=discount, replace=replace)
     for note in plan.notes:
         say(note)
@@ -487,8 +497,9 @@ def refit(
         source=source,
         log=say,
     )
-    _record_refit(model, previous, survey, plan, source,
-                  "carry-prior" if discount is not None else "append")
+    _record_refit(
+        model, previous, survey, plan, source, "carry-prior" if discount is not None else "append"
+    )
     if any(a < 1.0 for a in plan.discount_by_year.values()) or discount is not None:
         model.manifest["power_prior"] = {
             "a0": discount if discount is not None else None,
@@ -527,9 +538,11 @@ def _refit_frozen(previous, survey, *, discount, draws, tune, chains, seed, prog
     from whatif.fit import fit_model
 
     plan = plan_refit(previous, aggregate(survey), survey.spec, replace=False)
-    changed = [f"{key.replace('_', ' ')}: {', '.join(map(str, plan.changes[key]))}"
-               for key in ("channels_added", "channels_dropped", "drivers_dropped",
-                           "influencers_dropped") if plan.changes[key]]
+    changed = [
+        f"{key.replace('_', ' ')}: {', '.join(map(str, plan.changes[key]))}"
+        for key in ("channels_added", "channels_dropped", "drivers_dropped", "influencers_dropped")
+        if plan.changes[key]
+    ]
     if changed:
         raise SpecError(
             f"--freeze-past carries each channel's, driver's and influencer's estimates as they "
@@ -555,19 +568,40 @@ def _refit_frozen(previous, survey, *, discount, draws, tune, chains, seed, prog
     years = [last, *plan.new_years]
     fit_aggregates = discount_aggregates(plan.aggregates.sel(year=years), {last: 0.0})
     model = fit_model(
-        fit_aggregates, plan.spec, priors=previous.priors, draws=draws, tune=tune, chains=chains,
-        seed=seed, progress=progress, source=source, log=log, carry_from=previous,
+        fit_aggregates,
+        plan.spec,
+        priors=previous.priors,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        progress=progress,
+        source=source,
+        log=log,
+        carry_from=previous,
         carry_discount=a0,
-        fingerprint=_fingerprint(previous.manifest.get("fingerprint", ""), survey.fingerprint,
-                                 f"freeze {a0}"),
+        fingerprint=_fingerprint(
+            previous.manifest.get("fingerprint", ""), survey.fingerprint, f"freeze {a0}"
+        ),
     )
     model.posterior = frozen_posterior(previous, model.posterior, last)
     _record_refit(model, previous, survey, plan, source, "freeze-past")
     model.manifest["carried_prior"] = {
-        "year": last, "a0": a0,
-        "carried": ["weights (last year)", "effects", "direct", "driver_intercept", "sigma",
-                    "driver_sigma", "weight_drift"],
-        "copied": ["weights and intercepts of earlier years", "intercept of the last year",
-                   "weight_spread"],
+        "year": last,
+        "a0": a0,
+        "carried": [
+            "weights (last year)",
+            "effects",
+            "direct",
+            "driver_intercept",
+            "sigma",
+            "driver_sigma",
+            "weight_drift",
+        ],
+        "copied": [
+            "weights and intercepts of earlier years",
+            "intercept of the last year",
+            "weight_spread",
+        ],
     }
     return model

@@ -79,7 +79,8 @@ def entry(path: str | Path) -> dict:
         "responses": manifest.get("responses"),
         "kind": refit.get("mode", "refit").replace("append", "refit") if refit else "fit",
         "previous": refit.get("previous", ""),
-        "discount": _discount(prior) if "carried_prior" not in manifest
+        "discount": _discount(prior)
+        if "carried_prior" not in manifest
         else float(manifest["carried_prior"]["a0"]),
     }
 

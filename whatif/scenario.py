@@ -115,7 +115,9 @@ def parse_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
     problems: list[str] = []
     for key in raw:
         if key not in TOP_KEYS:
-            problems.append(f"{source}: unknown key '{key}'{closest(key, TOP_KEYS)}; valid keys: {', '.join(TOP_KEYS)}")
+            problems.append(
+                f"{source}: unknown key '{key}'{closest(key, TOP_KEYS)}; valid keys: {', '.join(TOP_KEYS)}"
+            )
     name = raw.get("name", Path(source).stem if source != "<scenario>" else "Scenario")
     if not isinstance(name, str) or not name.strip():
         problems.append(f"{source}: 'name' must be a non-empty string")
@@ -137,27 +139,37 @@ def parse_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
             levers.append(lever)
     if problems:
         raise ScenarioError(*problems)
-    return Scenario(name=name.strip(), levers=tuple(levers), year=year,
-                    description=str(raw.get("description", "")))
+    return Scenario(
+        name=name.strip(),
+        levers=tuple(levers),
+        year=year,
+        description=str(raw.get("description", "")),
+    )
 
 
 def _parse_lever(entry: Any, where: str, problems: list[str]) -> Lever | None:
     if not isinstance(entry, dict):
-        problems.append(f"{where}: must be a table with influencer = \"...\" (or driver) and one operation")
+        problems.append(
+            f'{where}: must be a table with influencer = "..." (or driver) and one operation'
+        )
         return None
     for key in entry:
         if key not in LEVER_KEYS:
-            problems.append(f"{where}: unknown key '{key}'{closest(key, LEVER_KEYS)}; valid keys: {', '.join(LEVER_KEYS)}")
+            problems.append(
+                f"{where}: unknown key '{key}'{closest(key, LEVER_KEYS)}; valid keys: {', '.join(LEVER_KEYS)}"
+            )
     targets = [k for k in ("influencer", "driver") if k in entry]
     if len(targets) != 1:
-        problems.append(f"{where}: name exactly one of influencer = \"...\" or driver = \"...\"")
+        problems.append(f'{where}: name exactly one of influencer = "..." or driver = "..."')
         return None
     kind = targets[0]
     target = entry[kind]
     ops = [op for op in OPERATIONS if op in entry]
     if len(ops) != 1:
         found = ", ".join(ops) if ops else "none"
-        problems.append(f"{where} ({target}): needs exactly one operation of {', '.join(OPERATIONS)}; found {found}")
+        problems.append(
+            f"{where} ({target}): needs exactly one operation of {', '.join(OPERATIONS)}; found {found}"
+        )
         return None
     op = ops[0]
     value = entry[op]
@@ -165,7 +177,9 @@ def _parse_lever(entry: Any, where: str, problems: list[str]) -> Lever | None:
         problems.append(f"{where} ({target}): {op} must be a number, got {value!r}")
         return None
     if op == "share" and not 0 <= value <= 1:
-        problems.append(f"{where} ({target}): share must be between 0 and 1 (e.g. 0.06 for 6%), got {value}")
+        problems.append(
+            f"{where} ({target}): share must be between 0 and 1 (e.g. 0.06 for 6%), got {value}"
+        )
         return None
     if op == "scale" and value < 0:
         problems.append(f"{where} ({target}): scale must be 0 or more, got {value}")
@@ -174,7 +188,9 @@ def _parse_lever(entry: Any, where: str, problems: list[str]) -> Lever | None:
     if channels is not None:
         if isinstance(channels, str):
             channels = [channels]
-        if not (isinstance(channels, list) and channels and all(isinstance(c, str) for c in channels)):
+        if not (
+            isinstance(channels, list) and channels and all(isinstance(c, str) for c in channels)
+        ):
             problems.append(f"{where} ({target}): channels must be a list of channel names")
             return None
         channels = tuple(channels)
@@ -190,14 +206,21 @@ def model_facts(spec, aggregates) -> dict:
         "kinds": {i.id: i.kind for i in spec.influencers},
         "drivers": drivers,
         "measured": {
-            "influencer": dict(zip(aggregates["influencer"].to_numpy().tolist(),
-                                   aggregates["influencer_measured"].to_numpy().T, strict=True)),
+            "influencer": dict(
+                zip(
+                    aggregates["influencer"].to_numpy().tolist(),
+                    aggregates["influencer_measured"].to_numpy().T,
+                    strict=True,
+                )
+            ),
             "driver": dict(zip(drivers, aggregates["driver_measured"].to_numpy().T, strict=True)),
         },
     }
 
 
-def validate_scenario(scenario: Scenario, spec, aggregates, source: str = "", facts: dict | None = None) -> list[str]:
+def validate_scenario(
+    scenario: Scenario, spec, aggregates, source: str = "", facts: dict | None = None
+) -> list[str]:
     """Problems of a scenario against a fitted model (empty list when it can be simulated).
 
     Checks names (suggesting the closest), channels, that the target is measured where the lever
@@ -225,11 +248,17 @@ def validate_scenario(scenario: Scenario, spec, aggregates, source: str = "", fa
         if lever.kind == "driver" and lever.target not in drivers:
             hint = closest(lever.target, drivers)
             if lever.target in kinds:
-                hint = f" ('{lever.target}' is an influencer: write influencer = \"{lever.target}\")"
+                hint = (
+                    f" ('{lever.target}' is an influencer: write influencer = \"{lever.target}\")"
+                )
             problems.append(f"{label}: unknown driver{hint}; drivers: {', '.join(drivers)}")
             continue
-        if lever.operation == "share" and (lever.kind == "driver" or kinds[lever.target] != "binary"):
-            problems.append(f"{label}: share applies to binary influencers only; use shift, scale, cap, floor or set")
+        if lever.operation == "share" and (
+            lever.kind == "driver" or kinds[lever.target] != "binary"
+        ):
+            problems.append(
+                f"{label}: share applies to binary influencers only; use shift, scale, cap, floor or set"
+            )
             continue
         if lever.kind == "driver" and lever.operation in ("cap", "floor"):
             problems.append(
@@ -240,8 +269,12 @@ def validate_scenario(scenario: Scenario, spec, aggregates, source: str = "", fa
         flags = dict(zip(channels, measured[lever.kind][lever.target], strict=True))
         for channel in lever.channels or ():
             if channel not in channels:
-                problems.append(f"{label}: unknown channel '{channel}'{closest(channel, channels)}; channels: {', '.join(channels)}")
+                problems.append(
+                    f"{label}: unknown channel '{channel}'{closest(channel, channels)}; channels: {', '.join(channels)}"
+                )
             elif not flags[channel]:
                 where_measured = [c for c in channels if flags[c]]
-                problems.append(f"{label}: not measured in channel '{channel}'; it is measured in {', '.join(where_measured)}")
+                problems.append(
+                    f"{label}: not measured in channel '{channel}'; it is measured in {', '.join(where_measured)}"
+                )
     return problems

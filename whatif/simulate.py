@@ -66,7 +66,9 @@ class ScenarioEngine:
         self._sigma = model.draws("sigma").to_numpy()  # (S, C)
         drift = model.draws("weight_drift").to_numpy()  # (S, K)
         rng = np.random.default_rng(seed)
-        self._step = drift[:, None, :] * rng.standard_normal(self._weights.shape[:2] + drift.shape[1:])
+        self._step = drift[:, None, :] * rng.standard_normal(
+            self._weights.shape[:2] + drift.shape[1:]
+        )
         self._dmask = agg["driver_measured"].to_numpy()
         self._imask = agg["influencer_measured"].to_numpy()
         self._share = agg["dist_share"].to_numpy()  # (C, T, J, B)
@@ -74,8 +76,12 @@ class ScenarioEngine:
         self._zmin = agg["influencer_min"].to_numpy()
         self._zmax = agg["influencer_max"].to_numpy()
         means = group_means(agg)
-        self._xbar = np.nan_to_num(means.sel(term=self.drivers).transpose("channel", "year", "term").to_numpy())
-        self._zbar = np.nan_to_num(means.sel(term=self.influencers).transpose("channel", "year", "term").to_numpy())
+        self._xbar = np.nan_to_num(
+            means.sel(term=self.drivers).transpose("channel", "year", "term").to_numpy()
+        )
+        self._zbar = np.nan_to_num(
+            means.sel(term=self.influencers).transpose("channel", "year", "term").to_numpy()
+        )
         self._cov = group_covariance(agg)
         self._n_total = agg["n_total"].to_numpy().astype(float)
         self._kinds = {i.id: i.kind for i in model.spec.influencers}
@@ -99,7 +105,9 @@ class ScenarioEngine:
     def volumes(self, year: int) -> np.ndarray:
         """Channel shares of contact volume (spec volumes, else response shares that year)."""
         spec_channels = self.model.spec.channels
-        if spec_channels and all(spec_channels.get(c) and spec_channels[c].volume for c in self.channels):
+        if spec_channels and all(
+            spec_channels.get(c) and spec_channels[c].volume for c in self.channels
+        ):
             vol = np.array([spec_channels[c].volume for c in self.channels], float)
         else:
             vol = self._n_total[:, self.population_index(year)].copy()
@@ -119,7 +127,9 @@ class ScenarioEngine:
             + np.einsum("scj,cj->sc", self._direct, self._zbar[:, t])
         )
         terms = self.drivers + self.influencers
-        cov = np.nan_to_num(self._cov.isel(year=t).sel(term=terms, term_=terms).to_numpy())  # (C, P, P)
+        cov = np.nan_to_num(
+            self._cov.isel(year=t).sel(term=terms, term_=terms).to_numpy()
+        )  # (C, P, P)
         coef = np.concatenate([weights, self._direct], axis=-1)  # (S, C, P)
         lin_var = np.einsum("scp,cpq,scq->sc", coef, cov, coef)
         arrays = _YearArrays(weights, unit, self._direct, base, np.sqrt(lin_var + self._sigma**2))
@@ -128,7 +138,9 @@ class ScenarioEngine:
 
     def deltas(self, scenario: Scenario) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Change of each influencer's mean (C, J) and driver's mean (C, K), and warnings."""
-        problems = validate_scenario(scenario, self.model.spec, self.model.aggregates, facts=self._facts)
+        problems = validate_scenario(
+            scenario, self.model.spec, self.model.aggregates, facts=self._facts
+        )
         if problems:
             raise ScenarioError(*problems)
         t = self.population_index(self.scenario_year(scenario))
@@ -169,8 +181,10 @@ class ScenarioEngine:
             observed = shares[self._n_total[c] > 0]
             warning = ""
             if not observed.min() - 1e-9 <= target <= observed.max() + 1e-9:
-                warning = (f"{where}: share {target:.0%} is outside the yearly shares observed "
-                           f"there ({observed.min():.0%}-{observed.max():.0%}); the forecast extrapolates")
+                warning = (
+                    f"{where}: share {target:.0%} is outside the yearly shares observed "
+                    f"there ({observed.min():.0%}-{observed.max():.0%}); the forecast extrapolates"
+                )
             return target - mean, warning
         new = _apply(lever.operation, lever.value, value)
         if self._kinds[lever.target] == "count":
@@ -181,9 +195,11 @@ class ScenarioEngine:
         if changed.any():
             new_low, new_high = new[changed].min(), new[changed].max()
             if new_low < low - 1e-9 or new_high > high + 1e-9:
-                warning = (f"{where}: {lever.describe(label).split(': ', 1)[1]} moves values to "
-                           f"{new_low:g}-{new_high:g}, outside the range observed there ({low:g}-{high:g}); "
-                           "the forecast extrapolates")
+                warning = (
+                    f"{where}: {lever.describe(label).split(': ', 1)[1]} moves values to "
+                    f"{new_low:g}-{new_high:g}, outside the range observed there ({low:g}-{high:g}); "
+                    "the forecast extrapolates"
+                )
         return float((share * new).sum()) - mean, warning
 
     def _driver_change(self, lever: Lever, c: int, t: int, k: int) -> tuple[float, str]:
@@ -192,9 +208,11 @@ class ScenarioEngine:
         low, high = self.scale
         warning = ""
         if not low <= new <= high:
-            warning = (f"{self.model.spec.label_of(lever.target)} in {self.model.spec.label_of(self.channels[c])}: "
-                       f"the mean rating would be {new:.2f}, outside the scale [{low:g}, {high:g}]; "
-                       "the forecast extrapolates")
+            warning = (
+                f"{self.model.spec.label_of(lever.target)} in {self.model.spec.label_of(self.channels[c])}: "
+                f"the mean rating would be {new:.2f}, outside the scale [{low:g}, {high:g}]; "
+                "the forecast extrapolates"
+            )
         return new - mean, warning
 
     def lift_arrays(self, scenario: Scenario) -> dict:
@@ -208,16 +226,27 @@ class ScenarioEngine:
         dz, dx, warnings = self.deltas(scenario)
         arrays = self._year(year)
         direct = np.einsum("scj,cj->sc", arrays.direct, dz)
-        total = np.einsum("scj,cj->sc", arrays.unit_lift, dz) + np.einsum("sck,ck->sc", arrays.weights, dx)
+        total = np.einsum("scj,cj->sc", arrays.unit_lift, dz) + np.einsum(
+            "sck,ck->sc", arrays.weights, dx
+        )
         vol = self.volumes(year)
         threshold = self.top_box_threshold
         base_top = 1.0 - ndtr((threshold - arrays.base_mean) / arrays.pred_sd)
         top = (1.0 - ndtr((threshold - arrays.base_mean - total) / arrays.pred_sd)) - base_top
         return {
-            "total": total, "direct": direct, "indirect": total - direct, "top_box": top,
-            "baseline": arrays.base_mean, "baseline_top_box": base_top,
-            "company": total @ vol, "company_top_box": top @ vol, "volume": vol,
-            "influencer_change": dz, "driver_change": dx, "year": year, "warnings": warnings,
+            "total": total,
+            "direct": direct,
+            "indirect": total - direct,
+            "top_box": top,
+            "baseline": arrays.base_mean,
+            "baseline_top_box": base_top,
+            "company": total @ vol,
+            "company_top_box": top @ vol,
+            "volume": vol,
+            "influencer_change": dz,
+            "driver_change": dx,
+            "year": year,
+            "warnings": warnings,
         }
 
     def lift(self, scenario: Scenario) -> xr.Dataset:
@@ -234,10 +263,20 @@ class ScenarioEngine:
                 "influencer_change": (("channel", "influencer"), out["influencer_change"]),
                 "driver_change": (("channel", "driver"), out["driver_change"]),
             },
-            coords={"channel": self.channels, "influencer": self.influencers, "driver": self.drivers},
+            coords={
+                "channel": self.channels,
+                "influencer": self.influencers,
+                "driver": self.drivers,
+            },
         )
-        ds.attrs.update({"scenario": scenario.name, "year": out["year"], "warnings": list(out["warnings"]),
-                         "observed_year": int(out["year"] in self.years)})
+        ds.attrs.update(
+            {
+                "scenario": scenario.name,
+                "year": out["year"],
+                "warnings": list(out["warnings"]),
+                "observed_year": int(out["year"] in self.years),
+            }
+        )
         return ds
 
 
@@ -255,7 +294,9 @@ def _apply(operation: str, amount: float, values: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown operation {operation}")  # parse_scenario rules this out
 
 
-def simulate(model: FittedModel, scenario: Scenario, engine: ScenarioEngine | None = None) -> xr.Dataset:
+def simulate(
+    model: FittedModel, scenario: Scenario, engine: ScenarioEngine | None = None
+) -> xr.Dataset:
     """Forecast the satisfaction lift of a scenario, over all posterior draws.
 
     Parameters
@@ -281,8 +322,12 @@ def simulate(model: FittedModel, scenario: Scenario, engine: ScenarioEngine | No
 
 def _stats(draws: np.ndarray, ci: float) -> dict:
     lo, hi = interval(draws, ci)
-    return {"mean": float(np.mean(draws)), "lo": float(lo), "hi": float(hi),
-            "p_positive": float(np.mean(draws > 0))}
+    return {
+        "mean": float(np.mean(draws)),
+        "lo": float(lo),
+        "hi": float(hi),
+        "p_positive": float(np.mean(draws > 0)),
+    }
 
 
 def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> dict:
@@ -291,19 +336,27 @@ def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> 
     for channel in lift["channel"].to_numpy():
         sel = lift.sel(channel=channel)
         entry = _stats(sel["total"].to_numpy(), ci)
-        entry.update({
-            "direct": float(sel["direct"].mean()),
-            "indirect": float(sel["indirect"].mean()),
-            "baseline": float(sel["baseline"].mean()),
-            "volume": float(sel["volume"]),
-            "top_box": {k: v for k, v in _stats(sel["top_box"].to_numpy(), ci).items() if k != "p_positive"},
-        })
+        entry.update(
+            {
+                "direct": float(sel["direct"].mean()),
+                "indirect": float(sel["indirect"].mean()),
+                "baseline": float(sel["baseline"].mean()),
+                "volume": float(sel["volume"]),
+                "top_box": {
+                    k: v
+                    for k, v in _stats(sel["top_box"].to_numpy(), ci).items()
+                    if k != "p_positive"
+                },
+            }
+        )
         channels[str(channel)] = entry
     top = _stats(lift["company_top_box"].to_numpy(), ci)
     top.pop("p_positive")
     warnings = list(lift.attrs.get("warnings", []))
     if flagged:
-        warnings.insert(0, "the model failed its convergence checks; treat this forecast with caution")
+        warnings.insert(
+            0, "the model failed its convergence checks; treat this forecast with caution"
+        )
     return {
         "scenario": lift.attrs["scenario"],
         "year": int(lift.attrs["year"]),
@@ -313,4 +366,3 @@ def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> 
         "top_box": {"total": top},
         "warnings": warnings,
     }
-

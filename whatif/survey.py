@@ -258,7 +258,9 @@ def validate_frame(
     )
 
 
-def check_values(numeric: dict[str, pd.Series], spec: Spec, where: str) -> list[tuple[str, list[str]]]:
+def check_values(
+    numeric: dict[str, pd.Series], spec: Spec, where: str
+) -> list[tuple[str, list[str]]]:
     """The value checks of the numeric columns (rating scale, counts, weights), in a fixed order.
 
     Returns
@@ -267,10 +269,15 @@ def check_values(numeric: dict[str, pd.Series], spec: Spec, where: str) -> list[
         ``(column, messages)`` per check; both engines report them in this order.
     """
     lo, hi = spec.scale
-    found = [(col, check_scale(numeric[col], col, where, lo, hi))
-             for col in [spec.outcome] + [c for d in spec.drivers for c in d.columns]]
-    found += [(inf.column, check_counts(numeric[inf.column], inf.column, where))
-              for inf in spec.influencers if inf.kind == "count"]
+    found = [
+        (col, check_scale(numeric[col], col, where, lo, hi))
+        for col in [spec.outcome] + [c for d in spec.drivers for c in d.columns]
+    ]
+    found += [
+        (inf.column, check_counts(numeric[inf.column], inf.column, where))
+        for inf in spec.influencers
+        if inf.kind == "count"
+    ]
     if spec.weight:
         found.append((spec.weight, check_weights(numeric[spec.weight], spec.weight, where)))
     return found

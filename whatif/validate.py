@@ -82,7 +82,9 @@ def check_numeric(series: pd.Series, column: str, where: str) -> tuple[pd.Series
         )
     inf = np.isinf(converted.to_numpy(dtype=float, na_value=np.nan))
     if inf.any():
-        problems.append(_problem(where, column, inf, series, "with an infinite value", "use finite numbers"))
+        problems.append(
+            _problem(where, column, inf, series, "with an infinite value", "use finite numbers")
+        )
     return converted.astype(float), problems
 
 
