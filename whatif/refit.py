@@ -538,6 +538,8 @@ def _refit_frozen(previous, survey, *, discount, draws, tune, chains, seed, prog
     from whatif.fit import fit_model
 
     plan = plan_refit(previous, aggregate(survey), survey.spec, replace=False)
+    # earlier power-prior weights do not apply: the earlier years are not refitted at all
+    plan.notes = [n for n in plan.notes if not n.startswith("earlier discounts")]
     changed = [
         f"{key.replace('_', ' ')}: {', '.join(map(str, plan.changes[key]))}"
         for key in ("channels_added", "channels_dropped", "drivers_dropped", "influencers_dropped")
