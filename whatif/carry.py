@@ -1,22 +1,22 @@
 """Keeping the past fixed: a previous fit's posterior, summarised, as the prior of the next year.
 
 ``whatif refit --freeze-past`` does not fit the earlier years' data again. It carries what the
-previous fit learned as independent Gaussians, each inflated by the discount ``a0`` in (0, 1]
-(variance divided by ``a0``: ``a0 = 1`` keeps the previous certainty, smaller values forget
-some of it):
+previous fit learned as independent priors matched to the previous posterior's means and sds,
+each widened by the discount ``a0`` in (0, 1] (variance divided by ``a0``: ``a0 = 1`` keeps the
+previous certainty, smaller values forget some of it):
 
-* the **last previous year's weights** ``w[c, T0, k]``: they enter the new model as a year with no
+* the **last previous year's weights** ``w[c, T0, k]`` (Gaussian): they enter the new model as a year with no
   data of its own and this prior, and the new years follow from them by the random walk, so the
   weights' change from ``T0`` to the new year has a joint posterior (``compare``'s P(rose));
 * the parameters constant over years -- **influencer effects**, **direct effects** and driver
-  intercepts -- in place of their cross-channel hierarchy;
+  intercepts (Gaussian) -- in place of their cross-channel hierarchy;
 * the **random-walk drift** of every driver and the residual sds of both regressions, as Gamma
   distributions with the previous posterior's mean and (inflated) variance.
 
 The new years' satisfaction intercepts are fitted afresh. Earlier years' weights and intercepts,
 the ``T0`` intercept (no data in the new fit) and the first-year weight spread are copied from
-the previous fit unchanged: the past is fixed. The prior is a Gaussian summary, so the result is
-close to, not identical with, a refit on all years (tested); it is the route when the earlier
+the previous fit unchanged: the past is fixed. The prior summarises the past by two moments per
+parameter, so the result is close to, not identical with, a refit on all years (tested); it is the route when the earlier
 data may not be kept, or when past estimates must not move.
 """
 
