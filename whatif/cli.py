@@ -436,7 +436,7 @@ def refit(
         typer.Option(
             "--freeze-past",
             help="Keep the earlier years fixed: carry the previous posterior (last year's weights, "
-            "effects, drift) as a Gaussian prior instead of refitting their data; --discount "
+            "effects, noise, drift) as the prior instead of refitting their data; --discount "
             "optional (default 1).",
         ),
     ] = False,
