@@ -567,3 +567,22 @@ def test_freeze_past_refusals(files, flags, message):
         *flags,
     )
     assert_refused(result, message, files / "models")
+
+
+def test_freeze_past_refuses_a_changed_channel_set(files, world):
+    frame = world["frame"]
+    dropped = sorted(frame["channel"].unique())[-1]  # the first channel measures every driver
+    year3 = frame[(frame["year"] == 2023) & (frame["channel"] != dropped)]
+    year3.to_csv(files / "y3_fewer.csv", index=False)
+    result = run_cli(
+        "refit",
+        files / "models" / "y12",
+        files / "y3_fewer.csv",
+        "--out",
+        files / "models" / "new",
+        "--freeze-past",
+    )
+    assert_refused(
+        result, "needs the previous fit's terms and channels (channels dropped", files / "models"
+    )
+    assert not (files / "models" / "new").exists()
