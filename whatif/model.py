@@ -284,6 +284,20 @@ def _free_variables(inputs: ModelInputs, priors: Priors):
     return scales, mean_raw, coef_raw, noise
 
 
+#: The keys of :func:`_coefficients`'s result that :func:`data_units` takes, in its order.
+_UNIT_ARGS = (
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "gamma0",
+    "sigma",
+    "driver_sigma",
+    "weight_drift",
+    "weight_spread",
+)
+
+
 def _coefficients(inputs: ModelInputs, priors: Priors) -> dict:
     """Free variables, priors and the coefficients in standardised units, as PyTensor operations
     (the reference form, shared by :func:`build_reference_model` and :func:`build_row_model`).
@@ -485,18 +499,7 @@ def build_reference_model(inputs: ModelInputs, priors: Priors | None = None) -> 
             co["gamma0"], co["gamma"], co["driver_sigma"], R_d, b_d, rss0_d, n_d
         )[0]
         pm.Potential("driver_loglik", drv)
-        _data_units(
-            inputs,
-            co["alpha"],
-            co["beta"],
-            co["gamma"],
-            co["delta"],
-            co["gamma0"],
-            co["sigma"],
-            co["driver_sigma"],
-            co["weight_drift"],
-            co["weight_spread"],
-        )
+        _data_units(inputs, *(co[name] for name in _UNIT_ARGS))
     return model
 
 
@@ -565,18 +568,7 @@ def build_row_model(inputs: ModelInputs, rows: RowData, priors: Priors | None = 
         sd = co["driver_sigma"][c]
         ll = -0.5 * LOG_2PI - pt.log(sd) - 0.5 * ((x - mu_x) / sd) ** 2
         pm.Potential("driver_loglik", (w[:, None] * dmask[c] * ll).sum())
-        _data_units(
-            inputs,
-            co["alpha"],
-            co["beta"],
-            co["gamma"],
-            co["delta"],
-            co["gamma0"],
-            co["sigma"],
-            co["driver_sigma"],
-            co["weight_drift"],
-            co["weight_spread"],
-        )
+        _data_units(inputs, *(co[name] for name in _UNIT_ARGS))
     return model
 
 

@@ -356,6 +356,7 @@ def plan_refit(
     *,
     discount: float | None = None,
     replace: bool = False,
+    power_prior: bool = True,
 ) -> RefitPlan:
     """Check compatibility and merge, without fitting (cheap; errors surface before sampling).
 
@@ -372,6 +373,9 @@ def plan_refit(
         discounts are kept as they were).
     replace
         Let the new file replace years the previous fit already has.
+    power_prior
+        ``False`` when the earlier years are not refitted at all (``--freeze-past``): no year is
+        discounted and earlier discounts do not apply.
     """
     if discount is not None and not 0.0 < discount <= 1.0:
         raise SpecError(f"--discount must be in (0, 1], got {discount}")
@@ -382,6 +386,8 @@ def plan_refit(
     notes += merge_notes
     changes.update(channels_added=info["channels_added"], channels_dropped=info["channels_dropped"])
     carried = previous.manifest.get("power_prior", {}).get("discount_by_year", {})
+    if not power_prior:
+        carried = {}
     by_year = {}
     for year in info["previous_years"]:
         a0 = float(carried.get(str(year), carried.get(year, 1.0)))
@@ -537,9 +543,7 @@ def _refit_frozen(previous, survey, *, discount, draws, tune, chains, seed, prog
     from whatif.carry import frozen_posterior
     from whatif.fit import fit_model
 
-    plan = plan_refit(previous, aggregate(survey), survey.spec, replace=False)
-    # earlier power-prior weights do not apply: the earlier years are not refitted at all
-    plan.notes = [n for n in plan.notes if not n.startswith("earlier discounts")]
+    plan = plan_refit(previous, aggregate(survey), survey.spec, power_prior=False)
     changed = [
         f"{key.replace('_', ' ')}: {', '.join(map(str, plan.changes[key]))}"
         for key in ("channels_added", "channels_dropped", "drivers_dropped", "influencers_dropped")
