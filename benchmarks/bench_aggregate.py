@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_aggregate.py --sizes 1 --pandas-max 1
     python benchmarks/bench_aggregate.py --lake /tmp/whatif-bench --rows-per-file 500000
 
-The survey lake is drawn from the demo truth (:func:`whatif.demo.simulate_survey`, 5 channels x
+The survey lake is drawn from the demo truth (:func:`whatif.synthetic.demo.simulate_survey`, 5 channels x
 5 years, weights, items, missing-by-design columns) in chunks of ``--rows-per-file`` rows, one
 Parquet file per chunk, into ``LAKE/parts``; ``LAKE/<n>m`` holds symlinks to the first files, so
 the sizes share their files and only 20M rows are ever drawn (about 5 s of simulation per million
@@ -20,10 +20,10 @@ aggregation call only (validation included; imports and cluster start-up exclude
 Engines
 -------
 ``pandas``
-    :func:`whatif.survey.load_survey` on the folder, then :func:`whatif.aggregate.aggregate`: the
+    :func:`whatif.data.survey.load_survey` on the folder, then :func:`whatif.data.aggregate.aggregate`: the
     whole table and its normalised copy in one process. Run only up to ``--pandas-max`` millions.
 ``dask-threads``
-    :func:`whatif.engine_dask.aggregate_parquet` with the local threaded scheduler.
+    :func:`whatif.data.engine_dask.aggregate_parquet` with the local threaded scheduler.
 ``dask-cluster``
     The same on ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``, loopback.
 
@@ -87,7 +87,7 @@ def make_lake(lake: Path, millions: list[int], rows_per_file: int = ROWS_PER_FIL
     """
     import pandas as pd
 
-    from whatif.demo import demo_truth, simulate_survey, write_demo
+    from whatif.synthetic.demo import demo_truth, simulate_survey, write_demo
 
     parts = lake / "parts"
     parts.mkdir(parents=True, exist_ok=True)
@@ -125,12 +125,12 @@ def make_lake(lake: Path, millions: list[int], rows_per_file: int = ROWS_PER_FIL
 
 def run_one(engine: str, folder: str, spec_path: str) -> dict:
     """Aggregate ``folder`` with one engine; returns the timing and the size of the result."""
-    from whatif.spec import load_spec
+    from whatif.data.spec import load_spec
 
     spec = load_spec(spec_path)
     if engine == "pandas":
-        from whatif.aggregate import aggregate
-        from whatif.survey import load_survey
+        from whatif.data.aggregate import aggregate
+        from whatif.data.survey import load_survey
 
         t0 = time.perf_counter()
         survey = load_survey(folder, spec)
@@ -139,7 +139,7 @@ def run_one(engine: str, folder: str, spec_path: str) -> dict:
         t2 = time.perf_counter()
         return {"seconds": t2 - t0, "load_s": t1 - t0, "rows": int(result["n_total"].sum())}
 
-    from whatif.engine_dask import aggregate_parquet
+    from whatif.data.engine_dask import aggregate_parquet
 
     if engine == "dask-threads":
         t0 = time.perf_counter()

@@ -3,7 +3,7 @@
 For each size (responses over 5 channels x 5 years, 6 drivers, 6 influencers, simulated from a
 known truth) it reports aggregation time, compile time on a cold and on a warm cache (each in a
 fresh process), sampling time, ESS per second, divergences and peak memory; at the sizes in
-``--rows`` it also fits the same model written row by row (:func:`whatif.model.build_row_model`)
+``--rows`` it also fits the same model written row by row (:func:`whatif.model.reference.build_row_model`)
 to show what the sufficient statistics buy.
 
 Usage::
@@ -31,7 +31,7 @@ DESIGN = {"n_channels": 5, "n_years": 5, "n_drivers": 6, "n_influencers": 6}
 
 def _survey_path(out: Path, size: int, seed: int) -> Path:
     """Simulate ``size`` responses (once) and write them as Parquet."""
-    from whatif.demo import random_truth, simulate_survey
+    from whatif.synthetic.demo import random_truth, simulate_survey
 
     path = out / f"survey_{size}.parquet"
     if not path.exists():
@@ -50,10 +50,10 @@ def _worker(args) -> dict:
     import nutpie
     import pandas as pd
 
-    from whatif.aggregate import aggregate
-    from whatif.demo import random_truth, spec_for
-    from whatif.diagnostics import compute_diagnostics
-    from whatif.fit import _mask_unmeasured
+    from whatif.data.aggregate import aggregate
+    from whatif.data.survey import validate_frame
+    from whatif.fitting.diagnostics import compute_diagnostics
+    from whatif.fitting.fit import _mask_unmeasured
     from whatif.model import (
         DATA_VARS,
         FREE_VARS,
@@ -63,8 +63,8 @@ def _worker(args) -> dict:
         prepare_inputs,
         row_data,
     )
-    from whatif.priors import Priors
-    from whatif.survey import validate_frame
+    from whatif.model.priors import Priors
+    from whatif.synthetic.demo import random_truth, spec_for
 
     result = {"import_s": time.perf_counter() - t0}
     spec = spec_for(random_truth(seed=args.seed, **DESIGN))
@@ -86,7 +86,7 @@ def _worker(args) -> dict:
     result["build_s"] = time.perf_counter() - t0
     del frame, survey
     t0 = time.perf_counter()
-    # as whatif.fit does: the fitted model records its free vectors and converts them afterwards;
+    # as whatif.fitting.fit does: the fitted model records its free vectors and converts them afterwards;
     # the row model (PyTensor priors, the reference form) records the data-unit variables itself
     names = DATA_VARS if args.kind == "rows" else FREE_VARS
     compiled = nutpie.compile_pymc_model(model, var_names=names)

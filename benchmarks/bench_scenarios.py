@@ -15,9 +15,9 @@ import statistics
 import time
 from pathlib import Path
 
-from whatif.artefact import load_model
-from whatif.scenario import Lever, Scenario, load_scenario
-from whatif.simulate import ScenarioEngine, summarize_lift
+from whatif.analysis.engine import ScenarioEngine, summarize_lift
+from whatif.analysis.scenario import Lever, Scenario, load_scenario
+from whatif.fitting.artefact import load_model
 
 
 def timed(func, repeat: int) -> float:

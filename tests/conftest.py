@@ -27,8 +27,8 @@ def demo_paths() -> dict[str, Path]:
 def tiny_survey():
     """A small simulated survey with known truth: 2 channels x 3 years, one driver unmeasured
     in one channel, survey weights."""
-    from whatif.demo import random_truth, simulate_survey, spec_for
-    from whatif.survey import validate_frame
+    from whatif.data.survey import validate_frame
+    from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
 
     truth = random_truth(n_channels=2, n_years=3, n_drivers=3, n_influencers=2, seed=3)
     frame = simulate_survey(truth, 400, seed=4, round_to_scale=False)
@@ -40,8 +40,8 @@ def tiny_survey():
 @pytest.fixture(scope="session")
 def tiny_model(tiny_survey):
     """A quick fit of the tiny survey (2 chains x 300 draws): enough for plumbing tests."""
-    from whatif.aggregate import aggregate
-    from whatif.fit import fit_model
+    from whatif.data.aggregate import aggregate
+    from whatif.fitting.fit import fit_model
 
     _, _, spec, survey = tiny_survey
     return fit_model(
@@ -59,7 +59,7 @@ def tiny_model(tiny_survey):
 @pytest.fixture(scope="session")
 def tiny_model_path(tiny_model, tmp_path_factory) -> Path:
     """The tiny fit saved as an artefact folder."""
-    from whatif.artefact import save_model
+    from whatif.fitting.artefact import save_model
 
     return save_model(tiny_model, tmp_path_factory.mktemp("models") / "tiny")
 

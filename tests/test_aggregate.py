@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from whatif.aggregate import accumulate, aggregate, combine, finalize, layout_from_frame
+from whatif.data.aggregate import accumulate, aggregate, combine, finalize, layout_from_frame
 
 
 def test_cross_products_equal_direct_weighted_sums(tiny_survey):

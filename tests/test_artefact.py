@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from whatif.artefact import load_model, save_model
 from whatif.errors import ArtefactError
+from whatif.fitting.artefact import load_model, save_model
 
 
 def test_round_trip_keeps_draws_aggregates_spec_and_manifest(tiny_model, tiny_model_path):
@@ -48,7 +48,7 @@ def test_failed_save_leaves_previous_artefact_untouched(
     def explode(*args, **kwargs):
         raise KeyboardInterrupt  # as if the user pressed Ctrl-C mid-write
 
-    monkeypatch.setattr("whatif.artefact.tomli_w.dumps", explode)
+    monkeypatch.setattr("whatif.fitting.artefact.tomli_w.dumps", explode)
     with pytest.raises(KeyboardInterrupt):
         save_model(tiny_model, target)
     assert (target / "manifest.json").read_bytes() == before

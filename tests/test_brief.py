@@ -21,12 +21,12 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from whatif.artefact import load_model, save_model
-from whatif.brief import build_brief, headline, render_html, render_pdf, write_brief
+from whatif.analysis.engine import ScenarioEngine, summarize_lift
+from whatif.analysis.scenario import Lever, Scenario
 from whatif.cli import app
 from whatif.errors import WhatifError
-from whatif.scenario import Lever, Scenario
-from whatif.simulate import ScenarioEngine, summarize_lift
+from whatif.fitting.artefact import load_model, save_model
+from whatif.report.brief import build_brief, headline, render_html, render_pdf, write_brief
 
 MINUS = "\u2212"
 BANNER = "failed its convergence checks"

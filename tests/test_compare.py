@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from whatif.aggregate import aggregate
-from whatif.compare import backtest, compare, rank_changes, weight_changes
-from whatif.demo import random_truth, simulate_survey, spec_for
-from whatif.fitted import FittedModel
-from whatif.priors import Priors
-from whatif.survey import validate_frame
+from whatif.analysis.compare import backtest, compare, rank_changes, weight_changes
+from whatif.data.aggregate import aggregate
+from whatif.data.survey import validate_frame
+from whatif.fitting.fitted import FittedModel
+from whatif.model.priors import Priors
+from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
 
 CHAINS, DRAWS = 2, 200
 NOISE = 0.005  # posterior sd of the synthetic weights

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from whatif.demo import (
+from whatif.data.spec import load_spec
+from whatif.synthetic.demo import (
     demo_truth,
     load_truth,
     random_truth,
@@ -17,7 +18,6 @@ from whatif.demo import (
     spec_for,
     write_demo,
 )
-from whatif.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ import shutil
 
 from typer.testing import CliRunner
 
-import whatif.cli
-import whatif.planner_views
+import whatif.app.views
+import whatif.pipeline
 from whatif.cli import app
 
 
@@ -19,8 +19,8 @@ def test_demo_fits_once_then_reuses_the_model(tmp_path, monkeypatch, tiny_model_
         fitted.append((data, out, kwargs))
         shutil.copytree(tiny_model_path, out)
 
-    monkeypatch.setattr(whatif.cli, "fit_to_artefact", fake_fit)
-    monkeypatch.setattr(whatif.planner_views, "serve", lambda path, **kw: served.append((path, kw)))
+    monkeypatch.setattr(whatif.pipeline, "fit_to_artefact", fake_fit)
+    monkeypatch.setattr(whatif.app.views, "serve", lambda path, **kw: served.append((path, kw)))
     runner = CliRunner()
     first = runner.invoke(app, ["demo", "--no-show", "--port", "5999"])
     assert first.exit_code == 0, first.output

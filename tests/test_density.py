@@ -10,19 +10,21 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from whatif.aggregate import aggregate
-from whatif.demo import random_truth, simulate_survey, spec_for
-from whatif.density import _forward, density_data
+from whatif.data.aggregate import aggregate
+from whatif.data.survey import validate_frame
 from whatif.model import (
     DATA_VARS,
     FREE_VARS,
+    ParameterLayout,
     build_model,
     build_reference_model,
     draws_in_data_units,
+    forward_coefficients,
+    kernel_arguments,
     prepare_inputs,
 )
-from whatif.priors import Priors
-from whatif.survey import validate_frame
+from whatif.model.priors import Priors
+from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
 
 
 def _inputs(factor=1.0, seed=3, **sizes):
@@ -54,7 +56,7 @@ def test_compiled_density_equals_reference(factor):
     data, inputs = _inputs(factor)
     assert not data["driver_measured"].values.all() and not data["influencer_measured"].values.all()
     fused, reference = build_model(inputs), build_reference_model(inputs)
-    assert [v.name for v in fused.value_vars] == FREE_VARS
+    assert [v.name for v in fused.value_vars] == list(FREE_VARS)
     f_fused, f_ref = _functions(fused), _functions(reference)
     start = fused.initial_point()
     rng = np.random.default_rng(1)
@@ -96,22 +98,22 @@ def test_whitened_density_is_the_centred_hierarchical_prior():
     """
     _, inputs = _inputs(n_channels=2, n_years=3, n_drivers=2, n_influencers=1)
     priors = Priors()
-    constants = density_data(inputs, priors)
-    C, T, K = inputs.weight_est.shape
-    J = inputs.direct_est.shape[1]
-    n_mean, n_coef = K + K * J + J, C * T * K + C * K * J + C * J + C * T + C * K
+    constants = kernel_arguments(inputs, priors).prior
+    layout = ParameterLayout.of(inputs)
+    n_mean, n_coef = layout["mean_raw"].size, layout["coef_raw"].size
     rng = np.random.default_rng(4)
 
     def transform(scales, raw):
-        out = _forward(scales, raw[:n_mean], raw[n_mean:], *constants)
+        out = forward_coefficients(scales, raw[:n_mean], raw[n_mean:], *constants)
         alpha, beta, gamma, delta, gamma0, w_mean, e_mean, d_mean, lp = out
         parts = (w_mean, e_mean, d_mean, beta, gamma, delta, alpha, gamma0)
         return np.concatenate([p.ravel() for p in parts]), parts, lp
 
     def centred_log_prior(scales, parts):
         w_mean, e_mean, d_mean, beta, gamma, delta, alpha, gamma0 = parts
-        spread, drift = scales[:K], scales[K : 2 * K]
-        e_spread, d_spread = scales[2 * K : 2 * K + J], scales[2 * K + J :]
+        named = layout["log_scales"].unpack(scales)
+        spread, drift = named["weight_spread"], named["weight_drift"]
+        e_spread, d_spread = named["effect_spread"], named["direct_spread"]
         norm = stats.norm.logpdf
         return sum(
             np.sum(x)
@@ -130,7 +132,7 @@ def test_whitened_density_is_the_centred_hierarchical_prior():
 
     gaps = []
     for _ in range(6):
-        scales = np.exp(rng.normal(np.log(0.2), 1.0, size=2 * K + 2 * J))
+        scales = np.exp(rng.normal(np.log(0.2), 1.0, size=layout["log_scales"].size))
         raw = rng.normal(size=n_mean + n_coef)
         values, parts, lp = transform(scales, raw)
         h = 1e-6

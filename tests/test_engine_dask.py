@@ -16,13 +16,13 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
-from whatif import engine_dask
-from whatif.aggregate import aggregate
-from whatif.demo import write_demo
-from whatif.engine_dask import aggregate_parquet, is_parquet_dataset
+from whatif.data import engine_dask
+from whatif.data.aggregate import aggregate
+from whatif.data.engine_dask import aggregate_parquet, is_parquet_dataset
+from whatif.data.spec import load_spec
+from whatif.data.survey import load_survey
 from whatif.errors import DataError, WhatifError
-from whatif.spec import load_spec
-from whatif.survey import load_survey
+from whatif.synthetic.demo import write_demo
 
 N_DEMO = 20_000
 CUTS = [0, 1_500, 6_000, 6_100, 11_000, 17_500]  # uneven parts, one of only 100 rows
@@ -258,7 +258,7 @@ def test_unreachable_scheduler(demo, monkeypatch):
     ],
 )
 def test_binary_shortcut_is_check_binary(values):
-    from whatif.validate import check_binary
+    from whatif.data.validate import check_binary
 
     got, got_msg = engine_dask._binary(values, "c", "w")
     want, want_msg = check_binary(values, "c", "w")

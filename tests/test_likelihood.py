@@ -5,12 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from whatif.aggregate import aggregate
-from whatif.demo import random_truth, simulate_survey, spec_for
-from whatif.likelihood import factorise, loglik_from_factors, loglik_from_rows, loglik_from_stats
+from whatif.data.aggregate import aggregate
+from whatif.data.survey import validate_frame
 from whatif.model import build_reference_model, build_row_model, prepare_inputs, row_data
-from whatif.priors import Priors
-from whatif.survey import validate_frame
+from whatif.model.likelihood import (
+    factorise,
+    loglik_from_factors,
+    loglik_from_rows,
+    loglik_from_stats,
+)
+from whatif.model.priors import Priors
+from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
 
 RTOL = 1e-8
 

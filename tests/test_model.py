@@ -8,11 +8,11 @@ import warnings
 import numpy as np
 import pytest
 
-from whatif.aggregate import aggregate
-from whatif.demo import random_truth, simulate_survey, spec_for
+from whatif.data.aggregate import aggregate
+from whatif.data.survey import validate_frame
 from whatif.model import DATA_VARS, build_model, prepare_inputs
-from whatif.priors import Priors
-from whatif.survey import validate_frame
+from whatif.model.priors import Priors
+from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
 
 
 def _problem(seed=0, n=300, **sizes):
@@ -69,7 +69,7 @@ def test_centring_goes_from_non_centred_to_centred():
 
 
 def _fit(data, spec, priors=None, draws=400, chains=2, seed=1):
-    from whatif.fit import fit_model
+    from whatif.fitting.fit import fit_model
 
     return fit_model(data, spec, priors=priors, draws=draws, tune=400, chains=chains, seed=seed)
 

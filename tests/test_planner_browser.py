@@ -36,8 +36,8 @@ def _free_port() -> int:
 
 def _demo_model_copy(target: Path) -> bool:
     """Copy models/demo when it is there and loads (it may be refitted by others meanwhile)."""
-    from whatif.artefact import load_model
     from whatif.errors import ArtefactError
+    from whatif.fitting.artefact import load_model
 
     source = ROOT / "models" / "demo"
     if not (source / "manifest.json").exists():

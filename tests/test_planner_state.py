@@ -9,7 +9,8 @@ import tomllib
 import numpy as np
 import pytest
 
-from whatif.planner_state import (
+from whatif.analysis.scenario import Lever, Scenario, parse_scenario
+from whatif.app.state import (
     ModelProvider,
     PlannerState,
     available_models,
@@ -18,7 +19,6 @@ from whatif.planner_state import (
     load_bundle,
     slugify,
 )
-from whatif.scenario import Lever, Scenario, parse_scenario
 
 
 @pytest.fixture(scope="module")

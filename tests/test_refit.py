@@ -16,23 +16,23 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
-from whatif.aggregate import aggregate
-from whatif.artefact import load_model, save_model
 from whatif.cli import app
-from whatif.demo import random_truth, simulate_survey, spec_for
+from whatif.data.aggregate import aggregate
+from whatif.data.moments import group_means
+from whatif.data.survey import validate_frame
 from whatif.errors import DataError, SpecError
-from whatif.fitted import FittedModel
-from whatif.likelihood import loglik_from_stats
-from whatif.moments import group_means
-from whatif.priors import Priors
-from whatif.refit import (
+from whatif.fitting.artefact import load_model, save_model
+from whatif.fitting.fitted import FittedModel
+from whatif.fitting.refit import (
     conform_aggregates,
     merge_aggregates,
     plan_refit,
     spec_changes,
 )
-from whatif.registry import scan
-from whatif.survey import validate_frame
+from whatif.fitting.registry import scan
+from whatif.model.likelihood import loglik_from_stats
+from whatif.model.priors import Priors
+from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
 
 MODEL_VARS = [
     "n",
@@ -385,7 +385,7 @@ SAMPLER = {"draws": 500, "tune": 300, "chains": 2}
 @pytest.fixture(scope="module")
 def sampled(world, tmp_path_factory):
     """Fit 2021-22 for real and refit it with 2023 through the command line."""
-    from whatif.fit import fit_model
+    from whatif.fitting.fit import fit_model
 
     frame, spec = world["frame"], world["spec"]
     root = tmp_path_factory.mktemp("refit")
@@ -406,7 +406,7 @@ def sampled(world, tmp_path_factory):
 @pytest.fixture(scope="module")
 def full(world):
     """The reference: one fit on the raw rows of all three years."""
-    from whatif.fit import fit_model
+    from whatif.fitting.fit import fit_model
 
     return fit_model(agg_of(world["frame"], world["spec"]), world["spec"], seed=3, **SAMPLER)
 
@@ -442,7 +442,7 @@ def test_refit_equals_a_fit_on_all_years_within_monte_carlo_error(sampled, full)
 
 @pytest.mark.slow
 def test_carry_prior_nearly_matches_the_full_refit(world, sampled, full):
-    from whatif.refit import refit
+    from whatif.fitting.refit import refit
 
     frame, spec = world["frame"], world["spec"]
     carried = refit(

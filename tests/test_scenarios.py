@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from whatif.analysis.engine import ScenarioEngine, simulate, summarize_lift
+from whatif.analysis.priorities import priority_map
+from whatif.analysis.scenario import Lever, Scenario, load_scenario, parse_scenario
 from whatif.cli import app
 from whatif.errors import ScenarioError
-from whatif.priorities import priority_map
-from whatif.scenario import Lever, Scenario, load_scenario, parse_scenario
-from whatif.simulate import ScenarioEngine, simulate, summarize_lift
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_extrapolation_is_warned_about_by_name(engine):
 
 
 def test_fast_path_agrees_with_pymc_posterior_predictive(tiny_model):
-    from whatif.reference import simulate_rows
+    from scenario_reference import simulate_rows
 
     scenario = Scenario(
         "ref",

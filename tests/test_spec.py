@@ -6,8 +6,8 @@ import tomllib
 
 import pytest
 
+from whatif.data.spec import load_spec, parse_spec
 from whatif.errors import SpecError
-from whatif.spec import load_spec, parse_spec
 
 GOOD = """
 [survey]

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from whatif.cli import app
+from whatif.data.spec import parse_spec
+from whatif.data.survey import load_survey, validate_frame
 from whatif.errors import DataError
-from whatif.spec import parse_spec
-from whatif.survey import load_survey, validate_frame
 
 SPEC = {
     "survey": {"outcome": "sat", "channel": "channel", "year": "year", "weight": "w"},

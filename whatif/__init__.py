@@ -1,8 +1,8 @@
 """whatif: Bayesian key-driver simulation and what-if planning for customer experience."""
 
+from whatif.data.spec import Spec, load_spec
+from whatif.data.survey import Survey, load_survey
 from whatif.errors import ArtefactError, DataError, ScenarioError, SpecError, WhatifError
-from whatif.spec import Spec, load_spec
-from whatif.survey import Survey, load_survey
 
 __version__ = "0.1.0"
 

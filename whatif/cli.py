@@ -6,7 +6,6 @@ Every user mistake ends in a one-line ``error:`` message and exit code 2, never 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -64,7 +63,7 @@ def check(
     spec: Annotated[Path, typer.Option("--spec", help="Survey spec TOML.")],
 ) -> None:
     """Validate a survey file against its spec and print a short profile."""
-    from whatif.survey import load_survey
+    from whatif.data.survey import load_survey
 
     def run():
         survey = load_survey(data, spec)
@@ -97,7 +96,7 @@ def demo_data(
     n: Annotated[int, typer.Option(help="Number of responses.")] = 75_000,
 ) -> None:
     """Write the seeded demo survey, its spec and the ground truth it was drawn from."""
-    from whatif.demo import write_demo
+    from whatif.synthetic.demo import write_demo
 
     def run():
         if n < 5_000:
@@ -136,6 +135,8 @@ def fit(
     ] = None,
 ) -> None:
     """Fit the model and write an artefact folder atomically."""
+    from whatif.pipeline import fit_to_artefact
+
     run_guarded(
         lambda: fit_to_artefact(
             data,
@@ -148,97 +149,10 @@ def fit(
             config=config,
             engine=engine,
             scheduler=scheduler,
+            progress=sys.stderr.isatty(),
+            log=say,
         )
     )
-
-
-def fit_to_artefact(
-    data,
-    spec,
-    out,
-    *,
-    draws=1000,
-    tune=1000,
-    chains=4,
-    seed=0,
-    config=None,
-    engine="auto",
-    scheduler=None,
-):
-    """Load, validate, aggregate, fit and save; prints progress to stderr. Returns the model.
-
-    ``engine`` is ``"pandas"``, ``"dask"`` (:mod:`whatif.engine_dask`, optionally on the
-    dask.distributed ``scheduler``) or ``"auto"``: dask for a folder or glob of Parquet files or
-    when a scheduler is given, else pandas.
-    """
-    from whatif.aggregate import aggregate
-    from whatif.artefact import save_model
-    from whatif.fit import fit_model
-    from whatif.priors import load_priors
-    from whatif.survey import load_survey
-
-    for name, value, low in (
-        ("--draws", draws, 100),
-        ("--tune", tune, 100),
-        ("--chains", chains, 1),
-    ):
-        if value < low:
-            raise WhatifError(f"{name} must be at least {low}, got {value}")
-    check_choice(engine, ("auto", "pandas", "dask"), "--engine")
-    if engine == "pandas" and scheduler:
-        raise WhatifError("--scheduler needs --engine dask (or auto); pandas runs in this process")
-    if engine == "auto":
-        from whatif.engine_dask import is_parquet_dataset
-
-        engine = "dask" if scheduler or is_parquet_dataset(data) else "pandas"
-    priors = load_priors(config)
-    t0 = time.perf_counter()
-    say(f"reading {data}" + (" with dask" if engine == "dask" else ""))
-    if engine == "dask":
-        from whatif.engine_dask import aggregate_parquet
-        from whatif.spec import Spec, load_spec
-
-        spec_ = spec if isinstance(spec, Spec) else load_spec(spec)
-        aggregates, profile = aggregate_parquet(data, spec_, scheduler=scheduler)
-        responses, missing = profile["responses"], profile["dropped_missing_outcome"]
-        fingerprint = profile["fingerprint"]
-    else:
-        survey = load_survey(data, spec)
-        aggregates = aggregate(survey)
-        spec_, responses, missing = survey.spec, len(survey.frame), survey.dropped_missing_outcome
-        fingerprint = survey.fingerprint
-    if missing:
-        say(f"dropped {missing} rows with a missing outcome")
-    agg_s = time.perf_counter() - t0
-    dropped = int(aggregates["n_total"].sum() - aggregates["n"].sum())
-    say(
-        f"aggregated {responses} responses into {aggregates.sizes['channel']} channels x "
-        f"{aggregates.sizes['year']} years in {agg_s:.1f} s"
-        + (f" ({dropped} incomplete rows left out of the regressions)" if dropped else "")
-    )
-    model = fit_model(
-        aggregates,
-        spec_,
-        priors=priors,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        progress=sys.stderr.isatty(),
-        fingerprint=fingerprint,
-        source=str(data),
-        log=say,
-    )
-    model.manifest["timings"]["aggregate_s"] = agg_s
-    path = save_model(model, out)
-    timings = model.manifest["timings"]
-    say(
-        f"compile {timings['compile_s']:.1f} s, sampling {timings['sample_s']:.1f} s, "
-        f"total {time.perf_counter() - t0:.1f} s"
-    )
-    say(model.verdict)
-    say(f"saved {path}")
-    return model
 
 
 @app.command()
@@ -248,9 +162,9 @@ def summary(
     ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
 ) -> None:
     """Driver weights, influencer and direct effects, importance, R-squared, diagnostics."""
-    from whatif.artefact import load_model
-    from whatif.report import dumps_json, format_table
-    from whatif.summary import summarize
+    from whatif.analysis.summary import summarize
+    from whatif.fitting.artefact import load_model
+    from whatif.report.tables import dumps_json, format_table
 
     def run():
         check_choice(format, ("table", "json"), "--format")
@@ -300,10 +214,10 @@ def simulate(
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Forecast the satisfaction lift of one or more scenarios (side by side)."""
-    from whatif.artefact import load_model
-    from whatif.report import dumps_json
-    from whatif.scenario import load_scenario
-    from whatif.simulate import ScenarioEngine, summarize_lift
+    from whatif.analysis.engine import ScenarioEngine, summarize_lift
+    from whatif.analysis.scenario import load_scenario
+    from whatif.fitting.artefact import load_model
+    from whatif.report.tables import dumps_json
 
     def run():
         check_choice(format, ("table", "json"), "--format")
@@ -357,10 +271,10 @@ def priorities(
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """The priority map: importance vs performance, with P(fix first) per driver."""
-    from whatif.artefact import load_model
+    from whatif.analysis.priorities import priority_map
     from whatif.errors import closest
-    from whatif.priorities import priority_map
-    from whatif.report import dumps_json, format_table
+    from whatif.fitting.artefact import load_model
+    from whatif.report.tables import dumps_json, format_table
 
     def run():
         check_choice(format, ("table", "json"), "--format")
@@ -389,27 +303,6 @@ def priorities(
 
 
 # -- refit commands (refit, compare, models) -------------------------------------------------
-
-
-def _check_out(out: Path, previous: Path) -> None:
-    """Fail before any fitting when --out cannot receive an artefact."""
-    import os
-
-    if out.resolve() == previous.resolve():
-        raise WhatifError(
-            f"--out {out} is the previous model; choose a new folder (e.g. models/NEXT) so both "
-            f"stay side by side"
-        )
-    if out.exists() and not (out / "manifest.json").exists():
-        raise WhatifError(
-            f"{out}: exists and is not a whatif model artefact; refusing to replace it, choose "
-            f"another --out"
-        )
-    parent = out.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise WhatifError(f"{out}: cannot write there ({parent} is not a writable folder)")
 
 
 @app.command()
@@ -455,18 +348,8 @@ def refit(
     """Append a new year's data to a previous fit and fit again (old raw files not needed)."""
 
     def run():
-        from whatif.artefact import load_model, save_model
-        from whatif.refit import refit as refit_model
-        from whatif.registry import write_index
-        from whatif.survey import load_survey
+        from whatif.pipeline import refit_to_artefact
 
-        for name, value, low in (
-            ("--draws", draws, 100),
-            ("--tune", tune, 100),
-            ("--chains", chains, 1),
-        ):
-            if value < low:
-                raise WhatifError(f"{name} must be at least {low}, got {value}")
         if carry_prior and discount is None:
             raise WhatifError(
                 "--carry-prior needs --discount D, the weight a0 in (0, 1] of the past"
@@ -483,17 +366,11 @@ def refit(
             raise WhatifError("--discount only applies with --carry-prior or --freeze-past")
         if discount is not None and not 0 < discount <= 1:
             raise WhatifError(f"--discount must be in (0, 1], got {discount}")
-        t0 = time.perf_counter()
-        before = load_model(previous)
-        _check_out(out, previous)
-        say(f"previous fit {previous}: years {', '.join(map(str, before.years))}")
-        say(f"reading {data}")
-        survey = load_survey(data, spec if spec is not None else before.spec)
-        if survey.dropped_missing_outcome:
-            say(f"dropped {survey.dropped_missing_outcome} rows with a missing outcome")
-        model = refit_model(
-            before,
-            survey,
+        refit_to_artefact(
+            previous,
+            data,
+            out,
+            spec=spec,
             draws=draws,
             tune=tune,
             chains=chains,
@@ -502,21 +379,8 @@ def refit(
             replace=replace,
             freeze=freeze_past,
             progress=sys.stderr.isatty(),
-            source=str(data),
             log=say,
         )
-        path = save_model(model, out)
-        timings = model.manifest["timings"]
-        say(
-            f"compile {timings['compile_s']:.1f} s, sampling {timings['sample_s']:.1f} s, "
-            f"total {time.perf_counter() - t0:.1f} s"
-        )
-        say(model.verdict)
-        say(f"saved {path} (years {', '.join(map(str, model.years))})")
-        try:
-            write_index(path.parent)
-        except WhatifError as err:
-            say(f"note: index not updated ({err}); 'whatif models' rebuilds it")
 
     run_guarded(run)
 
@@ -552,9 +416,9 @@ def compare(
     """Moved driver weights, re-ranked drivers and a backtest of the old fit on the new year."""
 
     def run():
-        from whatif.artefact import load_model
-        from whatif.compare import compare as compare_models
-        from whatif.report import dumps_json, format_table
+        from whatif.analysis.compare import compare as compare_models
+        from whatif.fitting.artefact import load_model
+        from whatif.report.tables import dumps_json, format_table
 
         check_choice(format, ("table", "json"), "--format")
         check_ci(ci)
@@ -619,8 +483,8 @@ def models(
 
     def run():
         from whatif.errors import ArtefactError
-        from whatif.registry import scan, write_index
-        from whatif.report import dumps_json, format_table
+        from whatif.fitting.registry import scan, write_index
+        from whatif.report.tables import dumps_json, format_table
 
         check_choice(format, ("table", "json"), "--format")
         entries = scan(dir)
@@ -656,9 +520,9 @@ def brief(
     ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
 ) -> None:
     """Write a one-to-two page forecast brief (self-contained HTML or A4 PDF) for directors."""
-    from whatif.artefact import load_model
-    from whatif.brief import check_output_path, write_brief
-    from whatif.scenario import load_scenario
+    from whatif.analysis.scenario import load_scenario
+    from whatif.fitting.artefact import load_model
+    from whatif.report.brief import check_output_path, write_brief
 
     def run():
         check_ci(ci)
@@ -687,7 +551,7 @@ def app_command(
     show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = True,
 ) -> None:
     """Open the what-if planner (a local web app) on a fitted model."""
-    from whatif.planner_views import serve
+    from whatif.app.views import serve
 
     run_guarded(lambda: serve(model, port=port, address=address, show=show))
 
@@ -700,13 +564,14 @@ def demo(
     refit: Annotated[bool, typer.Option("--refit", help="Fit the demo model again.")] = False,
 ) -> None:
     """The main job: demo data -> fitted demo model (once; later runs reuse it) -> planner app."""
-    from whatif.artefact import load_model
-    from whatif.planner_views import DEMO_FIT, serve
+    from whatif.app.views import DEMO_FIT, serve
+    from whatif.fitting.artefact import load_model
+    from whatif.pipeline import fit_to_artefact
 
     def run():
         survey, spec = DEMO_DIR / "survey.parquet", DEMO_DIR / "spec.toml"
         if not survey.exists() or not spec.exists():
-            from whatif.demo import write_demo
+            from whatif.synthetic.demo import write_demo
 
             say(f"writing the demo survey into {DEMO_DIR}")
             write_demo(DEMO_DIR)
@@ -714,7 +579,7 @@ def demo(
             say(f"demo survey: {survey}")
         if refit or not (DEMO_MODEL / "manifest.json").exists():
             say(f"fitting the demo model into {DEMO_MODEL} (under a minute; once)")
-            fit_to_artefact(survey, spec, DEMO_MODEL, **DEMO_FIT)
+            fit_to_artefact(survey, spec, DEMO_MODEL, **DEMO_FIT, log=say)
         else:
             model = load_model(DEMO_MODEL)
             say(f"demo model: {DEMO_MODEL} (fitted {model.manifest['fit_date']}; --refit to redo)")

@@ -1,0 +1,134 @@
+"""Numbers a fit is read by: weights, effects, importance, R-squared, diagnostics.
+
+Everything here is computed from the posterior draws and the aggregated data; drawing and
+printing them is left to the command line, the app and the brief.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from whatif.data.moments import group_covariance, interval
+from whatif.fitting.fitted import FittedModel
+
+__all__ = ["importance", "r_squared", "summarize", "tidy_interval"]
+
+
+def tidy_interval(draws: xr.DataArray, ci: float) -> pd.DataFrame:
+    """Mean and equal-tailed interval per coordinate of ``draws`` (dim ``sample`` first)."""
+    arr = draws.transpose("sample", ...).to_numpy()
+    with warnings.catch_warnings():  # unmeasured coefficients are all-NaN by design
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = interval(arr, ci)
+        mean = np.nanmean(arr, axis=0)
+    dims = [d for d in draws.dims if d != "sample"]
+    index = pd.MultiIndex.from_product([draws[d].to_numpy().tolist() for d in dims], names=dims)
+    frame = pd.DataFrame({"mean": mean.ravel(), "lo": lo.ravel(), "hi": hi.ravel()}, index=index)
+    return frame.dropna().reset_index()
+
+
+def _linear_variance(model: FittedModel, drivers_only: bool):
+    """Per-draw variance of the linear predictor and of each driver's contribution."""
+    cov = group_covariance(model.aggregates)
+    drivers = model.aggregates["driver"].to_numpy().tolist()
+    influencers = model.aggregates["influencer"].to_numpy().tolist()
+    weights = model.draws("weights").fillna(0.0)  # (sample, channel, year, driver)
+    coef = weights.rename(driver="term")
+    terms = drivers
+    if not drivers_only and influencers:
+        direct = model.draws("direct").fillna(0.0).rename(influencer="term")
+        direct = direct.expand_dims(year=model.aggregates["year"].to_numpy()).transpose(
+            *coef.dims[:2], "year", "term"
+        )
+        coef = xr.concat([coef, direct], dim="term")
+        terms = drivers + influencers
+    sub = cov.sel(term=terms, term_=terms).fillna(0.0)
+    contrib = (coef * sub.dot(coef.rename(term="term_"), dim="term_")).transpose(
+        "sample", "channel", "year", "term"
+    )
+    return contrib, contrib.sum("term")
+
+
+def r_squared(model: FittedModel) -> xr.DataArray:
+    """Bayesian R-squared per draw, channel and year: Var(fit) / (Var(fit) + sigma^2)."""
+    _, total = _linear_variance(model, drivers_only=False)
+    sigma2 = model.draws("sigma") ** 2
+    return total / (total + sigma2)
+
+
+def importance(model: FittedModel) -> tuple[xr.DataArray, xr.DataArray]:
+    """Standardised weights and each driver's share of the variance the drivers explain.
+
+    Returns
+    -------
+    standardized
+        Weight x sd(driver) / sd(satisfaction) within each channel and year, per draw.
+    share
+        Pratt's decomposition ``beta_k Cov(x_k, yhat) / Var(yhat)`` of the drivers' part of the
+        fit; shares sum to 1 over a channel's measured drivers, per draw.
+    """
+    cov = group_covariance(model.aggregates)
+    drivers = model.aggregates["driver"].to_numpy().tolist()
+    sd_x = np.sqrt(cov.sel(term=drivers, term_=drivers).to_numpy().diagonal(axis1=-2, axis2=-1))
+    sd_x = xr.DataArray(
+        sd_x,
+        dims=("channel", "year", "driver"),
+        coords={"channel": cov["channel"], "year": cov["year"], "driver": drivers},
+    )
+    sd_y = np.sqrt(cov.sel(term="outcome", term_="outcome", drop=True))
+    standardized = model.draws("weights") * sd_x / sd_y
+    contrib, total = _linear_variance(model, drivers_only=True)
+    share = (contrib / total).rename(term="driver").where(model.aggregates["driver_measured"])
+    return standardized, share
+
+
+def summarize(model: FittedModel, ci: float = 0.9) -> dict:
+    """The summary of a fit as plain data (the JSON that ``whatif summary`` prints).
+
+    Parameters
+    ----------
+    model
+        A fitted or loaded model.
+    ci
+        Probability of the equal-tailed intervals.
+
+    Returns
+    -------
+    dict
+        Keys ``ci``, ``weights``, ``effects``, ``direct``, ``importance``, ``r2``,
+        ``diagnostics`` (see the README for the shape).
+    """
+    standardized, share = importance(model)
+    imp = (
+        pd.DataFrame(
+            {
+                "standardized": standardized.mean("sample").to_dataframe(name="v")["v"],
+                "share": share.mean("sample").to_dataframe(name="v")["v"],
+            }
+        )
+        .dropna()
+        .reset_index()
+    )
+    imp = imp.sort_values(["channel", "year", "share"], ascending=[True, True, False])
+    r2 = r_squared(model).mean("sample").to_dataframe(name="mean").reset_index()
+    diag = model.diagnostics
+    return {
+        "ci": ci,
+        "weights": tidy_interval(model.draws("weights"), ci).to_dict("records"),
+        "effects": tidy_interval(model.draws("effects"), ci).to_dict("records"),
+        "direct": tidy_interval(model.draws("direct"), ci).to_dict("records"),
+        "importance": imp.to_dict("records"),
+        "r2": r2[["channel", "year", "mean"]].to_dict("records"),
+        "diagnostics": {
+            k: diag[k] for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")
+        }
+        | {
+            "min_bfmi": diag.get("min_bfmi"),
+            "passed": diag.get("passed"),
+            "verdict": model.verdict,
+        },
+    }

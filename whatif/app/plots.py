@@ -1,0 +1,515 @@
+"""Bokeh chart builders of the planner: they draw numbers the engine computed, nothing more.
+
+Charts that follow the levers (:class:`LiftHistogram`, :class:`ChannelIntervals`,
+:class:`ScenarioIntervals`) are built once per session and updated in place through their data
+sources, so a slider move redraws without rebuilding the figure. Charts that change only with the
+chosen channel (:func:`weights_chart`, :func:`priority_chart`) are rebuilt on demand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from bokeh.models import (
+    BoxAnnotation,
+    ColumnDataSource,
+    FactorRange,
+    HoverTool,
+    Label,
+    LabelSet,
+    Legend,
+    LegendItem,
+    NumeralTickFormatter,
+    Range1d,
+    Span,
+)
+from bokeh.plotting import figure
+
+__all__ = [
+    "COLORS",
+    "DRIVER_PALETTE",
+    "ChannelIntervals",
+    "LiftHistogram",
+    "ScenarioIntervals",
+    "priority_chart",
+    "weights_chart",
+]
+
+#: The planner's colours (kept in step with the page theme).
+COLORS = {
+    "primary": "#1f4e9c",
+    "primary_light": "#c9d8f2",
+    "positive": "#13795b",
+    "negative": "#b3261e",
+    "neutral": "#6b7280",
+    "grid": "#e5e7eb",
+    "fix_first": "#fdecea",
+    "fix_first_text": "#b3261e",
+}
+#: One colour per driver line (colour-blind safe, Okabe-Ito then Tableau).
+DRIVER_PALETTE = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+    "#8c564b",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+QUADRANT_COLORS = {
+    "fix first": "#b3261e",
+    "maintain": "#13795b",
+    "monitor": "#b26a00",
+    "lower priority": "#6b7280",
+}
+
+
+def _base(height: int, **kwargs) -> figure:
+    fig = figure(
+        height=height, sizing_mode="stretch_width", toolbar_location=None, tools="", **kwargs
+    )
+    fig.outline_line_color = None
+    fig.grid.grid_line_color = COLORS["grid"]
+    fig.axis.axis_line_color = COLORS["grid"]
+    fig.axis.major_tick_line_color = COLORS["grid"]
+    fig.axis.minor_tick_line_color = None
+    fig.min_border_left = 10
+    fig.min_border_right = 20
+    return fig
+
+
+class LiftHistogram:
+    """The distribution of the company lift over posterior draws, with its interval shaded.
+
+    Parameters
+    ----------
+    height
+        Height in pixels.
+    """
+
+    def __init__(self, height: int = 260):
+        self.source = ColumnDataSource({"left": [], "right": [], "top": [], "share": []})
+        fig = _base(
+            height,
+            x_axis_label="Company satisfaction lift (points)",
+            y_axis_label="Share of draws",
+            x_range=Range1d(-1, 1),
+            y_range=Range1d(0, 1),
+        )
+        self.band = BoxAnnotation(
+            left=0,
+            right=0,
+            fill_color=COLORS["primary_light"],
+            fill_alpha=0.45,
+            line_color=None,
+            level="underlay",
+        )
+        fig.add_layout(self.band)
+        fig.quad(
+            left="left",
+            right="right",
+            top="top",
+            bottom=0,
+            source=self.source,
+            fill_color=COLORS["primary"],
+            line_color="white",
+            fill_alpha=0.85,
+        )
+        self.zero = Span(
+            location=0,
+            dimension="height",
+            line_color=COLORS["neutral"],
+            line_dash="dashed",
+            line_width=1,
+        )
+        self.mean = Span(
+            location=0, dimension="height", line_color=COLORS["positive"], line_width=2
+        )
+        fig.add_layout(self.zero)
+        fig.add_layout(self.mean)
+        self.note = Label(
+            x=0,
+            y=0.5,
+            text="",
+            text_align="center",
+            text_color=COLORS["neutral"],
+            text_font_size="13px",
+            visible=False,
+            background_fill_color="white",
+        )
+        fig.add_layout(self.note)
+        fig.yaxis.formatter = NumeralTickFormatter(format="0%")
+        fig.add_tools(
+            HoverTool(
+                tooltips=[
+                    ("lift", "@left{+0.000} to @right{+0.000}"),
+                    ("share of draws", "@share{0.0%}"),
+                ],
+                mode="vline",
+            )
+        )
+        self.figure = fig
+
+    def update(self, draws: np.ndarray, stats: dict, ci: float) -> None:
+        """Redraw from the lift draws and their summary (``mean``, ``lo``, ``hi``)."""
+        draws = np.asarray(draws, float)
+        if draws.size == 0 or np.allclose(draws, 0.0):
+            self.source.data = {"left": [], "right": [], "top": [], "share": []}
+            self.figure.x_range.update(start=-1, end=1)
+            self.figure.y_range.update(start=0, end=1)
+            self.band.left = self.band.right = 0
+            self.mean.visible = False
+            self.note.text = "No lever set: move a lever in the sidebar to see the forecast"
+            self.note.visible = True
+            return
+        low, high = float(draws.min()), float(draws.max())
+        pad = max((high - low) * 0.05, 1e-6)
+        counts, edges = np.histogram(draws, bins=40, range=(low - pad, high + pad))
+        share = counts / counts.sum()
+        self.source.data = {"left": edges[:-1], "right": edges[1:], "top": share, "share": share}
+        start, end = float(edges[0]), float(edges[-1])
+        distance = start if start > 0 else -end if end < 0 else 0.0
+        if distance < 1.5 * (end - start):  # zero is near: show where it is
+            start, end = min(start, 0.0), max(end, 0.0)
+        self.figure.x_range.update(start=start - pad, end=end + pad)
+        self.figure.y_range.update(start=0, end=float(share.max()) * 1.08)
+        self.band.left, self.band.right = stats["lo"], stats["hi"]
+        self.mean.location = stats["mean"]
+        self.mean.visible = True
+        self.mean.line_color = COLORS["positive"] if stats["mean"] >= 0 else COLORS["negative"]
+        self.note.visible = False
+
+
+class _IntervalRows:
+    """Shared drawing of labelled rows with a mean dot and an interval bar."""
+
+    def __init__(self, height: int, x_label: str):
+        self.source = ColumnDataSource(
+            {"label": [], "mean": [], "lo": [], "hi": [], "color": [], "text": [], "p": []}
+        )
+        fig = _base(height, y_range=FactorRange(), x_range=Range1d(-1, 1), x_axis_label=x_label)
+        fig.segment(
+            x0="lo",
+            x1="hi",
+            y0="label",
+            y1="label",
+            source=self.source,
+            line_color="color",
+            line_width=6,
+            line_alpha=0.35,
+        )
+        fig.scatter(
+            x="mean",
+            y="label",
+            source=self.source,
+            size=11,
+            fill_color="color",
+            line_color="white",
+            marker="circle",
+        )
+        fig.add_layout(
+            Span(
+                location=0,
+                dimension="height",
+                line_color=COLORS["neutral"],
+                line_dash="dashed",
+                line_width=1,
+            )
+        )
+        fig.add_tools(
+            HoverTool(tooltips=[("", "@label"), ("lift", "@text"), ("P(lift > 0)", "@p{0%}")])
+        )
+        fig.ygrid.grid_line_color = None
+        self.figure = fig
+
+    def _set(self, labels, means, los, his, ps) -> None:
+        labels = list(labels)[::-1]
+        means, los, his, ps = (list(v)[::-1] for v in (means, los, his, ps))
+        colors = [
+            COLORS["neutral"]
+            if abs(m) < 1e-12
+            else COLORS["positive"]
+            if lo > 0
+            else COLORS["negative"]
+            if hi < 0
+            else COLORS["primary"]
+            for m, lo, hi in zip(means, los, his, strict=True)
+        ]
+        text = [
+            f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]" for m, lo, hi in zip(means, los, his, strict=True)
+        ]
+        self.figure.y_range.factors = labels
+        low, high = min([0.0, *los]), max([0.0, *his])
+        pad = max((high - low) * 0.08, 0.01)
+        self.figure.x_range.update(start=low - pad, end=high + pad)
+        self.source.data = {
+            "label": labels,
+            "mean": means,
+            "lo": los,
+            "hi": his,
+            "color": colors,
+            "text": text,
+            "p": ps,
+        }
+
+
+class ChannelIntervals(_IntervalRows):
+    """The lift of each channel: mean and interval (green when the interval is above zero)."""
+
+    def __init__(self, height: int = 260):
+        super().__init__(height, "Satisfaction lift by channel (points)")
+
+    def update(self, labels: list[str], entries: list[dict]) -> None:
+        """Redraw from channel labels and their summary entries (``mean``, ``lo``, ``hi``)."""
+        self._set(
+            labels,
+            [e["mean"] for e in entries],
+            [e["lo"] for e in entries],
+            [e["hi"] for e in entries],
+            [e["p_positive"] for e in entries],
+        )
+
+
+class ScenarioIntervals(_IntervalRows):
+    """The company lift of each compared scenario."""
+
+    def __init__(self, height: int = 240):
+        super().__init__(height, "Company satisfaction lift (points)")
+
+    def update(self, titles: list[str], totals: list[dict]) -> None:
+        """Redraw from scenario titles and their company summary (``mean``, ``lo``, ``hi``)."""
+        self.figure.height = max(160, 60 + 44 * len(titles))
+        self._set(
+            titles,
+            [t["mean"] for t in totals],
+            [t["lo"] for t in totals],
+            [t["hi"] for t in totals],
+            [t["p_positive"] for t in totals],
+        )
+
+
+def weights_chart(
+    frame: pd.DataFrame, title: str = "", height: int = 380, ci: float = 0.9
+) -> figure:
+    """Driver weights over the years, one line per driver with its interval band.
+
+    Parameters
+    ----------
+    frame
+        Rows of one channel with columns year, driver, label, mean, lo, hi.
+    title
+        Chart title.
+    """
+    fig = _base(
+        height,
+        title=title,
+        x_axis_label="Year",
+        y_axis_label="Weight (satisfaction points per rating point)",
+    )
+    fig.xaxis.ticker = sorted(frame["year"].unique().tolist())
+    items = []
+    order = frame.groupby("driver")["mean"].mean().sort_values(ascending=False).index
+    for i, driver in enumerate(order):
+        rows = frame[frame["driver"] == driver].sort_values("year")
+        color = DRIVER_PALETTE[i % len(DRIVER_PALETTE)]
+        source = ColumnDataSource(
+            {
+                "year": rows["year"].to_numpy(),
+                "mean": rows["mean"].to_numpy(),
+                "lo": rows["lo"].to_numpy(),
+                "hi": rows["hi"].to_numpy(),
+                "label": rows["label"].to_numpy(),
+            }
+        )
+        band = fig.varea(
+            x="year", y1="lo", y2="hi", source=source, fill_color=color, fill_alpha=0.12
+        )
+        line = fig.line(x="year", y="mean", source=source, line_color=color, line_width=2.5)
+        dots = fig.scatter(
+            x="year",
+            y="mean",
+            source=source,
+            size=7,
+            fill_color=color,
+            line_color="white",
+            marker="circle",
+        )
+        items.append(LegendItem(label=str(rows["label"].iloc[0]), renderers=[line, dots, band]))
+    legend = Legend(
+        items=items,
+        location="top_left",
+        click_policy="hide",
+        label_text_font_size="12px",
+        spacing=2,
+        padding=6,
+        border_line_color=None,
+    )
+    fig.add_layout(legend, "right")
+    fig.add_tools(
+        HoverTool(
+            tooltips=[
+                ("driver", "@label"),
+                ("year", "@year"),
+                ("weight", "@mean{0.000}"),
+                (f"{ci:.0%} interval", "@lo{0.000} to @hi{0.000}"),
+            ],
+            mode="mouse",
+        )
+    )
+    return fig
+
+
+def priority_chart(frame: pd.DataFrame, title: str = "", height: int = 400) -> figure:
+    """Importance (weight) against performance (mean rating), fix-first quadrant shaded.
+
+    Parameters
+    ----------
+    frame
+        Rows of one channel and year from :func:`whatif.analysis.priorities.priority_map`.
+    title
+        Chart title.
+    """
+    perf_line = float(frame["performance"].mean())
+    weight_line = float(frame["weight"].median())
+    x_pad = max(0.15, (frame["performance"].max() - frame["performance"].min()) * 0.25)
+    y_pad = max(0.02, (frame["hi"].max() - frame["lo"].min()) * 0.12)
+    x_range = (float(frame["performance"].min() - x_pad), float(frame["performance"].max() + x_pad))
+    y_range = (float(min(frame["lo"].min(), 0) - y_pad), float(frame["hi"].max() + y_pad))
+    fig = _base(
+        height,
+        title=title,
+        x_range=x_range,
+        y_range=y_range,
+        x_axis_label="Performance: mean rating (lower is worse)",
+        y_axis_label="Importance: weight",
+    )
+    fig.add_layout(
+        BoxAnnotation(
+            right=perf_line,
+            bottom=weight_line,
+            fill_color=COLORS["fix_first"],
+            fill_alpha=0.9,
+            line_color=None,
+            level="underlay",
+        )
+    )
+    fig.add_layout(
+        Span(
+            location=perf_line, dimension="height", line_color=COLORS["neutral"], line_dash="dotted"
+        )
+    )
+    fig.add_layout(
+        Span(
+            location=weight_line,
+            dimension="width",
+            line_color=COLORS["neutral"],
+            line_dash="dotted",
+        )
+    )
+    fig.add_layout(
+        Label(
+            x=x_range[0],
+            y=y_range[1],
+            text="FIX FIRST",
+            x_offset=8,
+            y_offset=-22,
+            text_color=COLORS["fix_first_text"],
+            text_font_style="bold",
+            text_font_size="13px",
+        )
+    )
+    fig.add_layout(
+        Label(
+            x=x_range[1],
+            y=y_range[1],
+            text="MAINTAIN",
+            x_offset=-78,
+            y_offset=-22,
+            text_color=COLORS["neutral"],
+            text_font_size="12px",
+        )
+    )
+    fig.add_layout(
+        Label(
+            x=x_range[0],
+            y=y_range[0],
+            text="MONITOR",
+            x_offset=8,
+            y_offset=8,
+            text_color=COLORS["neutral"],
+            text_font_size="12px",
+        )
+    )
+    fig.add_layout(
+        Label(
+            x=x_range[1],
+            y=y_range[0],
+            text="LOWER PRIORITY",
+            x_offset=-116,
+            y_offset=8,
+            text_color=COLORS["neutral"],
+            text_font_size="12px",
+        )
+    )
+    source = ColumnDataSource(
+        {
+            "performance": frame["performance"].to_numpy(),
+            "weight": frame["weight"].to_numpy(),
+            "lo": frame["lo"].to_numpy(),
+            "hi": frame["hi"].to_numpy(),
+            "label": frame["label"].to_numpy(),
+            "quadrant": frame["quadrant"].to_numpy(),
+            "p_fix_first": frame["p_fix_first"].to_numpy(),
+            "color": [QUADRANT_COLORS.get(q, COLORS["neutral"]) for q in frame["quadrant"]],
+            "size": 10 + 12 * frame["p_fix_first"].to_numpy(),
+        }
+    )
+    fig.segment(
+        x0="performance",
+        x1="performance",
+        y0="lo",
+        y1="hi",
+        source=source,
+        line_color="color",
+        line_width=2,
+        line_alpha=0.5,
+    )
+    dots = fig.scatter(
+        x="performance",
+        y="weight",
+        source=source,
+        size="size",
+        fill_color="color",
+        line_color="white",
+        marker="circle",
+    )
+    fig.add_layout(
+        LabelSet(
+            x="performance",
+            y="weight",
+            text="label",
+            source=source,
+            x_offset=9,
+            y_offset=4,
+            text_font_size="11px",
+            text_color="#374151",
+        )
+    )
+    fig.add_tools(
+        HoverTool(
+            renderers=[dots],
+            tooltips=[
+                ("driver", "@label"),
+                ("mean rating", "@performance{0.00}"),
+                ("weight", "@weight{0.000} [@lo{0.000}, @hi{0.000}]"),
+                ("P(fix first)", "@p_fix_first{0%}"),
+                ("quadrant", "@quadrant"),
+            ],
+        )
+    )
+    return fig

@@ -1,0 +1,520 @@
+"""The Dask engine: sufficient statistics of a Parquet dataset too large for one pandas frame.
+
+Two passes over the partitions, each reading only the spec's columns, so that no step holds more
+than a few partitions in memory:
+
+1. *Scan*: every partition is validated with the validators of :mod:`whatif.data.validate` (the same
+   checks, in the same order, as :func:`whatif.data.survey.validate_frame`) and reduced to a tiny
+   summary: its row count, the problems it has (count, first row, example value), responses per
+   (channel, year), per-channel non-missing counts of each driver and influencer, and per-channel
+   influencer minima and maxima. The client merges the summaries: problems become the pandas
+   path's one-line messages with counts over the whole dataset, group sizes and "not measured
+   anywhere" go through the same checks, and the rest becomes the
+   :class:`~whatif.data.aggregate.Layout` (:func:`~whatif.data.aggregate.layout_from_stats`).
+2. *Accumulate*: every partition is normalised again and reduced to a mergeable
+   :class:`~whatif.data.aggregate.Partial` (:func:`~whatif.data.aggregate.accumulate`); the partials are
+   added up in a tree (:func:`~whatif.data.aggregate.combine`) and finalised.
+
+The result has the layout of :func:`whatif.data.aggregate.aggregate` and equals it to floating-point
+tolerance (only the order of the sums differs). Row numbers in messages count rows in the order
+Dask reads the files (natural sort of their names), as the pandas path does when the names sort
+the same way both ways (zero-padded part numbers).
+
+Without a scheduler the passes run on local threads; with the address of a ``dask.distributed``
+scheduler they run on its workers, which must see the same paths (a shared filesystem or an object
+store) and have ``whatif`` installed.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from whatif.data.aggregate import Layout, Partial, accumulate, combine, finalize, layout_from_stats
+from whatif.data.spec import Spec
+from whatif.data.survey import (
+    SINGLE_CHANNEL,
+    SINGLE_YEAR,
+    check_values,
+    fingerprint_files,
+    normalised_rows,
+)
+from whatif.data.validate import (
+    MIN_GROUP_RESPONSES,
+    check_binary,
+    check_columns_present,
+    check_group_sizes,
+    check_numeric,
+    check_years,
+    min_responses_for,
+)
+from whatif.errors import DataError, WhatifError
+
+__all__ = ["LOCAL_SCHEDULERS", "aggregate_parquet", "is_parquet_dataset"]
+
+LOCAL_SCHEDULERS = ("threads", "processes", "sync", "synchronous")
+GLOB_CHARS = "*?["
+SPLIT_EVERY = 8  # partials added per task of the tree reduction
+CONNECT_TIMEOUT_S = 15
+
+
+def is_parquet_dataset(data: str | Path) -> bool:
+    """Whether ``data`` names a Parquet dataset the Dask engine reads: a folder or a glob.
+
+    Parameters
+    ----------
+    data
+        What the user passed as DATA.
+
+    Returns
+    -------
+    bool
+        True for an existing folder or a path with glob characters (``*``, ``?``, ``[``).
+    """
+    text = str(data)
+    return any(ch in text for ch in GLOB_CHARS) or Path(text).is_dir()
+
+
+# ---------------------------------------------------------------------------------------------
+# Problems found in one partition, and merging them into the pandas path's messages
+# ---------------------------------------------------------------------------------------------
+
+# What :func:`whatif.data.validate._problem` writes after "<where>: column '<col>': ".
+_PROBLEM = re.compile(r"(?P<n>\d+) rows? (?P<what>.*?), e\.g\. row (?P<row>\d+) has (?P<rest>.*)")
+
+
+@dataclass
+class _Found:
+    """One problem in one partition: enough to rebuild its message with dataset-wide counts."""
+
+    stage: int  # which check (validate_frame's order)
+    sub: int  # position among that check's messages
+    key: str  # identifies the same problem across partitions within a stage
+    template: str  # str.format template with {n}, {rows} and {row}
+    count: int | None = None  # None: a message we could not take apart; reported as is
+    row: int | None = None  # 0-based first row within the partition
+
+
+def _escape(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _found(stage: int, prefix: str, messages: list[str]) -> list[_Found]:
+    """Take a validator's messages apart into count, first row and the rest."""
+    out = []
+    for sub, message in enumerate(messages):
+        match = _PROBLEM.fullmatch(message[len(prefix) :]) if message.startswith(prefix) else None
+        if match is None:  # a validator wrote something new: keep it whole rather than guess
+            out.append(_Found(stage, sub, message, _escape(message)))
+            continue
+        template = (
+            f"{_escape(prefix)}{{n}} {{rows}} {_escape(match['what'])}, e.g. row {{row}} has "
+            f"{_escape(match['rest'])}"
+        )
+        out.append(
+            _Found(stage, sub, match["what"], template, int(match["n"]), int(match["row"]) - 1)
+        )
+    return out
+
+
+def _merge_problems(scans: list[_Scan], offsets: np.ndarray) -> list[str]:
+    """One message per problem over all partitions: total count, the first row in the dataset."""
+    merged: dict[tuple[int, str], dict] = {}
+    for p, scan in enumerate(scans):
+        for f in scan.problems:
+            entry = merged.get((f.stage, f.key))
+            if entry is None:
+                merged[(f.stage, f.key)] = {
+                    "found": f,
+                    "part": p,
+                    "sub": f.sub,
+                    "n": f.count or 0,
+                    "row": None if f.row is None else int(offsets[p]) + f.row,
+                }
+            else:
+                entry["n"] += f.count or 0
+                entry["sub"] = max(entry["sub"], f.sub)
+    # Checks run in validate_frame's order (stage); a check that writes two messages writes them
+    # in a fixed order, so the later position seen for a message keeps that order even where a
+    # partition has only the second one.
+    ordered = sorted(merged.values(), key=lambda e: (e["found"].stage, e["sub"], e["part"]))
+    messages = []
+    for entry in ordered:
+        n = entry["n"]
+        rows = "row" if n == 1 else "rows"
+        row = entry["row"] + 1 if entry["row"] is not None else 0
+        messages.append(entry["found"].template.format(n=n, rows=rows, row=row))
+    return messages
+
+
+# ---------------------------------------------------------------------------------------------
+# One partition: validate, normalise, summarise
+# ---------------------------------------------------------------------------------------------
+
+
+def _normalise(
+    raw: pd.DataFrame, spec: Spec, where: str, *, trusted: bool = False
+) -> tuple[pd.DataFrame | None, list[_Found], int]:
+    """The row checks and normalised rows of :func:`whatif.data.survey.validate_frame`, per partition.
+
+    Parameters
+    ----------
+    raw
+        One partition of the spec's columns.
+    spec, where
+        The spec; the dataset's name in messages.
+    trusted
+        The scan already validated these rows: convert, skip the checks that only check.
+
+    Returns
+    -------
+    frame, problems, dropped
+        Normalised rows with an outcome (``None`` when there are problems), the problems, and the
+        number of rows dropped for a missing outcome.
+    """
+    problems: list[_Found] = []
+    stage = 0
+
+    def note(column: str, messages: list[str]) -> None:
+        nonlocal stage
+        problems.extend(_found(stage, f"{where}: column '{column}': ", messages))
+        stage += 1
+
+    binary = {i.column for i in spec.influencers if i.kind == "binary"}
+    numeric: dict[str, pd.Series] = {}
+    for col in spec.data_columns():
+        if col in (spec.channel, spec.year):
+            continue
+        series = raw[col]
+        if col in binary:
+            numeric[col], msg = _binary(series, col, where)
+        else:
+            numeric[col], msg = check_numeric(series, col, where)
+        note(col, msg)
+
+    if not trusted:
+        for column, messages in check_values(numeric, spec, where):
+            note(column, messages)
+
+    if spec.year:
+        years, msg = check_years(raw[spec.year], spec.year, where)
+        note(spec.year, msg)
+    else:
+        years = pd.Series(SINGLE_YEAR, index=raw.index)
+    if spec.channel:
+        channel = raw[spec.channel]
+        missing = channel.isna().to_numpy()
+        if missing.any():  # the message of validate_frame, which builds it itself
+            prefix = f"{where}: column '{spec.channel}': "
+            template = _escape(prefix) + (
+                "{n} rows have no channel, e.g. row {row}; fill in the channel or remove those rows"
+            )
+            first = int(np.flatnonzero(missing)[0])
+            problems.append(_Found(stage, 0, "no channel", template, int(missing.sum()), first))
+        stage += 1
+        channel = channel.astype("string").fillna("").astype(str)
+    else:
+        channel = pd.Series(SINGLE_CHANNEL, index=raw.index)
+
+    if problems:
+        return None, problems, 0
+
+    frame, dropped = normalised_rows(numeric, channel, years, spec)
+    return frame, [], dropped
+
+
+def _binary(series: pd.Series, column: str, where: str) -> tuple[pd.Series, list[str]]:
+    """:func:`~whatif.data.validate.check_binary`, skipping its text path when it cannot matter.
+
+    A numeric column whose values are all 0, 1 or missing is valid and maps to itself as floats,
+    which is what ``check_binary`` returns for it after turning every value into text (about two
+    thirds of the scan's time on the demo lake). Any other column, or one value outside {0, 1}
+    (``-0.0`` included: its text is not a binary word), goes through ``check_binary`` itself, so
+    messages and counts are always its own.
+    """
+    dtype = series.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        present = values[~np.isnan(values)]
+        if (((present == 0.0) & ~np.signbit(present)) | (present == 1.0)).all():
+            return pd.Series(values, index=series.index), []
+    return check_binary(series, column, where)
+
+
+@dataclass
+class _Scan:
+    """What the first pass keeps of one partition."""
+
+    rows: int
+    problems: list[_Found] = field(default_factory=list)
+    dropped: int = 0
+    counts: pd.Series | None = None  # responses with an outcome by (channel, year)
+    present: pd.DataFrame | None = None  # non-missing values by channel x term
+    minimum: pd.DataFrame | None = None  # by channel x influencer
+    maximum: pd.DataFrame | None = None
+
+
+def _scan(raw: pd.DataFrame, spec: Spec, where: str) -> _Scan:
+    frame, problems, dropped = _normalise(raw, spec, where)
+    if frame is None:
+        return _Scan(rows=len(raw), problems=problems)
+    by_channel = frame.groupby("channel")
+    influencers = spec.influencer_ids
+    return _Scan(
+        rows=len(raw),
+        dropped=dropped,
+        counts=frame.groupby(["channel", "year"]).size(),
+        present=by_channel[spec.driver_ids + influencers].count(),
+        minimum=by_channel[influencers].min() if influencers else None,
+        maximum=by_channel[influencers].max() if influencers else None,
+    )
+
+
+def _accumulate(raw: pd.DataFrame, spec: Spec, where: str, layout: Layout) -> Partial:
+    from threadpoolctl import threadpool_limits
+
+    frame, _, _ = _normalise(raw, spec, where, trusted=True)
+    with threadpool_limits(1):  # one BLAS thread per task: tasks already run side by side
+        return accumulate(frame, spec, layout)
+
+
+def _combine(*parts: Partial) -> Partial:
+    return combine(list(parts))
+
+
+# ---------------------------------------------------------------------------------------------
+# The dataset and the scheduler
+# ---------------------------------------------------------------------------------------------
+
+
+def _resolve(data: str | Path) -> tuple[str, str | list[str], list[Path]]:
+    """The name used in messages, what to hand to Dask, and the files to fingerprint."""
+    text = str(data)
+    if any(ch in text for ch in GLOB_CHARS):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not files:
+            raise DataError(f"{text}: no file matches this pattern; check the path to your data")
+        return text, [str(f) for f in files], files
+    path = Path(text)
+    if not path.exists():
+        raise DataError(f"{path}: file not found; check the path to your survey data")
+    if path.is_dir():
+        if not any(f.suffix.lower() in (".parquet", ".pq") for f in path.rglob("*")):
+            raise DataError(
+                f"{path}: the folder holds no .parquet files; give a folder of Parquet files, a "
+                "glob such as 'lake/*.parquet', or a single survey file"
+            )
+        return str(path), str(path), [path]
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        raise DataError(
+            f"{path}: the Dask engine reads Parquet (a file, a folder or a glob); convert the file "
+            "to Parquet or use --engine pandas"
+        )
+    return str(path), str(path), [path]
+
+
+def _reason(err: BaseException) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+@contextmanager
+def _connect(scheduler) -> Iterator[object]:
+    """What ``dask.compute(scheduler=...)`` takes: a local scheduler name, or a Client."""
+    if scheduler is None or scheduler in LOCAL_SCHEDULERS:
+        yield scheduler  # None: dask's default, an active distributed Client or local threads
+        return
+    if not isinstance(scheduler, str):  # a distributed.Client the caller manages
+        yield scheduler
+        return
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise WhatifError(
+            f"cannot reach the Dask scheduler at {scheduler} ({_reason(err)}); check --scheduler "
+            "or leave it out to aggregate on this machine"
+        ) from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _compute(tasks: list, scheduler, where: str) -> list:
+    import dask
+    import pyarrow as pa
+
+    try:
+        return list(dask.compute(*tasks, scheduler=scheduler))
+    except (OSError, pa.ArrowException) as err:  # a file that is not (valid) Parquet
+        raise DataError(
+            f"{where}: cannot read the data ({_reason(err)}); is every file valid Parquet?"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Merging the scan
+# ---------------------------------------------------------------------------------------------
+
+
+def _group_problems(
+    spec: Spec,
+    where: str,
+    counts: pd.Series,
+    min_group: int,
+    driver_measured: pd.DataFrame,
+    influencer_measured: pd.DataFrame,
+) -> list[str]:
+    """:func:`~whatif.data.validate.check_group_sizes` on counts instead of rows.
+
+    It only counts rows per group, so a stand-in frame with ``min(n, cap)`` rows per group gives
+    its exact answer, where ``cap`` is the most any group can need (every term measured).
+    """
+    cap = min_responses_for(len(spec.driver_ids) + len(spec.influencer_ids), min_group)
+    reps = np.minimum(counts.to_numpy(), cap)
+    stand_in = pd.DataFrame(
+        {
+            "channel": np.repeat(counts.index.get_level_values(0).to_numpy(), reps),
+            "year": np.repeat(counts.index.get_level_values(1).to_numpy(), reps),
+        }
+    )
+    return check_group_sizes(stand_in, spec, where, min_group, driver_measured, influencer_measured)
+
+
+def _merge_scans(
+    scans: list[_Scan], spec: Spec, where: str, min_group: int
+) -> tuple[Layout, pd.Series, int]:
+    """Raise every problem at once, as the pandas path does; else the layout and group counts."""
+    offsets = np.concatenate([[0], np.cumsum([s.rows for s in scans])])
+    if offsets[-1] == 0:
+        raise DataError(f"{where}: the file has a header but no rows; it needs survey responses")
+    problems = _merge_problems(scans, offsets)
+    if problems:
+        raise DataError(*problems)
+
+    counts = pd.concat([s.counts for s in scans]).groupby(level=[0, 1]).sum()
+    if counts.sum() == 0:
+        raise DataError(
+            f"{where}: column '{spec.outcome}': every row has a missing outcome; nothing to model"
+        )
+    counts = counts[counts > 0]
+    present = pd.concat([s.present for s in scans]).groupby(level=0).sum()
+    drivers, influencers = spec.driver_ids, spec.influencer_ids
+    driver_measured = present[drivers] > 0
+    influencer_measured = (
+        present[influencers] > 0 if influencers else pd.DataFrame(index=driver_measured.index)
+    )
+    problems = _group_problems(spec, where, counts, min_group, driver_measured, influencer_measured)
+    unmeasured = [d for d in drivers if not driver_measured[d].any()]
+    unmeasured += [i for i in influencers if not influencer_measured[i].any()]
+    for term in unmeasured:
+        problems.append(
+            f"{where}: '{term}' is empty in every row of every channel; remove it from the spec "
+            "or check its column"
+        )
+    if problems:
+        raise DataError(*problems)
+
+    channels = sorted(present.index.tolist())
+    years = sorted(int(y) for y in counts.index.get_level_values(1).unique())
+    if influencers:
+        minimum = pd.concat([s.minimum for s in scans]).groupby(level=0).min()
+        maximum = pd.concat([s.maximum for s in scans]).groupby(level=0).max()
+    else:
+        minimum = maximum = pd.DataFrame(index=present.index)
+    layout = layout_from_stats(spec, channels, years, present, minimum, maximum)
+    return layout, counts, int(sum(s.dropped for s in scans))
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+
+
+def aggregate_parquet(
+    path_or_glob: str | Path,
+    spec: Spec,
+    *,
+    scheduler=None,
+    min_group: int = MIN_GROUP_RESPONSES,
+) -> tuple[xr.Dataset, dict]:
+    """Validate and aggregate a Parquet dataset with Dask, partition by partition.
+
+    Parameters
+    ----------
+    path_or_glob
+        A Parquet file, a folder of Parquet files (Hive-style ``key=value`` folders included) or
+        a glob such as ``"lake/2025/*.parquet"``.
+    spec
+        The survey spec (:func:`whatif.data.spec.load_spec`).
+    scheduler
+        ``None`` for Dask's default (the active ``distributed.Client`` if there is one, else
+        local threads); a local scheduler name (``"threads"``, ``"processes"``, ``"sync"``); the
+        address of a ``dask.distributed`` scheduler
+        (``"tcp://10.0.0.5:8786"``) to run on its workers; or a ``distributed.Client``.
+    min_group
+        Fewest responses a (channel, year) group needs, as in :func:`whatif.data.survey.load_survey`.
+
+    Returns
+    -------
+    aggregates : xarray.Dataset
+        The layout of :func:`whatif.data.aggregate.aggregate`, equal to it to floating-point
+        tolerance.
+    profile : dict
+        ``source``, ``responses`` (rows with an outcome), ``dropped_missing_outcome``, ``counts``
+        (responses by channel x year, a DataFrame), ``fingerprint`` (as
+        :func:`whatif.data.survey.fingerprint_files`) and ``partitions``.
+
+    Raises
+    ------
+    DataError
+        Every problem at once, in the pandas path's one-line messages with counts over the whole
+        dataset.
+    WhatifError
+        The scheduler cannot be reached.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    where, target, files = _resolve(path_or_glob)
+    try:
+        with dask.config.set({"dataframe.convert-string": False}):  # dtypes of pd.read_parquet
+            table = dd.read_parquet(target)
+    except (OSError, ValueError) as err:
+        raise DataError(
+            f"{where}: cannot read the Parquet dataset ({_reason(err)}); is it valid Parquet?"
+        ) from None
+    check_columns_present(pd.DataFrame(columns=list(table.columns)), spec, where)
+    parts = table[list(dict.fromkeys(spec.data_columns()))].to_delayed()
+
+    with _connect(scheduler) as sched:
+        scan = dask.delayed(_scan)
+        scans = _compute([scan(part, spec, where) for part in parts], sched, where)
+        layout, counts, dropped = _merge_scans(scans, spec, where, min_group)
+
+        add = dask.delayed(_accumulate)
+        level = [add(part, spec, where, layout) for part in parts]
+        join = dask.delayed(_combine)
+        while len(level) > 1:
+            level = [join(*level[i : i + SPLIT_EVERY]) for i in range(0, len(level), SPLIT_EVERY)]
+        (total,) = _compute(level, sched, where)
+
+    aggregates = finalize(total, spec, layout)
+    profile = {
+        "source": where,
+        "responses": int(counts.sum()),
+        "dropped_missing_outcome": dropped,
+        "counts": counts.unstack("year", fill_value=0),
+        "fingerprint": fingerprint_files(files, spec),
+        "partitions": len(parts),
+    }
+    return aggregates, profile

@@ -1,0 +1,93 @@
+"""A fitted model as data: posterior draws, the aggregates it saw, and its provenance.
+
+Kept apart from :mod:`whatif.fitting.fit` so that reading a model (scenarios, app, brief) never imports
+PyMC.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+from dataclasses import dataclass, field
+
+import xarray as xr
+
+from whatif.data.spec import Spec
+from whatif.fitting.diagnostics import verdict
+from whatif.model.priors import Priors
+
+__all__ = ["FittedModel", "package_versions"]
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages a fit depends on (recorded in every artefact)."""
+    out = {"python": sys.version.split()[0]}
+    for name in ("whatif", "pymc", "pytensor", "nutpie", "arviz", "xarray", "numpy", "pandas"):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+@dataclass
+class FittedModel:
+    """A fitted model: posterior draws, the aggregated data it saw, and how it was made.
+
+    Attributes
+    ----------
+    posterior
+        Draws by (chain, draw, ...) of :data:`whatif.model.units.DATA_VARS`, in data units; NaN where
+        a driver or influencer is not measured in a channel.
+    sample_stats
+        Sampler statistics (divergences, energy, tree depth, step size).
+    aggregates
+        Sufficient statistics and influencer distributions (see :mod:`whatif.data.aggregate`).
+    spec, priors
+        What the model was specified with.
+    manifest
+        Provenance: fit date, data fingerprint, versions, sampler settings, timings, diagnostics.
+    """
+
+    posterior: xr.Dataset
+    sample_stats: xr.Dataset
+    aggregates: xr.Dataset
+    spec: Spec
+    priors: Priors
+    manifest: dict = field(default_factory=dict)
+    name: str = ""
+
+    @property
+    def diagnostics(self) -> dict:
+        return self.manifest["diagnostics"]
+
+    @property
+    def flagged(self) -> bool:
+        """True when the fit failed its convergence checks (forecasts carry a warning)."""
+        return not self.diagnostics.get("passed", False)
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.diagnostics)
+
+    @property
+    def channels(self) -> list[str]:
+        return [str(c) for c in self.aggregates["channel"].to_numpy()]
+
+    @property
+    def years(self) -> list[int]:
+        return [int(y) for y in self.aggregates["year"].to_numpy()]
+
+    def to_datatree(self) -> xr.DataTree:
+        """The fit as an ArviZ DataTree (posterior, sample_stats, constant_data)."""
+        return xr.DataTree.from_dict(
+            {
+                "posterior": self.posterior,
+                "sample_stats": self.sample_stats,
+                "constant_data": self.aggregates,
+            }
+        )
+
+    def draws(self, var: str) -> xr.DataArray:
+        """Posterior draws of ``var`` with (chain, draw) stacked into one ``sample`` dim."""
+        return self.posterior[var].stack(sample=("chain", "draw")).transpose("sample", ...)

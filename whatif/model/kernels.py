@@ -1,0 +1,164 @@
+"""The model's likelihood as two compiled kernels, value and gradient in one pass.
+
+Written as PyTensor graph operations, the likelihood and its gradient take some 100 small nodes
+(broadcasts, concatenations, reductions and their adjoints); in the numba backend each costs an
+allocation and a loop, and all of them go through LLVM when nutpie compiles the model. These
+loops do the same arithmetic as :func:`whatif.model.likelihood.loglik_from_factors` in one pass
+over the factors, return the gradient alongside the value, and are cached on disk by numba.
+
+:class:`KernelOp` wraps such a kernel as a PyTensor Op whose pullback reuses the gradient
+outputs; :mod:`whatif.model.density` builds the whole model's density on the same pieces.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import disconnected_type
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
+
+from whatif.model.likelihood import LOG_2PI
+
+__all__ = [
+    "FASTMATH",
+    "DriverLoglik",
+    "KernelOp",
+    "SatisfactionLoglik",
+    "driver_kernel",
+    "sat_kernel",
+]
+
+
+# contraction and reassociation let LLVM vectorise the dot products; no approximate functions
+FASTMATH = {"contract", "reassoc", "nsz"}
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, boundscheck=False)
+def sat_kernel(alpha, beta, delta, sigma, R, b, rss0, n):  # pragma: no cover - compiled
+    C, T, Q = b.shape
+    K, J = beta.shape[2], delta.shape[1]
+    g_alpha, g_beta = np.zeros((C, T)), np.zeros((C, T, K))
+    g_delta, g_sigma = np.zeros((C, J)), np.zeros(C)
+    coef, resid, grad = np.empty(Q), np.empty(Q), np.empty(Q)
+    total = 0.0
+    for c in range(C):
+        inv = 1.0 / (sigma[c] * sigma[c])
+        log_s = np.log(sigma[c])
+        for t in range(T):
+            coef[0] = alpha[c, t]
+            coef[1 : 1 + K] = beta[c, t]
+            coef[1 + K :] = delta[c]
+            rss = rss0[c, t]
+            for i in range(Q):
+                r = -b[c, t, i]
+                for q in range(Q):
+                    r += R[c, t, i, q] * coef[q]
+                resid[i] = r
+                rss += r * r
+            total += -0.5 * n[c, t] * (LOG_2PI + 2.0 * log_s) - 0.5 * rss * inv
+            g_sigma[c] += -n[c, t] / sigma[c] + rss * inv / sigma[c]
+            grad[:] = 0.0
+            for i in range(Q):
+                r = -inv * resid[i]
+                for q in range(Q):
+                    grad[q] += R[c, t, i, q] * r
+            g_alpha[c, t] += grad[0]
+            g_beta[c, t] += grad[1 : 1 + K]
+            g_delta[c] += grad[1 + K :]
+    return np.asarray(total), g_alpha, g_beta, g_delta, g_sigma
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, boundscheck=False)
+def driver_kernel(gamma0, gamma, sigma, R, b, rss0, n):  # pragma: no cover - compiled
+    C, K, Q = b.shape
+    g_gamma0, g_gamma, g_sigma = np.zeros((C, K)), np.zeros((C, K, Q - 1)), np.zeros((C, K))
+    resid, grad = np.empty(Q), np.empty(Q)
+    total = 0.0
+    for c in range(C):
+        for k in range(K):
+            if n[c, k] == 0.0:
+                continue
+            inv = 1.0 / (sigma[c, k] * sigma[c, k])
+            rss = rss0[c, k]
+            for i in range(Q):
+                r = R[c, i, 0] * gamma0[c, k] - b[c, k, i]
+                for q in range(1, Q):
+                    r += R[c, i, q] * gamma[c, k, q - 1]
+                resid[i] = r
+                rss += r * r
+            total += -0.5 * n[c, k] * (LOG_2PI + 2.0 * np.log(sigma[c, k])) - 0.5 * rss * inv
+            g_sigma[c, k] = -n[c, k] / sigma[c, k] + rss * inv / sigma[c, k]
+            grad[:] = 0.0
+            for i in range(Q):
+                r = -inv * resid[i]
+                for q in range(Q):
+                    grad[q] += R[c, i, q] * r
+            g_gamma0[c, k] = grad[0]
+            g_gamma[c, k] = grad[1:]
+    return np.asarray(total), g_gamma0, g_gamma, g_sigma
+
+
+class KernelOp(Op):
+    """A log-likelihood whose extra outputs are its gradient with respect to the parameters.
+
+    The first ``n_params`` inputs are parameters, the rest data; output 0 is the log-likelihood
+    and outputs 1.. the gradients, which the pullback reuses: one kernel call gives both.
+    """
+
+    __props__ = ("name",)
+    kernel = None
+    n_params = 0
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def make_node(self, *inputs):
+        inputs = [
+            pt.as_tensor_variable(np.asarray(x, float) if isinstance(x, np.ndarray) else x)
+            for x in inputs
+        ]
+        inputs = [pt.cast(x, "float64") for x in inputs]
+        outputs = [pt.dscalar()] + [x.type() for x in inputs[: self.n_params]]
+        return Apply(self, inputs, outputs)
+
+    def perform(self, node, inputs, output_storage):
+        for store, value in zip(output_storage, type(self).kernel(*inputs), strict=True):
+            store[0] = value
+
+    def connection_pattern(self, node):
+        n_out = 1 + self.n_params
+        return [[True] * n_out] * self.n_params + [[False] * n_out] * (
+            len(node.inputs) - self.n_params
+        )
+
+    def pullback(self, inputs, outputs, output_grads):
+        g = output_grads[0]
+        return [g * x for x in outputs[1:]] + [disconnected_type() for _ in inputs[self.n_params :]]
+
+
+class SatisfactionLoglik(KernelOp):
+    """``(alpha (C,T), beta (C,T,K), delta (C,J), sigma (C), R, b, rss0, n) -> loglik, grads``."""
+
+    kernel = staticmethod(sat_kernel)
+    n_params = 4
+
+
+class DriverLoglik(KernelOp):
+    """``(gamma0 (C,K), gamma (C,K,J), sigma (C,K), R (C,Q,Q), b (C,K,Q), rss0, n) -> loglik,
+    grads`` with ``Q = 1 + J``; driver equations with ``n == 0`` (not measured) are skipped."""
+
+    kernel = staticmethod(driver_kernel)
+    n_params = 3
+
+
+@register_funcify_default_op_cache_key(SatisfactionLoglik)
+def _numba_sat(op, node=None, **kwargs):
+    return sat_kernel
+
+
+@register_funcify_default_op_cache_key(DriverLoglik)
+def _numba_driver(op, node=None, **kwargs):
+    return driver_kernel

@@ -1,0 +1,28 @@
+"""Showing results: number formatting, the palette, text and JSON tables, charts and the forecast
+brief (HTML and PDF). Computes nothing of its own: it draws what :mod:`whatif.analysis` returns.
+"""
+
+from whatif.exports import lazy_exports
+
+EXPORTS = {
+    "dumps_json": "whatif.report.tables",
+    "format_table": "whatif.report.tables",
+    "jsonable": "whatif.report.tables",
+    "FONTS": "whatif.report.charts",
+    "PALETTE": "whatif.report.charts",
+    "channel_lift_chart": "whatif.report.charts",
+    "comparison_chart": "whatif.report.charts",
+    "distribution_chart": "whatif.report.charts",
+    "figure_to_data_uri": "whatif.report.charts",
+    "priority_chart": "whatif.report.charts",
+    "FORMATS": "whatif.report.brief",
+    "build_brief": "whatif.report.brief",
+    "check_output_path": "whatif.report.brief",
+    "headline": "whatif.report.brief",
+    "render_html": "whatif.report.brief",
+    "render_pdf": "whatif.report.brief",
+    "write_brief": "whatif.report.brief",
+}
+
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
