@@ -113,6 +113,11 @@ class ScenarioEngine:
             vol = self._n_total[:, self.population_index(year)].copy()
         return vol / vol.sum()
 
+    def prepare(self, years) -> None:
+        """Compute the per-year arrays of ``years`` now, so a first scenario on them is fast."""
+        for year in years:
+            self._year(year)
+
     def _year(self, year: int) -> _YearArrays:
         if year in self._years_cache:
             return self._years_cache[year]

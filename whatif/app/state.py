@@ -484,8 +484,7 @@ def _prepare(path: Path) -> ModelBundle:
         controls=controls,
         _group_means=group,
     )
-    for year in [*bundle.years, bundle.next_year]:
-        engine._year(year)  # warm the per-year arrays so the first lever move is fast
+    engine.prepare([*bundle.years, bundle.next_year])  # so the first lever move is fast
     return bundle
 
 
