@@ -11,48 +11,67 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from whatif.analysis.engine import ScenarioEngine, _apply
-from whatif.analysis.scenario import Scenario
-from whatif.fitting.fitted import FittedModel
+from whatif.analysis import ScenarioEngine, apply_operation
+from whatif.analysis.scenario import Lever, Scenario
+from whatif.data import group_means
+from whatif.fitting import FittedModel
 
 __all__ = ["simulate_rows"]
 
 
-def _respondents(engine: ScenarioEngine, t: int, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    C, J = len(engine.channels), len(engine.influencers)
+def _respondents(model: FittedModel, t: int, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Respondents drawn from each channel's observed influencer distribution in year ``t``."""
+    agg = model.aggregates
+    imask = agg["influencer_measured"].to_numpy()
+    shares, values = agg["dist_share"].to_numpy(), np.nan_to_num(agg["dist_value"].to_numpy())
+    C, J = imask.shape
     z = np.zeros((C * n, J))
     channel = np.repeat(np.arange(C), n)
     for c in range(C):
         for j in range(J):
-            if engine._imask[c, j]:
-                share = engine._share[c, t, j]
+            if imask[c, j]:
+                share = shares[c, t, j]
                 bins = rng.choice(len(share), size=n, p=share / share.sum())
-                z[c * n : (c + 1) * n, j] = engine._value[c, t, j][bins]
+                z[c * n : (c + 1) * n, j] = values[c, t, j][bins]
     return z, channel
 
 
-def _apply_levers(engine: ScenarioEngine, scenario: Scenario, z, channel, rng):
+def _lever_channels(model: FittedModel, lever: Lever) -> list[int]:
+    if lever.channels is not None:
+        return [model.channels.index(c) for c in lever.channels]
+    measured = model.aggregates[f"{lever.kind}_measured"].sel({lever.kind: lever.target})
+    return [int(c) for c in np.flatnonzero(measured.to_numpy())]
+
+
+def _apply_levers(model: FittedModel, scenario: Scenario, t: int, z, channel, rng):
     z = z.copy()
-    dx = np.zeros((len(engine.channels), len(engine.drivers)))
+    drivers = [str(d) for d in model.aggregates["driver"].to_numpy()]
+    influencers = [str(i) for i in model.aggregates["influencer"].to_numpy()]
+    means = group_means(model.aggregates).isel(year=t)
+    dx = np.zeros((len(model.channels), len(drivers)))
     for lever in scenario.levers:
         if lever.kind == "driver":
-            k = engine.drivers.index(lever.target)
-            for c in engine._lever_channels(lever, engine._dmask[:, k]):
-                mean = engine._xbar[c, engine.population_index(engine.scenario_year(scenario)), k]
-                dx[c, k] += _apply(lever.operation, lever.value, np.array([mean]))[0] - mean
+            k = drivers.index(lever.target)
+            for c in _lever_channels(model, lever):
+                mean = float(means.sel(term=lever.target).isel(channel=c))
+                dx[c, k] += (
+                    apply_operation(lever.operation, lever.value, np.array([mean]))[0] - mean
+                )
             continue
-        j = engine.influencers.index(lever.target)
-        kind = engine._kinds[lever.target]
-        for c in engine._lever_channels(lever, engine._imask[:, j]):
+        j = influencers.index(lever.target)
+        kind = model.spec.influencer(lever.target).kind
+        for c in _lever_channels(model, lever):
             rows = channel == c
             if kind == "binary":  # binary KPIs move as a share, redrawn per respondent
                 share = z[rows, j].mean()
                 target = float(
-                    np.clip(_apply(lever.operation, lever.value, np.array([share]))[0], 0, 1)
+                    np.clip(
+                        apply_operation(lever.operation, lever.value, np.array([share]))[0], 0, 1
+                    )
                 )
                 z[rows, j] = (rng.random(rows.sum()) < target).astype(float)
                 continue
-            new = _apply(lever.operation, lever.value, z[rows, j])
+            new = apply_operation(lever.operation, lever.value, z[rows, j])
             if kind == "count":
                 new = np.maximum(new, 0.0)
             z[rows, j] = new
@@ -76,18 +95,22 @@ def simulate_rows(
     year = engine.scenario_year(scenario)
     t = engine.population_index(year)
     rng = np.random.default_rng(seed)
-    z0, channel = _respondents(engine, t, n_per_channel, rng)
-    z1, dx = _apply_levers(engine, scenario, z0, channel, rng)
-    arrays = engine._year(year)
+    z0, channel = _respondents(model, t, n_per_channel, rng)
+    z1, dx = _apply_levers(model, scenario, t, z0, channel, rng)
+    arrays = engine.year_arrays(year)  # the year's weights, with the step to a next year
     S = engine.n_draws
+
+    def draws(name, nan=0.0):
+        return np.nan_to_num(model.draws(name).to_numpy(), nan=nan)
+
     posterior = {
         "weights": arrays.weights,
-        "effects": engine._effects,
-        "direct": engine._direct,
-        "driver_intercept": np.nan_to_num(model.draws("driver_intercept").to_numpy()),
-        "driver_sigma": np.nan_to_num(model.draws("driver_sigma").to_numpy(), nan=1.0),
-        "intercept": engine._intercept[:, :, t],
-        "sigma": engine._sigma,
+        "effects": draws("effects"),
+        "direct": draws("direct"),
+        "driver_intercept": draws("driver_intercept"),
+        "driver_sigma": draws("driver_sigma", nan=1.0),
+        "intercept": model.draws("intercept").to_numpy()[:, :, t],
+        "sigma": model.draws("sigma").to_numpy(),
     }
     trace = xr.Dataset(
         {

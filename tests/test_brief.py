@@ -22,11 +22,13 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from whatif.analysis.engine import ScenarioEngine, summarize_lift
+from whatif.analysis.results import Estimate, LiftSummary
 from whatif.analysis.scenario import Lever, Scenario
 from whatif.cli import app
 from whatif.errors import WhatifError
 from whatif.fitting.artefact import load_model, save_model
 from whatif.report.brief import build_brief, headline, render_html, render_pdf, write_brief
+from whatif.report.format import signed
 
 MINUS = "\u2212"
 BANNER = "failed its convergence checks"
@@ -143,8 +145,7 @@ def _text(html: str) -> str:
 
 
 def _signed(value: float, digits: int = 3) -> str:
-    text = f"{value:+.{digits}f}"
-    return f"{0:.{digits}f}" if float(text) == 0 else text.replace("-", MINUS)
+    return signed(value, digits)  # the shared formatter (tests/test_format.py holds it honest)
 
 
 # -- content ------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def test_brief_figures_are_summarize_lift(healthy):
     brief = build_brief(healthy, [FEWER, MIXED], ci=0.8)
     engine = ScenarioEngine(healthy)
     for scenario, content in zip([FEWER, MIXED], brief["scenarios"], strict=True):
-        expected = summarize_lift(engine.lift(scenario), 0.8, flagged=False)
+        expected = summarize_lift(engine.lift(scenario), 0.8, flagged=False).to_dict()
         assert content["summary"] == expected
         assert content["total"] == expected["total"]
         assert content["top_box"] == expected["top_box"]["total"]
@@ -189,7 +190,7 @@ def test_brief_equals_the_simulate_command(saved):
 def test_html_shows_the_summarized_figures(healthy, healthy_html):
     html = healthy_html
     text = _text(html)
-    summary = summarize_lift(ScenarioEngine(healthy).lift(FEWER), 0.9)
+    summary = summarize_lift(ScenarioEngine(healthy).lift(FEWER), 0.9).to_dict()
     total = summary["total"]
     assert f"{_signed(total['lo'])} to {_signed(total['hi'])}" in text
     assert _signed(total["mean"]) in text
@@ -237,19 +238,21 @@ def test_flagged_fit_carries_a_banner_at_the_top(flagged, healthy_html):
 
 def test_headline_reads_plainly():
     scale = {"label": "1\u201310", "top_box": "9 or 10"}
-    summary = {
-        "ci": 0.9,
-        "year": 2026,
-        "total": {"mean": -0.05, "lo": -0.09, "hi": -0.01, "p_positive": 0.02},
-        "top_box": {"total": {"mean": -0.004, "lo": -0.01, "hi": 0.0}},
-    }
+    summary = LiftSummary(
+        scenario="Cut staff",
+        year=2026,
+        ci=0.9,
+        total=Estimate(-0.05, -0.09, -0.01, 0.02),
+        top_box=Estimate(-0.004, -0.01, 0.0),
+        channels=(),
+    )
     text = headline("Cut staff", summary, scale)
     assert text.startswith(
         "\u201cCut staff\u201d would lower average customer satisfaction by 0.050"
     )
     assert f"between {MINUS}0.090 and {MINUS}0.010" in text and "2%" in text
     assert "lower the share of customers who answer 9 or 10 by 0.4 percentage points" in text
-    none = {**summary, "total": {"mean": 0.0, "lo": 0.0, "hi": 0.0, "p_positive": 0.0}}
+    none = dataclasses.replace(summary, total=Estimate(0.0, 0.0, 0.0, 0.0))
     assert "unchanged" in headline("Nothing", none, scale)
 
 

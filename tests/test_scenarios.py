@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from whatif.analysis.engine import ScenarioEngine, simulate, summarize_lift
-from whatif.analysis.priorities import priority_map
+from whatif.analysis.priorities import QUADRANTS, priority_map
 from whatif.analysis.scenario import Lever, Scenario, load_scenario, parse_scenario
 from whatif.cli import app
 from whatif.errors import ScenarioError
@@ -149,8 +149,9 @@ def test_interval_covers_the_true_lift_on_known_truth(tiny_model, tiny_survey):
         w = truth["weights"].sel(year=year).fillna(0)
         unit = (w * truth["effects"].fillna(0)).sum("driver") + truth["direct"].fillna(0)
         true_lift = (unit * dz).sum("influencer") + (w * dx).sum("driver")
-        for channel, entry in summary["channels"].items():
-            covered.append(entry["lo"] <= float(true_lift.sel(channel=channel)) <= entry["hi"])
+        for entry in summary.channels:
+            truth_c = float(true_lift.sel(channel=entry.channel))
+            covered.append(entry.lift.lo <= truth_c <= entry.lift.hi)
     # intervals share coefficients, so misses come in clusters; 70% guards against a broken
     # engine (wrong sign, year or volume gives near-zero coverage) without flaking on one dataset
     assert np.mean(covered) >= 0.7, covered
@@ -212,12 +213,33 @@ def test_demo_scenarios_parse(demo_paths):
 
 
 def test_priority_map_marks_fix_first_only_for_low_performers(tiny_model):
-    table = priority_map(tiny_model, channel="ch1")
+    pmap = priority_map(tiny_model, channel="ch1")
+    table = pmap.to_frame()
     assert set(table["channel"]) == {"ch1"}
     assert (table.loc[~table["low_performance"], "p_fix_first"] == 0).all()
     fix = table[table["quadrant"] == "fix first"]
     assert (fix["p_fix_first"] >= 0.5).all()
     assert table["p_high_importance"].between(0, 1).all()
+
+
+def test_priority_quadrant_zone_and_probability_follow_one_rule(tiny_model):
+    """Each point's quadrant is where it is drawn against its channel-year borders, and its
+    P(important) is the posterior share of weights above the same border."""
+    pmap = priority_map(tiny_model)
+    weights = tiny_model.draws("weights")
+    assert {(b.channel, b.year) for b in pmap.borders} == {(p.channel, p.year) for p in pmap.points}
+    for point in pmap.points:
+        border = pmap.border(point.channel, point.year)
+        high = point.median > border.importance
+        low = point.performance < border.performance
+        assert point.quadrant == QUADRANTS[(high, low)]
+        in_zone = high and low  # the shaded box: above the importance and left of performance
+        assert (point.quadrant == "fix first") == in_zone
+        draws = weights.sel(channel=point.channel, year=point.year, driver=point.driver).to_numpy()
+        assert point.p_high_importance == pytest.approx(np.mean(draws > border.importance))
+        if high:
+            assert point.p_high_importance >= 0.5
+    assert pmap.select(channel="ch1").to_dict()["points"][0]["channel"] == "ch1"
 
 
 def test_simulate_command_json_shape_and_side_by_side(tiny_model_path, tmp_path):

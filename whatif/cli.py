@@ -227,38 +227,46 @@ def simulate(
         engine = ScenarioEngine(fitted)
         results = [summarize_lift(engine.lift(s), ci, flagged=fitted.flagged) for s in scenarios]
         if format == "json":
-            print(dumps_json(results[0] if len(results) == 1 else results))
+            dicts = [r.to_dict() for r in results]
+            print(dumps_json(dicts[0] if len(dicts) == 1 else dicts))
             return
         print(format_lift_table(results, fitted))
 
     run_guarded(run)
 
 
-def format_lift_table(results: list[dict], fitted) -> str:
-    """Scenarios side by side: company and per-channel lift with intervals."""
+def format_lift_table(results: list, fitted) -> str:
+    """Scenarios side by side: company and per-channel lift with intervals (plain text)."""
     import pandas as pd
 
-    pct = f"{results[0]['ci']:.0%}"
+    from whatif.report import format as fmt
+
+    def cell(e) -> str:
+        return f"{fmt.points(e.mean, minus='-')} {fmt.interval(e.lo, e.hi, minus='-', style='brackets')}"
+
+    pct = f"{results[0].ci:.0%}"
     rows = {}
     for res in results:
-        col = f"{res['scenario']} ({res['year']})"
-        t = res["total"]
+        t, tb = res.total, res.top_box
         cells = {
-            "company": f"{t['mean']:+.3f} [{t['lo']:+.3f}, {t['hi']:+.3f}] P>0={t['p_positive']:.0%}"
+            "company": f"{cell(t)} P>0 {fmt.probability(t.p_positive)}",
+            "company top-box": f"{fmt.share_points(tb.mean, minus='-')} "
+            f"{fmt.interval(tb.lo, tb.hi, 1, scale=100, unit=' pts', minus='-', style='brackets')}",
         }
-        tb = res["top_box"]["total"]
-        cells["company top-box"] = f"{tb['mean']:+.1%} [{tb['lo']:+.1%}, {tb['hi']:+.1%}]"
-        for channel, c in res["channels"].items():
-            cells[fitted.spec.label_of(channel)] = (
-                f"{c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}] "
-                f"(direct {c['direct']:+.3f}, via drivers {c['indirect']:+.3f})"
-            )
-        rows[col] = cells
+        for c in res.channels:
+            label = fitted.spec.label_of(c.channel)
+            if not c.affected:
+                cells[label] = fmt.NOT_AFFECTED
+                continue
+            direct = fmt.points(c.direct, 3, minus="-")
+            indirect = fmt.points(c.indirect, 3, minus="-")
+            cells[label] = f"{cell(c.lift)} (direct {direct}, via drivers {indirect})"
+        rows[f"{res.scenario} ({res.year})"] = cells
     table = pd.DataFrame(rows)
     lines = [f"Satisfaction lift in points (mean [{pct} interval]):", table.to_string()]
     for res in results:
-        for warning in res["warnings"]:
-            lines.append(f"warning ({res['scenario']}): {warning}")
+        for warning in res.warnings:
+            lines.append(f"warning ({res.scenario}): {warning}")
     return "\n".join(lines)
 
 
@@ -289,8 +297,10 @@ def priorities(
             raise WhatifError(
                 f"--year {year} is not in the model; years: {', '.join(map(str, fitted.years))}"
             )
-        table = priority_map(fitted, ci, channel)
-        table = table[table["year"] == (year if year is not None else fitted.years[-1])]
+        pmap = priority_map(fitted, ci, channel).select(
+            year=year if year is not None else fitted.years[-1]
+        )
+        table = pmap.to_frame()
         table = table.sort_values(
             ["channel", "p_fix_first", "weight"], ascending=[True, False, False]
         )

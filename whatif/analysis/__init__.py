@@ -7,6 +7,7 @@ Imports :mod:`whatif.data` and :mod:`whatif.fitting` (never the sampler stack).
 from whatif.exports import lazy_exports
 
 EXPORTS = {
+    "apply_operation": "whatif.analysis.scenario",
     "OPERATIONS": "whatif.analysis.scenario",
     "Lever": "whatif.analysis.scenario",
     "Scenario": "whatif.analysis.scenario",
@@ -15,6 +16,7 @@ EXPORTS = {
     "model_facts": "whatif.analysis.scenario",
     "validate_scenario": "whatif.analysis.scenario",
     "ScenarioEngine": "whatif.analysis.engine",
+    "YearArrays": "whatif.analysis.engine",
     "simulate": "whatif.analysis.engine",
     "summarize_lift": "whatif.analysis.engine",
     "importance": "whatif.analysis.summary",
@@ -28,6 +30,13 @@ EXPORTS = {
     "discount_of": "whatif.analysis.compare",
     "rank_changes": "whatif.analysis.compare",
     "weight_changes": "whatif.analysis.compare",
+    "ChannelLift": "whatif.analysis.results",
+    "Estimate": "whatif.analysis.results",
+    "LiftSummary": "whatif.analysis.results",
+    "PriorityBorders": "whatif.analysis.results",
+    "PriorityMap": "whatif.analysis.results",
+    "PriorityPoint": "whatif.analysis.results",
+    "estimate": "whatif.analysis.results",
 }
 
 __all__ = sorted(EXPORTS)

@@ -24,16 +24,25 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtr
 
-from whatif.analysis.scenario import Lever, Scenario, model_facts, validate_scenario
-from whatif.data.moments import group_covariance, group_means, interval
+from whatif.analysis.results import ChannelLift, LiftSummary, estimate
+from whatif.analysis.scenario import (
+    Lever,
+    Scenario,
+    apply_operation,
+    model_facts,
+    validate_scenario,
+)
+from whatif.data.moments import group_covariance, group_means
 from whatif.errors import ScenarioError
 from whatif.fitting.fitted import FittedModel
 
-__all__ = ["ScenarioEngine", "simulate", "summarize_lift"]
+__all__ = ["ScenarioEngine", "YearArrays", "simulate", "summarize_lift"]
 
 
 @dataclass
-class _YearArrays:
+class YearArrays:
+    """Per-year posterior arrays of the engine (S draws, C channels, K drivers, J influencers)."""
+
     weights: np.ndarray  # (S, C, K), NaN -> 0
     unit_lift: np.ndarray  # (S, C, J): satisfaction per unit of influencer (direct + via drivers)
     direct: np.ndarray  # (S, C, J)
@@ -88,7 +97,7 @@ class ScenarioEngine:
         low, high = model.spec.scale
         self.scale = (low, high)
         self.top_box_threshold = high - 1.5
-        self._years_cache: dict[int, _YearArrays] = {}
+        self._years_cache: dict[int, YearArrays] = {}
         self._facts = model_facts(model.spec, agg)
 
     @property
@@ -116,9 +125,11 @@ class ScenarioEngine:
     def prepare(self, years) -> None:
         """Compute the per-year arrays of ``years`` now, so a first scenario on them is fast."""
         for year in years:
-            self._year(year)
+            self.year_arrays(year)
 
-    def _year(self, year: int) -> _YearArrays:
+    def year_arrays(self, year: int) -> YearArrays:
+        """The weights (with one random-walk step for the year after the last), unit lifts, direct
+        effects, baseline means and predictive sds of ``year``, cached."""
         if year in self._years_cache:
             return self._years_cache[year]
         t = self.population_index(year)
@@ -137,7 +148,7 @@ class ScenarioEngine:
         )  # (C, P, P)
         coef = np.concatenate([weights, self._direct], axis=-1)  # (S, C, P)
         lin_var = np.einsum("scp,cpq,scq->sc", coef, cov, coef)
-        arrays = _YearArrays(weights, unit, self._direct, base, np.sqrt(lin_var + self._sigma**2))
+        arrays = YearArrays(weights, unit, self._direct, base, np.sqrt(lin_var + self._sigma**2))
         self._years_cache[year] = arrays
         return arrays
 
@@ -155,21 +166,22 @@ class ScenarioEngine:
         for lever in scenario.levers:
             if lever.kind == "influencer":
                 j = self.influencers.index(lever.target)
-                for c in self._lever_channels(lever, self._imask[:, j]):
+                for c in self.lever_channels(lever, self._imask[:, j]):
                     change, warning = self._influencer_change(lever, c, t, j)
                     dz[c, j] += change
                     if warning:
                         warnings.append(warning)
             else:
                 k = self.drivers.index(lever.target)
-                for c in self._lever_channels(lever, self._dmask[:, k]):
+                for c in self.lever_channels(lever, self._dmask[:, k]):
                     change, warning = self._driver_change(lever, c, t, k)
                     dx[c, k] += change
                     if warning:
                         warnings.append(warning)
         return dz, dx, warnings
 
-    def _lever_channels(self, lever: Lever, measured: np.ndarray) -> list[int]:
+    def lever_channels(self, lever: Lever, measured: np.ndarray) -> list[int]:
+        """Indices of the channels a lever acts on (its own, else where the target is measured)."""
         if lever.channels is None:
             return [c for c in range(len(self.channels)) if measured[c]]
         return [self.channels.index(c) for c in lever.channels]
@@ -181,7 +193,9 @@ class ScenarioEngine:
         where = f"{label} in {self.model.spec.label_of(self.channels[c])}"
         if self._kinds[lever.target] == "binary":
             # a binary KPI moves as a share: "raise FCR by 10 points" is shift = 0.10 on the share
-            target = float(np.clip(_apply(lever.operation, lever.value, np.array([mean]))[0], 0, 1))
+            target = float(
+                np.clip(apply_operation(lever.operation, lever.value, np.array([mean]))[0], 0, 1)
+            )
             shares = (self._share[c, :, j] * self._value[c, :, j]).sum(-1)
             observed = shares[self._n_total[c] > 0]
             warning = ""
@@ -191,7 +205,7 @@ class ScenarioEngine:
                     f"there ({observed.min():.0%}-{observed.max():.0%}); the forecast extrapolates"
                 )
             return target - mean, warning
-        new = _apply(lever.operation, lever.value, value)
+        new = apply_operation(lever.operation, lever.value, value)
         if self._kinds[lever.target] == "count":
             new = np.maximum(new, 0.0)
         changed = share > 0
@@ -209,7 +223,7 @@ class ScenarioEngine:
 
     def _driver_change(self, lever: Lever, c: int, t: int, k: int) -> tuple[float, str]:
         mean = self._xbar[c, t, k]
-        new = float(_apply(lever.operation, lever.value, np.array([mean]))[0])
+        new = float(apply_operation(lever.operation, lever.value, np.array([mean]))[0])
         low, high = self.scale
         warning = ""
         if not low <= new <= high:
@@ -229,7 +243,7 @@ class ScenarioEngine:
         """
         year = self.scenario_year(scenario)
         dz, dx, warnings = self.deltas(scenario)
-        arrays = self._year(year)
+        arrays = self.year_arrays(year)
         direct = np.einsum("scj,cj->sc", arrays.direct, dz)
         total = np.einsum("scj,cj->sc", arrays.unit_lift, dz) + np.einsum(
             "sck,ck->sc", arrays.weights, dx
@@ -285,20 +299,6 @@ class ScenarioEngine:
         return ds
 
 
-def _apply(operation: str, amount: float, values: np.ndarray) -> np.ndarray:
-    if operation == "shift":
-        return values + amount
-    if operation == "scale":
-        return values * amount
-    if operation == "cap":
-        return np.minimum(values, amount)
-    if operation == "floor":
-        return np.maximum(values, amount)
-    if operation in ("set", "share"):
-        return np.full_like(values, amount)
-    raise ValueError(f"unknown operation {operation}")  # parse_scenario rules this out
-
-
 def simulate(
     model: FittedModel, scenario: Scenario, engine: ScenarioEngine | None = None
 ) -> xr.Dataset:
@@ -325,49 +325,48 @@ def simulate(
     return engine.lift(scenario)
 
 
-def _stats(draws: np.ndarray, ci: float) -> dict:
-    lo, hi = interval(draws, ci)
-    return {
-        "mean": float(np.mean(draws)),
-        "lo": float(lo),
-        "hi": float(hi),
-        "p_positive": float(np.mean(draws > 0)),
-    }
+def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> LiftSummary:
+    """Company and per-channel lift of one scenario with intervals (``whatif simulate``).
 
-
-def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> dict:
-    """The JSON shape of ``whatif simulate``: total, per channel, top-box and warnings."""
-    channels = {}
-    for channel in lift["channel"].to_numpy():
+    Parameters
+    ----------
+    lift
+        :meth:`ScenarioEngine.lift` of the scenario.
+    ci
+        Probability of the intervals.
+    flagged
+        The model failed its convergence checks: a warning leads the list.
+    """
+    moved = (
+        np.abs(lift["influencer_change"]).sum("influencer")
+        + np.abs(lift["driver_change"]).sum("driver")
+    ).to_numpy() > 0
+    channels = []
+    for c, channel in enumerate(lift["channel"].to_numpy()):
         sel = lift.sel(channel=channel)
-        entry = _stats(sel["total"].to_numpy(), ci)
-        entry.update(
-            {
-                "direct": float(sel["direct"].mean()),
-                "indirect": float(sel["indirect"].mean()),
-                "baseline": float(sel["baseline"].mean()),
-                "volume": float(sel["volume"]),
-                "top_box": {
-                    k: v
-                    for k, v in _stats(sel["top_box"].to_numpy(), ci).items()
-                    if k != "p_positive"
-                },
-            }
+        channels.append(
+            ChannelLift(
+                channel=str(channel),
+                lift=estimate(sel["total"].to_numpy(), ci),
+                direct=float(sel["direct"].mean()),
+                indirect=float(sel["indirect"].mean()),
+                baseline=float(sel["baseline"].mean()),
+                volume=float(sel["volume"]),
+                top_box=estimate(sel["top_box"].to_numpy(), ci, change=False),
+                affected=bool(moved[c]),
+            )
         )
-        channels[str(channel)] = entry
-    top = _stats(lift["company_top_box"].to_numpy(), ci)
-    top.pop("p_positive")
     warnings = list(lift.attrs.get("warnings", []))
     if flagged:
         warnings.insert(
             0, "the model failed its convergence checks; treat this forecast with caution"
         )
-    return {
-        "scenario": lift.attrs["scenario"],
-        "year": int(lift.attrs["year"]),
-        "ci": ci,
-        "total": _stats(lift["company"].to_numpy(), ci),
-        "channels": channels,
-        "top_box": {"total": top},
-        "warnings": warnings,
-    }
+    return LiftSummary(
+        scenario=lift.attrs["scenario"],
+        year=int(lift.attrs["year"]),
+        ci=ci,
+        total=estimate(lift["company"].to_numpy(), ci),
+        top_box=estimate(lift["company_top_box"].to_numpy(), ci, change=False),
+        channels=tuple(channels),
+        warnings=tuple(warnings),
+    )

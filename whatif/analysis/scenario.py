@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 
 from whatif.errors import ScenarioError, closest, read_toml
 
 __all__ = [
+    "apply_operation",
     "OPERATIONS",
     "Lever",
     "Scenario",
@@ -278,3 +280,18 @@ def validate_scenario(
                     f"{label}: not measured in channel '{channel}'; it is measured in {', '.join(where_measured)}"
                 )
     return problems
+
+
+def apply_operation(operation: str, amount: float, values: np.ndarray) -> np.ndarray:
+    """``values`` after a lever operation (shift, scale, cap, floor, set, share) by ``amount``."""
+    if operation == "shift":
+        return values + amount
+    if operation == "scale":
+        return values * amount
+    if operation == "cap":
+        return np.minimum(values, amount)
+    if operation == "floor":
+        return np.maximum(values, amount)
+    if operation in ("set", "share"):
+        return np.full_like(values, amount)
+    raise ValueError(f"unknown operation {operation}")  # parse_scenario rules this out

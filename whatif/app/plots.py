@@ -25,6 +25,8 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
+from whatif.report.palette import COLORS, QUADRANT_COLORS, SERIES
+
 __all__ = [
     "COLORS",
     "DRIVER_PALETTE",
@@ -35,38 +37,8 @@ __all__ = [
     "weights_chart",
 ]
 
-#: The planner's colours (kept in step with the page theme).
-COLORS = {
-    "primary": "#1f4e9c",
-    "primary_light": "#c9d8f2",
-    "positive": "#13795b",
-    "negative": "#b3261e",
-    "neutral": "#6b7280",
-    "grid": "#e5e7eb",
-    "fix_first": "#fdecea",
-    "fix_first_text": "#b3261e",
-}
-#: One colour per driver line (colour-blind safe, Okabe-Ito then Tableau).
-DRIVER_PALETTE = [
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-    "#000000",
-    "#8c564b",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
-QUADRANT_COLORS = {
-    "fix first": "#b3261e",
-    "maintain": "#13795b",
-    "monitor": "#b26a00",
-    "lower priority": "#6b7280",
-}
+#: One colour per driver line (:data:`whatif.report.palette.SERIES`).
+DRIVER_PALETTE = SERIES
 
 
 def _base(height: int, **kwargs) -> figure:
@@ -374,8 +346,9 @@ def priority_chart(frame: pd.DataFrame, title: str = "", height: int = 400) -> f
     title
         Chart title.
     """
+    # the borders of whatif.analysis.priorities: points are drawn at their median weight
     perf_line = float(frame["performance"].mean())
-    weight_line = float(frame["weight"].median())
+    weight_line = float(frame["median"].median())
     x_pad = max(0.15, (frame["performance"].max() - frame["performance"].min()) * 0.25)
     y_pad = max(0.02, (frame["hi"].max() - frame["lo"].min()) * 0.12)
     x_range = (float(frame["performance"].min() - x_pad), float(frame["performance"].max() + x_pad))
@@ -392,7 +365,7 @@ def priority_chart(frame: pd.DataFrame, title: str = "", height: int = 400) -> f
         BoxAnnotation(
             right=perf_line,
             bottom=weight_line,
-            fill_color=COLORS["fix_first"],
+            fill_color=COLORS["fix_zone"],
             fill_alpha=0.9,
             line_color=None,
             level="underlay",
@@ -418,7 +391,7 @@ def priority_chart(frame: pd.DataFrame, title: str = "", height: int = 400) -> f
             text="FIX FIRST",
             x_offset=8,
             y_offset=-22,
-            text_color=COLORS["fix_first_text"],
+            text_color=COLORS["fix_text"],
             text_font_style="bold",
             text_font_size="13px",
         )
@@ -460,6 +433,7 @@ def priority_chart(frame: pd.DataFrame, title: str = "", height: int = 400) -> f
         {
             "performance": frame["performance"].to_numpy(),
             "weight": frame["weight"].to_numpy(),
+            "median": frame["median"].to_numpy(),
             "lo": frame["lo"].to_numpy(),
             "hi": frame["hi"].to_numpy(),
             "label": frame["label"].to_numpy(),
@@ -481,7 +455,7 @@ def priority_chart(frame: pd.DataFrame, title: str = "", height: int = 400) -> f
     )
     dots = fig.scatter(
         x="performance",
-        y="weight",
+        y="median",
         source=source,
         size="size",
         fill_color="color",
@@ -491,7 +465,7 @@ def priority_chart(frame: pd.DataFrame, title: str = "", height: int = 400) -> f
     fig.add_layout(
         LabelSet(
             x="performance",
-            y="weight",
+            y="median",
             text="label",
             source=source,
             x_offset=9,

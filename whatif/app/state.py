@@ -325,7 +325,7 @@ class ModelBundle:
         if key not in self._cache:
             from whatif.analysis.priorities import priority_map
 
-            self._cache[key] = priority_map(self.model, ci)
+            self._cache[key] = priority_map(self.model, ci).to_frame()
         return self._cache[key]
 
     def responses_frame(self) -> pd.DataFrame:
@@ -862,7 +862,7 @@ class PlannerState(param.Parameterized):
         except ScenarioError as err:
             self.param.update(error="\n".join(err.problems), notes=notes)
             return
-        forecast = summarize_lift(lift, self.ci, flagged=self.bundle.flagged)
+        forecast = summarize_lift(lift, self.ci, flagged=self.bundle.flagged).to_dict()
         self.param.update(lift=lift, forecast=forecast, notes=notes)
 
     @property
@@ -876,7 +876,9 @@ class PlannerState(param.Parameterized):
         key = (scenario.to_toml(), self.ci)
         if key not in self._summaries:
             lift = self.bundle.engine.lift(scenario)
-            self._summaries[key] = summarize_lift(lift, self.ci, flagged=self.bundle.flagged)
+            self._summaries[key] = summarize_lift(
+                lift, self.ci, flagged=self.bundle.flagged
+            ).to_dict()
         return self._summaries[key]
 
     def comparison(self) -> list[tuple[str, Scenario, dict]]:

@@ -22,6 +22,18 @@ EXPORTS = {
     "render_html": "whatif.report.brief",
     "render_pdf": "whatif.report.brief",
     "write_brief": "whatif.report.brief",
+    "MINUS": "whatif.report.format",
+    "NOT_AFFECTED": "whatif.report.format",
+    "decimals": "whatif.report.format",
+    "interval": "whatif.report.format",
+    "percent": "whatif.report.format",
+    "points": "whatif.report.format",
+    "probability": "whatif.report.format",
+    "share_points": "whatif.report.format",
+    "signed": "whatif.report.format",
+    "COLORS": "whatif.report.palette",
+    "QUADRANT_COLORS": "whatif.report.palette",
+    "SERIES": "whatif.report.palette",
 }
 
 __all__ = sorted(EXPORTS)

@@ -34,11 +34,13 @@ import xarray as xr
 
 from whatif.analysis.engine import ScenarioEngine, summarize_lift
 from whatif.analysis.priorities import priority_map
+from whatif.analysis.results import LiftSummary
 from whatif.analysis.scenario import Lever, Scenario
 from whatif.analysis.summary import importance
 from whatif.errors import WhatifError
 from whatif.fitting.fitted import FittedModel
 from whatif.report import charts
+from whatif.report import format as fmt
 
 __all__ = [
     "FORMATS",
@@ -55,7 +57,6 @@ FORMATS = ("html", "pdf")
 TEMPLATES = Path(__file__).parent / "templates"
 TOP_DRIVERS = 3
 HIST_BINS = 40
-MINUS = "\u2212"
 DASH = "\u2013"
 
 
@@ -108,39 +109,22 @@ def _percent(probability: float) -> str:
     return f"{100 * probability:.10g}%"
 
 
-# -- formatting (also the template's filters) -----------------------------------------------
+# -- formatting (the template's filters): whatif.report.format ------------------------------------
 
 
 def _signed(value: float, digits: int = 3) -> str:
-    text = f"{value:+.{digits}f}"
-    if float(text) == 0:
-        return f"{0:.{digits}f}"
-    return text.replace("-", MINUS)
+    return fmt.signed(value, digits)
 
 
 def _pp(share: float, digits: int = 1) -> str:
-    return _signed(100 * share, digits)
-
-
-def _prob(p: float) -> str:
-    if p >= 0.995:
-        return "over 99%"
-    if p <= 0.005:
-        return "under 1%"
-    return f"{p:.0%}"
-
-
-def _digits(*values: float) -> int:
-    """Decimals for a lift: two from a tenth of a point up, three from a hundredth, else four."""
-    largest = max(abs(v) for v in values)
-    return 2 if largest >= 0.1 or largest == 0 else 3 if largest >= 0.01 else 4
+    return fmt.signed(100 * share, digits)
 
 
 def _number(value: float, digits: int = 2) -> str:
-    return f"{value:,.{digits}f}".replace("-", MINUS)
+    return f"{value:,.{digits}f}".replace("-", fmt.MINUS)
 
 
-def headline(name: str, summary: dict, scale: dict, subject: str | None = None) -> str:
+def headline(name: str, summary: LiftSummary, scale: dict, subject: str | None = None) -> str:
     """The brief's first sentence: the company lift, its interval and the chance it is positive.
 
     Parameters
@@ -155,19 +139,17 @@ def headline(name: str, summary: dict, scale: dict, subject: str | None = None) 
         What the sentence starts with (default: the quoted name).
     """
     subject = subject or f"\u201c{name}\u201d"
-    total, top, year = summary["total"], summary["top_box"]["total"], summary["year"]
-    mean, lo, hi, p = total["mean"], total["lo"], total["hi"], total["p_positive"]
-    ci = _percent(summary["ci"])
+    total, top, year = summary.total, summary.top_box, summary.year
+    mean, lo, hi, p = total.mean, total.lo, total.hi, total.p_positive
+    ci = _percent(summary.ci)
     if mean == lo == hi == 0:
         return (
             f"{subject} would leave average customer satisfaction unchanged in {year}: "
             "none of its levers moves an influencer or driver the model measures."
         )
-    d = _digits(mean, lo, hi)
-    while d < 4 and round(lo, d) == round(hi, d):  # a narrow interval must not read as a point
-        d += 1
+    d = fmt.decimals(mean, lo, hi)
     verb = "raise" if mean >= 0 else "lower"
-    top_mean = top["mean"]
+    top_mean = top.mean
     if abs(top_mean) < 0.0005:
         top_part = f"leave the share of customers who answer {scale['top_box']} about unchanged"
     else:
@@ -178,9 +160,9 @@ def headline(name: str, summary: dict, scale: dict, subject: str | None = None) 
         )
     return (
         f"{subject} would {verb} average customer satisfaction by {abs(mean):.{d}f} points "
-        f"on the {scale['label']} scale in {year} ({ci} chance: between {_signed(lo, d)} and "
-        f"{_signed(hi, d)}) and {top_part}; the chance that it improves satisfaction at all is "
-        f"{_prob(p)}."
+        f"on the {scale['label']} scale in {year} ({ci} chance: between "
+        f"{fmt.interval(lo, hi, d).replace(' to ', ' and ')}) and {top_part}; the chance that it "
+        f"improves satisfaction at all is {fmt.probability(p)}."
     )
 
 
@@ -196,15 +178,6 @@ def _scale(engine: ScenarioEngine) -> dict:
         "top_box": f"{high - 1:g} or {high:g}",
         "top_box_short": f"{high - 1:g}{DASH}{high:g}",
     }
-
-
-def _acted_channels(lift: xr.Dataset) -> list[str]:
-    """Channels where a lever changes an influencer's or a driver's mean."""
-    moved = (
-        np.abs(lift["influencer_change"]).sum("influencer")
-        + np.abs(lift["driver_change"]).sum("driver")
-    ) > 0
-    return [str(c) for c, m in zip(lift["channel"].to_numpy(), moved.to_numpy(), strict=True) if m]
 
 
 def _change_text(value: float, kind: str) -> str:
@@ -265,18 +238,17 @@ def _scenario_content(
     scale: dict,
 ) -> dict:
     summary = summarize_lift(lift, ci, flagged=model.flagged)
-    year = summary["year"]
-    acted = _acted_channels(lift)
-    rows = []
-    for channel, entry in summary["channels"].items():
-        rows.append(
-            {
-                "id": channel,
-                "label": model.spec.label_of(channel),
-                "acted": channel in acted,
-                **entry,
-            }
-        )
+    year = summary.year
+    acted = [c.channel for c in summary.channels if c.affected]
+    rows = [
+        {
+            "id": c.channel,
+            "label": model.spec.label_of(c.channel),
+            "acted": c.affected,
+            **c.to_dict(),
+        }
+        for c in summary.channels
+    ]
     rows.sort(key=lambda r: -r["volume"])
     counts, edges = np.histogram(lift["company"].to_numpy(), bins=HIST_BINS)
     return {
@@ -287,9 +259,10 @@ def _scenario_content(
         "population_year": model.years[engine.population_index(year)],
         "headline": headline(scenario.name, summary, scale),
         "levers": [_lever_content(model, lever, lift) for lever in scenario.levers],
-        "summary": summary,
-        "total": summary["total"],
-        "top_box": summary["top_box"]["total"],
+        "result": summary,
+        "summary": summary.to_dict(),
+        "total": summary.total.to_dict(),
+        "top_box": summary.top_box.to_dict(),
         "baseline": float(sum(r["baseline"] * r["volume"] for r in rows)),
         "direct": float(sum(r["direct"] * r["volume"] for r in rows)),
         "indirect": float(sum(r["indirect"] * r["volume"] for r in rows)),
@@ -301,25 +274,21 @@ def _scenario_content(
 
 
 def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: float) -> dict:
-    """Top drivers and priority-map rows of ``channels`` in ``year``."""
-    table = priority_map(model, ci)
-    table = table[table["year"] == year]
+    """Top drivers and priority-map points and borders of ``channels`` in ``year``."""
+    pmap = priority_map(model, ci).select(year=year)
     _, share = importance(model)
     share = share.sel(year=year).mean("sample")
-    used = [
-        d
-        for d in model.spec.driver_ids
-        if d in set(table[table["channel"].isin(channels)]["driver"])
-    ]
+    shown = {p.driver for p in pmap.points if p.channel in channels}
+    used = [d for d in model.spec.driver_ids if d in shown]
     keys = {d: i + 1 for i, d in enumerate(used)}
     out = []
     for channel in channels:
-        rows = table[table["channel"] == channel].to_dict("records")
+        rows = [p.to_dict() for p in pmap.points if p.channel == channel]
         for row in rows:
             row["share"] = float(share.sel(channel=channel, driver=row["driver"]))
             row["key"] = keys[row["driver"]]
         rows.sort(key=lambda r: -r["share"])
-        weights = [r["weight"] for r in rows]
+        border = pmap.border(channel, year)
         out.append(
             {
                 "channel": channel,
@@ -327,10 +296,11 @@ def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: flo
                 "drivers": rows,
                 "top": rows[:TOP_DRIVERS],
                 "fix_first": sorted(
-                    (r for r in rows if r["p_fix_first"] >= 0.5), key=lambda r: -r["p_fix_first"]
+                    (r for r in rows if r["quadrant"] == "fix first"),
+                    key=lambda r: -r["p_fix_first"],
                 ),
-                "perf_line": float(np.mean([r["performance"] for r in rows])),
-                "weight_line": float(np.median(weights)),
+                "perf_line": border.performance,
+                "weight_line": border.importance,
             }
         )
     return {
@@ -447,7 +417,7 @@ def build_brief(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) 
         best = content[comparison["best"]]
         title = f"{len(content)} scenarios compared"
         subject = f"The strongest of the {len(content)} scenarios, \u201c{best['name']}\u201d,"
-        lead = headline(best["name"], best["summary"], scale, subject=subject)
+        lead = headline(best["name"], best["result"], scale, subject=subject)
     return {
         "title": title,
         "headline": lead,
@@ -537,8 +507,8 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(signed=_signed, pp=_pp, prob=_prob, number=_number)
-    env.globals["digits"] = _digits
+    env.filters.update(signed=_signed, pp=_pp, prob=fmt.probability, number=_number)
+    env.globals.update(digits=fmt.decimals, interval=fmt.interval)
     return env
 
 

@@ -21,6 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from whatif.report.palette import COLORS, QUADRANT_COLORS
+
 __all__ = [
     "FONTS",
     "PALETTE",
@@ -31,21 +33,8 @@ __all__ = [
     "priority_chart",
 ]
 
-#: Colours shared with the brief's stylesheet (keep them in step with ``brief.css``).
-PALETTE = {
-    "ink": "#1d2733",
-    "muted": "#6b7785",
-    "grid": "#e3e7ec",
-    "indirect": "#27476e",
-    "direct": "#7fa7c9",
-    "band": "#27476e",
-    "band_light": "#c9d6e3",
-    "fix first": "#c8553d",
-    "maintain": "#27476e",
-    "monitor": "#d9a441",
-    "lower priority": "#a8b2bd",
-    "fix_zone": "#f8e9e5",
-}
+#: The palette by role and quadrant (:mod:`whatif.report.palette`); ``brief.css`` uses the same.
+PALETTE = {**COLORS, **QUADRANT_COLORS}
 
 WIDTH = 6.9  # inches: the text width of an A4 page with the brief's margins
 #: The brief's font stack; chart text stays text (``svg.fonttype = none``) and is set in the same
@@ -363,7 +352,7 @@ def priority_chart(panels: Sequence[dict], ci_label: str) -> str:
                 )
                 ax.plot(
                     p["performance"],
-                    p["weight"],
+                    p["median"],
                     "o",
                     ms=8 if p["key"] < 10 else 9.5,
                     color=color,
@@ -373,7 +362,7 @@ def priority_chart(panels: Sequence[dict], ci_label: str) -> str:
                 )
                 ax.text(
                     p["performance"],
-                    p["weight"],
+                    p["median"],
                     str(p["key"]),
                     ha="center",
                     va="center_baseline",
