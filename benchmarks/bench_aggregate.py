@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_aggregate.py --sizes 1 --pandas-max 1
     python benchmarks/bench_aggregate.py --lake /tmp/whatif-bench --rows-per-file 500000
 
-The survey lake is drawn from the demo truth (:func:`whatif.synthetic.demo.simulate_survey`, 5 channels x
+The survey lake is drawn from the demo truth (:func:`whatif.synthetic.simulate_survey`, 5 channels x
 5 years, weights, items, missing-by-design columns) in chunks of ``--rows-per-file`` rows, one
 Parquet file per chunk, into ``LAKE/parts``; ``LAKE/<n>m`` holds symlinks to the first files, so
 the sizes share their files and only 20M rows are ever drawn (about 5 s of simulation per million
@@ -87,7 +87,7 @@ def make_lake(lake: Path, millions: list[int], rows_per_file: int = ROWS_PER_FIL
     """
     import pandas as pd
 
-    from whatif.synthetic.demo import demo_truth, simulate_survey, write_demo
+    from whatif.synthetic import demo_truth, simulate_survey, write_demo
 
     parts = lake / "parts"
     parts.mkdir(parents=True, exist_ok=True)

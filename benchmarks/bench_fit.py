@@ -31,7 +31,7 @@ DESIGN = {"n_channels": 5, "n_years": 5, "n_drivers": 6, "n_influencers": 6}
 
 def _survey_path(out: Path, size: int, seed: int) -> Path:
     """Simulate ``size`` responses (once) and write them as Parquet."""
-    from whatif.synthetic.demo import random_truth, simulate_survey
+    from whatif.synthetic import random_truth, simulate_survey
 
     path = out / f"survey_{size}.parquet"
     if not path.exists():
@@ -64,7 +64,7 @@ def _worker(args) -> dict:
         row_data,
     )
     from whatif.model.priors import Priors
-    from whatif.synthetic.demo import random_truth, spec_for
+    from whatif.synthetic import random_truth, spec_for
 
     result = {"import_s": time.perf_counter() - t0}
     spec = spec_for(random_truth(seed=args.seed, **DESIGN))

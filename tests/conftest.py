@@ -28,7 +28,7 @@ def tiny_survey():
     """A small simulated survey with known truth: 2 channels x 3 years, one driver unmeasured
     in one channel, survey weights."""
     from whatif.data.survey import validate_frame
-    from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
+    from whatif.synthetic import random_truth, simulate_survey, spec_for
 
     truth = random_truth(n_channels=2, n_years=3, n_drivers=3, n_influencers=2, seed=3)
     frame = simulate_survey(truth, 400, seed=4, round_to_scale=False)

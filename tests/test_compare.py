@@ -18,7 +18,7 @@ from whatif.data.aggregate import aggregate
 from whatif.data.survey import validate_frame
 from whatif.fitting.fitted import FittedModel
 from whatif.model.priors import Priors
-from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
+from whatif.synthetic import random_truth, simulate_survey, spec_for
 
 CHAINS, DRAWS = 2, 200
 NOISE = 0.005  # posterior sd of the synthetic weights

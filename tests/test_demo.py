@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 from whatif.data.spec import load_spec
-from whatif.synthetic.demo import (
+from whatif.synthetic import (
     demo_truth,
     load_truth,
     random_truth,

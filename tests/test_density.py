@@ -24,7 +24,7 @@ from whatif.model import (
     prepare_inputs,
 )
 from whatif.model.priors import Priors
-from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
+from whatif.synthetic import random_truth, simulate_survey, spec_for
 
 
 def _inputs(factor=1.0, seed=3, **sizes):

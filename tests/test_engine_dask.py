@@ -22,7 +22,7 @@ from whatif.data.engine_dask import aggregate_parquet, is_parquet_dataset
 from whatif.data.spec import load_spec
 from whatif.data.survey import load_survey
 from whatif.errors import DataError, WhatifError
-from whatif.synthetic.demo import write_demo
+from whatif.synthetic import write_demo
 
 N_DEMO = 20_000
 CUTS = [0, 1_500, 6_000, 6_100, 11_000, 17_500]  # uneven parts, one of only 100 rows

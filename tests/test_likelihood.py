@@ -15,7 +15,7 @@ from whatif.model.likelihood import (
     loglik_from_stats,
 )
 from whatif.model.priors import Priors
-from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
+from whatif.synthetic import random_truth, simulate_survey, spec_for
 
 RTOL = 1e-8
 

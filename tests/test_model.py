@@ -12,7 +12,7 @@ from whatif.data.aggregate import aggregate
 from whatif.data.survey import validate_frame
 from whatif.model import DATA_VARS, build_model, prepare_inputs
 from whatif.model.priors import Priors
-from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
+from whatif.synthetic import random_truth, simulate_survey, spec_for
 
 
 def _problem(seed=0, n=300, **sizes):

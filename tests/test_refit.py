@@ -32,7 +32,7 @@ from whatif.fitting.refit import (
 from whatif.fitting.registry import scan
 from whatif.model.likelihood import loglik_from_stats
 from whatif.model.priors import Priors
-from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
+from whatif.synthetic import random_truth, simulate_survey, spec_for
 
 MODEL_VARS = [
     "n",

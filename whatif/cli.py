@@ -96,7 +96,7 @@ def demo_data(
     n: Annotated[int, typer.Option(help="Number of responses.")] = 75_000,
 ) -> None:
     """Write the seeded demo survey, its spec and the ground truth it was drawn from."""
-    from whatif.synthetic.demo import write_demo
+    from whatif.synthetic.files import write_demo
 
     def run():
         if n < 5_000:
@@ -581,7 +581,7 @@ def demo(
     def run():
         survey, spec = DEMO_DIR / "survey.parquet", DEMO_DIR / "spec.toml"
         if not survey.exists() or not spec.exists():
-            from whatif.synthetic.demo import write_demo
+            from whatif.synthetic.files import write_demo
 
             say(f"writing the demo survey into {DEMO_DIR}")
             write_demo(DEMO_DIR)
