@@ -4,6 +4,7 @@ Charts that follow the levers (:class:`LiftHistogram`, :class:`ChannelIntervals`
 :class:`ScenarioIntervals`) are built once per session and updated in place through their data
 sources, so a slider move redraws without rebuilding the figure. Charts that change only with the
 chosen channel (:func:`weights_chart`, :func:`priority_chart`) are rebuilt on demand.
+Their colours are the page's (:data:`whatif.app.theme.COLORS`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
+from whatif.app.theme import COLORS
+
 __all__ = [
-    "COLORS",
     "DRIVER_PALETTE",
     "ChannelIntervals",
     "LiftHistogram",
@@ -35,17 +37,6 @@ __all__ = [
     "weights_chart",
 ]
 
-#: The planner's colours (kept in step with the page theme).
-COLORS = {
-    "primary": "#1f4e9c",
-    "primary_light": "#c9d8f2",
-    "positive": "#13795b",
-    "negative": "#b3261e",
-    "neutral": "#6b7280",
-    "grid": "#e5e7eb",
-    "fix_first": "#fdecea",
-    "fix_first_text": "#b3261e",
-}
 #: One colour per driver line (colour-blind safe, Okabe-Ito then Tableau).
 DRIVER_PALETTE = [
     "#0072B2",
