@@ -3,7 +3,7 @@
     panel serve apps/planner.py                              # the demo model (fitted if missing)
     WHATIF_MODEL=models/2025 panel serve apps/planner.py     # another model
 
-``whatif app`` serves the same page (see :func:`whatif.app.views.serve`).
+``whatif app`` serves the same page (see :func:`whatif.app.server.serve`).
 """
 
 import os
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import panel as pn
 
-from whatif.app.views import create_app
+from whatif.app.page import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import shutil
 
 from typer.testing import CliRunner
 
-import whatif.app.views
+import whatif.app.server
 import whatif.pipeline
 from whatif.cli import app
 
@@ -20,7 +20,7 @@ def test_demo_fits_once_then_reuses_the_model(tmp_path, monkeypatch, tiny_model_
         shutil.copytree(tiny_model_path, out)
 
     monkeypatch.setattr(whatif.pipeline, "fit_to_artefact", fake_fit)
-    monkeypatch.setattr(whatif.app.views, "serve", lambda path, **kw: served.append((path, kw)))
+    monkeypatch.setattr(whatif.app.server, "serve", lambda path, **kw: served.append((path, kw)))
     runner = CliRunner()
     first = runner.invoke(app, ["demo", "--no-show", "--port", "5999"])
     assert first.exit_code == 0, first.output

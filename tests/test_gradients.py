@@ -53,7 +53,7 @@ from whatif.model import (
     sat_kernel,
 )
 from whatif.model.priors import Priors
-from whatif.synthetic.demo import random_truth, simulate_survey, spec_for
+from whatif.synthetic import random_truth, simulate_survey, spec_for
 
 #: Largest relative error allowed of a real gradient against finite differences.
 TOL = 1e-6

@@ -10,15 +10,10 @@ import numpy as np
 import pytest
 
 from whatif.analysis.scenario import Lever, Scenario, parse_scenario
-from whatif.app.state import (
-    ModelProvider,
-    PlannerState,
-    available_models,
-    format_points,
-    format_share,
-    load_bundle,
-    slugify,
-)
+from whatif.app.bundle import available_models, load_bundle
+from whatif.app.provider import ModelProvider
+from whatif.app.state import PlannerState
+from whatif.app.text import format_points, format_share, slugify
 
 
 @pytest.fixture(scope="module")

@@ -561,7 +561,7 @@ def app_command(
     show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = True,
 ) -> None:
     """Open the what-if planner (a local web app) on a fitted model."""
-    from whatif.app.views import serve
+    from whatif.app.server import serve
 
     run_guarded(lambda: serve(model, port=port, address=address, show=show))
 
@@ -574,7 +574,8 @@ def demo(
     refit: Annotated[bool, typer.Option("--refit", help="Fit the demo model again.")] = False,
 ) -> None:
     """The main job: demo data -> fitted demo model (once; later runs reuse it) -> planner app."""
-    from whatif.app.views import DEMO_FIT, serve
+    from whatif.app.demo import DEMO_FIT
+    from whatif.app.server import serve
     from whatif.fitting.artefact import load_model
     from whatif.pipeline import fit_to_artefact
 

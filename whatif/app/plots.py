@@ -4,6 +4,7 @@ Charts that follow the levers (:class:`LiftHistogram`, :class:`ChannelIntervals`
 :class:`ScenarioIntervals`) are built once per session and updated in place through their data
 sources, so a slider move redraws without rebuilding the figure. Charts that change only with the
 chosen channel (:func:`weights_chart`, :func:`priority_chart`) are rebuilt on demand.
+Their colours are the page's (:data:`whatif.app.theme.COLORS`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from bokeh.plotting import figure
 from whatif.report.palette import COLORS, QUADRANT_COLORS, SERIES
 
 __all__ = [
-    "COLORS",
     "DRIVER_PALETTE",
     "ChannelIntervals",
     "LiftHistogram",

@@ -1,0 +1,305 @@
+"""A loaded model and what every planner session shares about it, loaded once per process.
+
+:func:`load_bundle` loads a model artefact and prepares its :class:`ModelBundle`: the
+:class:`~whatif.analysis.engine.ScenarioEngine`, one :class:`~whatif.app.controls.Control` per
+influencer and driver, the weights over the years, the priority map and the data and diagnostics
+tables. A module-level cache keyed by the folder and its manifest's modification time holds one
+bundle per model. :func:`available_models` lists the model folders a session can switch to.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from whatif.app.controls import Control, build_controls
+
+__all__ = ["ModelBundle", "available_models", "clear_cache", "load_bundle", "manifest_key"]
+
+
+@dataclass
+class ModelBundle:
+    """A loaded model and everything every session of the planner shares about it.
+
+    Attributes
+    ----------
+    path
+        The artefact folder.
+    model
+        The :class:`~whatif.fitting.fitted.FittedModel`.
+    engine
+        Its prepared :class:`~whatif.analysis.engine.ScenarioEngine`.
+    channels
+        Channel ids in display order (the spec's order when it lists them all).
+    years
+        Observed years; ``next_year`` is the year after the last.
+    controls
+        One :class:`Control` per measured influencer and driver, in spec order.
+    """
+
+    path: Path
+    model: Any
+    engine: Any
+    channels: list[str]
+    years: list[int]
+    controls: dict[str, Control]
+    _group_means: pd.DataFrame  # (channel x year) rows, term columns; binaries are shares
+    _cache: dict = field(default_factory=dict)
+
+    @property
+    def next_year(self) -> int:
+        return self.years[-1] + 1
+
+    @property
+    def flagged(self) -> bool:
+        return self.model.flagged
+
+    def label(self, name: str) -> str:
+        return self.model.spec.label_of(name)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def fit_date(self) -> str:
+        """The fit date, as ``YYYY-MM-DD HH:MM`` (UTC) when it is an ISO timestamp."""
+        raw = str(self.model.manifest.get("fit_date", ""))
+        return raw[:16].replace("T", " ") if len(raw) >= 16 else raw or "unknown"
+
+    def population_year(self, year: int) -> int:
+        """The observed year whose respondents a scenario for ``year`` acts on."""
+        return year if year in self.years else self.years[-1]
+
+    def current_mean(self, target: str, year: int, channels: tuple[str, ...] | list[str]) -> float:
+        """Volume-weighted mean of an influencer (share for a binary) or driver rating."""
+        key = ("means", target)
+        if key not in self._cache:
+            table = self._group_means[target].unstack("year")
+            self._cache[key] = (
+                table,
+                {c: i for i, c in enumerate(table.index)},
+                {y: i for i, y in enumerate(table.columns)},
+            )
+        table, rows, cols = self._cache[key]
+        values = table.to_numpy()[[rows[c] for c in channels], cols[self.population_year(year)]]
+        vol = self.engine.volumes(year)[[self.engine.channels.index(c) for c in channels]]
+        keep = np.isfinite(values)
+        if not keep.any():
+            return float("nan")
+        return float(np.dot(values[keep], vol[keep]) / vol[keep].sum())
+
+    def identity(self, control: Control, operation: str, year: int, channels) -> float:
+        """The slider value that means *no change* for ``operation`` on this control."""
+        if operation == "cap":
+            return float(control.ranges["cap"][1])
+        if operation == "scale":
+            return 1.0
+        if operation == "share":
+            scope = [c for c in control.channels if c in channels] or list(control.channels)
+            return round(self.current_mean(control.target, year, scope), 2)
+        return 0.0
+
+    def weights_frame(self, ci: float) -> pd.DataFrame:
+        """Driver weights by channel, year and driver with mean, lo, hi and label."""
+        key = ("weights", ci)
+        if key not in self._cache:
+            from whatif.analysis.summary import tidy_interval
+
+            frame = tidy_interval(self.model.draws("weights"), ci)
+            frame["channel"] = frame["channel"].astype(str)
+            frame["driver"] = frame["driver"].astype(str)
+            frame["year"] = frame["year"].astype(int)
+            frame["label"] = [self.label(d) for d in frame["driver"]]
+            self._cache[key] = frame
+        return self._cache[key]
+
+    def priority_frame(self, ci: float) -> pd.DataFrame:
+        """The priority map (see :func:`whatif.analysis.priorities.priority_map`)."""
+        key = ("priorities", ci)
+        if key not in self._cache:
+            from whatif.analysis.priorities import priority_map
+
+            self._cache[key] = priority_map(self.model, ci).to_frame()
+        return self._cache[key]
+
+    def responses_frame(self) -> pd.DataFrame:
+        """Responses with an outcome per channel (rows, labelled) and year (columns)."""
+        n = self.model.aggregates["n_total"].to_pandas().loc[self.channels]
+        n.index = [self.label(c) for c in n.index]
+        n.columns = [str(y) for y in n.columns]
+        n.index.name = "Channel"
+        return n.astype(int)
+
+    def measured_frame(self) -> pd.DataFrame:
+        """Which drivers and influencers each channel measures (True/False)."""
+        agg = self.model.aggregates
+        drivers = agg["driver_measured"].to_pandas().loc[self.channels]
+        infl = agg["influencer_measured"].to_pandas().loc[self.channels]
+        frame = pd.concat([drivers, infl], axis=1).T
+        frame.columns = [self.label(c) for c in frame.columns]
+        kinds = ["driver"] * drivers.shape[1] + ["influencer"] * infl.shape[1]
+        frame.insert(0, "kind", kinds)
+        frame.index = [self.label(i) for i in frame.index]
+        return frame
+
+    def r2_frame(self) -> pd.DataFrame:
+        """Mean Bayesian R-squared per channel (rows) and year (columns)."""
+        if "r2" not in self._cache:
+            from whatif.analysis.summary import r_squared
+
+            r2 = r_squared(self.model).mean("sample").to_pandas().loc[self.channels]
+            r2.index = [self.label(c) for c in r2.index]
+            r2.columns = [str(y) for y in r2.columns]
+            self._cache["r2"] = r2
+        return self._cache["r2"]
+
+    def diagnostics_rows(self) -> list[dict]:
+        """Each convergence check with its value, threshold and whether it passes."""
+        from whatif.fitting.diagnostics import THRESHOLDS
+
+        d = self.model.diagnostics
+        rows = [
+            (
+                "Largest R-hat",
+                d.get("max_rhat"),
+                f"<= {THRESHOLDS['max_rhat']}",
+                d.get("max_rhat", 9) <= THRESHOLDS["max_rhat"],
+                "{:.3f}",
+            ),
+            (
+                "Smallest bulk ESS",
+                d.get("min_ess_bulk"),
+                f">= {THRESHOLDS['min_ess_bulk']:.0f}",
+                d.get("min_ess_bulk", 0) >= THRESHOLDS["min_ess_bulk"],
+                "{:.0f}",
+            ),
+            (
+                "Smallest tail ESS",
+                d.get("min_ess_tail"),
+                f">= {THRESHOLDS['min_ess_tail']:.0f}",
+                d.get("min_ess_tail", 0) >= THRESHOLDS["min_ess_tail"],
+                "{:.0f}",
+            ),
+            (
+                "Divergent transitions",
+                d.get("divergences"),
+                "0",
+                d.get("divergences", 1) <= THRESHOLDS["divergences"],
+                "{:d}",
+            ),
+        ]
+        out = []
+        for name, value, threshold, ok, fmt in rows:
+            text = "-" if value is None else fmt.format(value)
+            out.append({"check": name, "value": text, "threshold": threshold, "ok": bool(ok)})
+        bfmi = d.get("min_bfmi")
+        if bfmi is not None:
+            out.append(
+                {
+                    "check": "Smallest energy BFMI",
+                    "value": f"{bfmi:.2f}",
+                    "threshold": ">= 0.3 (advisory)",
+                    "ok": bfmi >= 0.3,
+                }
+            )
+        return out
+
+
+_CACHE: dict[tuple[str, int], ModelBundle] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def manifest_key(path: Path) -> tuple[str, int]:
+    """A model folder's cache key: its resolved path and its manifest's modification time."""
+    resolved = path.resolve()
+    try:
+        mtime = (resolved / "manifest.json").stat().st_mtime_ns
+    except OSError:
+        mtime = -1
+    return str(resolved), mtime
+
+
+def load_bundle(path: str | Path) -> ModelBundle:
+    """Load a model artefact and prepare its :class:`ModelBundle`, once per process.
+
+    The cache is keyed by the folder and its manifest's modification time, so a refit model is
+    picked up by the next session while sessions already open keep the bundle they have.
+
+    Raises
+    ------
+    ArtefactError
+        If the folder is missing, not an artefact, incompatible or damaged.
+    """
+    path = Path(path)
+    key = manifest_key(path)
+    with _CACHE_LOCK:
+        bundle = _CACHE.get(key)
+        if bundle is not None:
+            return bundle
+        bundle = _prepare(path)
+        for old in [k for k in _CACHE if k[0] == key[0]]:
+            del _CACHE[old]
+        _CACHE[key] = bundle
+        return bundle
+
+
+def clear_cache() -> None:
+    """Forget every loaded model (tests; a server never needs it)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _prepare(path: Path) -> ModelBundle:
+    from whatif.analysis.engine import ScenarioEngine
+    from whatif.data.moments import group_means
+    from whatif.fitting.artefact import load_model
+
+    model = load_model(path)
+    engine = ScenarioEngine(model)
+    spec_order = [c for c in model.spec.channels if c in engine.channels]
+    channels = spec_order if len(spec_order) == len(engine.channels) else list(engine.channels)
+    means = group_means(model.aggregates)
+    frame = means.transpose("channel", "year", "term").to_numpy()
+    index = pd.MultiIndex.from_product(
+        [[str(c) for c in means["channel"].to_numpy()], [int(y) for y in means["year"].to_numpy()]],
+        names=["channel", "year"],
+    )
+    group = pd.DataFrame(
+        frame.reshape(-1, frame.shape[-1]),
+        index=index,
+        columns=[str(t) for t in means["term"].to_numpy()],
+    )
+    controls = build_controls(model, channels, group)
+    bundle = ModelBundle(
+        path=path,
+        model=model,
+        engine=engine,
+        channels=channels,
+        years=list(engine.years),
+        controls=controls,
+        _group_means=group,
+    )
+    engine.prepare([*bundle.years, bundle.next_year])  # so the first lever move is fast
+    return bundle
+
+
+def available_models(path: str | Path) -> list[Path]:
+    """Artefact folders next to ``path`` (folders with a ``manifest.json``), ``path`` included."""
+    path = Path(path)
+    found = {path}
+    parent = path.parent
+    if parent.is_dir():
+        for child in parent.iterdir():
+            if (
+                child.is_dir()
+                and not child.name.startswith(".")
+                and (child / "manifest.json").exists()
+            ):
+                found.add(child)
+    return sorted(found, key=lambda p: p.name)

@@ -1,0 +1,199 @@
+"""The planner page of one session: the sidebar and the tabs on one state, behind a status page.
+
+:class:`PlannerApp` assembles the views (:mod:`whatif.app.views`) over a fresh
+:class:`~whatif.app.state.PlannerState` and shows a status page until the model's
+:class:`~whatif.app.provider.ModelProvider` is ready: under a server it polls the provider with a
+periodic callback, outside one it waits. :func:`create_app` builds the page of one session (the
+demo model by default); :func:`whatif.app.server.serve` (``whatif app``) and ``apps/planner.py``
+serve it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import panel as pn
+import panel_material_ui as pmui
+import param
+from panel.viewable import Viewer
+
+from whatif.app.demo import DEMO_FIT, demo_paths
+from whatif.app.provider import get_provider
+from whatif.app.state import PlannerState
+from whatif.app.theme import THEME
+from whatif.app.views.compare import ComparePanel
+from whatif.app.views.forecast import ForecastPanel
+from whatif.app.views.headline import Headline
+from whatif.app.views.model import ModelPanel
+from whatif.app.views.priorities import PriorityPanel
+from whatif.app.views.scenario_bar import ScenarioBar
+from whatif.app.views.sidebar import Sidebar
+from whatif.app.views.status import StatusPanel
+from whatif.app.views.weights import WeightsPanel
+from whatif.app.views.widgets import Reported
+from whatif.errors import WhatifError
+
+__all__ = ["PlannerApp", "create_app"]
+
+log = logging.getLogger("whatif.planner")
+
+
+class PlannerApp(Viewer):
+    """The planner page of one session: a status page until the model is ready, then the planner.
+
+    Parameters
+    ----------
+    model_path
+        Artefact folder to open.
+    fit_from
+        ``(survey, spec)`` to fit the model from if it is missing (the demo), else ``None``.
+    scenario_dir
+        A folder of scenario TOML files to offer as saved scenarios (the demo's examples).
+    """
+
+    model_path = param.String(doc="Artefact folder to open.")
+    scenario_dir = param.String(default=None, allow_None=True, doc="Example scenarios folder.")
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        fit_from=None,
+        fit_options=None,
+        scenario_dir: str | Path | None = None,
+        **params,
+    ):
+        super().__init__(
+            model_path=str(model_path),
+            scenario_dir=str(scenario_dir) if scenario_dir else None,
+            **params,
+        )
+        self.state = PlannerState()
+        self._fit_from, self._fit_options = fit_from, fit_options or DEMO_FIT
+        self._poll = None
+        self._built = False
+        self.sidebar = Sidebar(self.state, self)
+        self.status = StatusPanel()
+        self.scenario_bar = ScenarioBar(self.state)
+        self.headline = Headline(self.state)
+        self.forecast = ForecastPanel(self.state)
+        self.compare = ComparePanel(self.state)
+        self.weights = WeightsPanel(self.state)
+        self.priorities = PriorityPanel(self.state)
+        self.model_panel = ModelPanel(self.state)
+        self.tabs = pmui.Tabs(
+            ("Forecast", self.forecast),
+            ("Compare scenarios", self.compare),
+            ("Driver weights", self.weights),
+            ("Priority map", self.priorities),
+            ("Model & data", self.model_panel),
+            sizing_mode="stretch_width",
+            margin=(8, 0),
+            dynamic=True,
+        )
+        self.planner = pn.Column(
+            self.scenario_bar,
+            self.headline,
+            self.tabs,
+            sizing_mode="stretch_width",
+            margin=(0, 12, 0, 4),
+        )
+        self.page = pmui.Page(
+            title="whatif · CX what-if planner",
+            sidebar=[self.sidebar],
+            main=[self.status],
+            sidebar_width=390,
+            theme_config=THEME,
+            theme_toggle=False,
+        )
+        if pn.state.curdoc is not None:
+            pn.config.exception_handler = self._on_exception
+        self.open(self.model_path, fit_from)
+
+    def __panel__(self):
+        return self.page
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def open(self, path: str | Path, fit_from=None) -> None:
+        """Open a model: at once when loaded before, else with a status page meanwhile."""
+        self.model_path = str(path)
+        self.sidebar.set_models(Path(path))
+        provider = get_provider(path, fit_from, self._fit_options).start()
+        if provider.status == "ready":
+            self._ready(provider)
+            return
+        self._show_status(provider)
+        if self._poll is None and pn.state.curdoc is not None:
+            self._poll = pn.state.add_periodic_callback(self._check, period=500)
+        elif pn.state.curdoc is None:  # outside a server (a notebook, tests): just wait
+            provider.wait()
+            self._check()
+
+    def switch_model(self, path: str) -> None:
+        self.open(path, None)
+
+    def _check(self) -> None:
+        provider = get_provider(self.model_path)
+        if not provider.done:
+            self._show_status(provider)
+            return
+        if self._poll is not None:
+            self._poll.stop()
+            self._poll = None
+        if provider.status == "ready":
+            self._ready(provider)
+        else:
+            self._show_status(provider)
+
+    def _show_status(self, provider) -> None:
+        if provider.status == "error":
+            self.state.bundle = None
+            self.status.failed(provider.error)
+            self.sidebar.show_model(False, "This model cannot be used; pick another one.")
+        else:
+            title = "Fitting the model" if provider.status == "fitting" else "Loading the model"
+            self.status.working(
+                title,
+                provider.message or f"Preparing {Path(self.model_path).name}",
+                provider.elapsed,
+                provider.stage,
+            )
+            self.sidebar.show_model(False, provider.message or "Loading...")
+        self.page.main = [self.status]
+
+    def _ready(self, provider) -> None:
+        self.state.use_bundle(provider.bundle)
+        if self.scenario_dir and Path(self.scenario_dir).is_dir():
+            self.state.load_directory(self.scenario_dir)
+        self.sidebar.show_model(True)
+        self.page.main = [self.planner]
+
+    def _on_exception(self, exc: BaseException) -> None:
+        if isinstance(exc, Reported):
+            return
+        if isinstance(exc, WhatifError):
+            self.state.error = "\n".join(exc.problems) or str(exc)
+            return
+        log.error("planner: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        self.state.error = f"Something went wrong: {type(exc).__name__}: {exc}"
+
+
+def create_app(model_path: str | Path | None = None, root: str | Path = ".") -> PlannerApp:
+    """The planner of one session on ``model_path`` (default: the demo model, fitted if missing).
+
+    Parameters
+    ----------
+    model_path
+        Artefact folder; ``None`` means ``ROOT/models/demo``.
+    root
+        The folder holding ``models/`` and ``data/demo/`` (the project folder).
+    """
+    pn.extension()
+    root = Path(root)
+    demo_model, survey, spec = demo_paths(root)
+    path = Path(model_path) if model_path else demo_model
+    is_demo = path.resolve() == demo_model.resolve()
+    fit_from = (survey, spec) if is_demo else None
+    scenarios = root / "data" / "demo" / "scenarios" if is_demo else None
+    return PlannerApp(path, fit_from=fit_from, scenario_dir=scenarios)

@@ -1,0 +1,183 @@
+"""The scenario bar: name, save, download and upload the scenario, export its brief; messages."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import threading
+
+import panel as pn
+import panel_material_ui as pmui
+from panel.viewable import Viewer
+
+from whatif.app.state import PlannerState
+from whatif.app.views.widgets import Reported
+from whatif.errors import WhatifError
+
+__all__ = ["ScenarioBar"]
+
+log = logging.getLogger("whatif.planner")
+
+
+class ScenarioBar(Viewer):
+    """Name, save, download and upload the scenario; export the brief; messages."""
+
+    def __init__(self, state: PlannerState, **params):
+        super().__init__(**params)
+        self.state = state
+        self._name = pmui.TextInput(
+            label="Scenario name",
+            value=state.scenario_name,
+            sizing_mode="stretch_width",
+            min_width=220,
+            margin=(4, 8, 4, 0),
+        )
+        self._name.param.watch(self._on_name, "value")
+        self._save = pmui.Button(
+            label="Save scenario",
+            icon="bookmark_add",
+            variant="contained",
+            margin=(4, 4),
+            width=170,
+        )
+        self._save.on_click(self._on_save)
+        self._download = pmui.FileDownload(
+            callback=self._toml,
+            filename="scenario.toml",
+            label="Download .toml",
+            icon="download",
+            variant="outlined",
+            margin=(4, 4),
+            width=170,
+        )
+        self._upload = pmui.FileInput(
+            accept=".toml",
+            label="Upload .toml",
+            icon="upload_file",
+            uploaded_label="Upload .toml",
+            variant="outlined",
+            margin=(4, 4),
+            width=170,
+        )
+        self._upload.param.watch(self._on_upload, "value")
+        self._brief = pmui.FileDownload(
+            callback=self._export_brief,
+            filename="brief.html",
+            label="Export brief",
+            icon="description",
+            variant="contained",
+            color="secondary",
+            margin=(4, 4),
+            width=160,
+        )
+        self._error = pmui.Alert(
+            severity="error",
+            title="Problem",
+            closeable=True,
+            visible=False,
+            sizing_mode="stretch_width",
+            margin=(6, 0),
+        )
+        self._error.param.watch(self._on_close_error, "closed")
+        self._info = pmui.Alert(
+            severity="success",
+            closeable=True,
+            visible=False,
+            sizing_mode="stretch_width",
+            margin=(6, 0),
+        )
+        self._warnings = pmui.Alert(
+            severity="warning", visible=False, sizing_mode="stretch_width", margin=(6, 0)
+        )
+        state.param.watch(self._sync, ["scenario_name", "error", "info", "forecast", "notes"])
+        self._layout = pn.Column(
+            pn.Row(
+                self._name,
+                self._save,
+                self._download,
+                self._upload,
+                self._brief,
+                sizing_mode="stretch_width",
+                margin=0,
+                styles={"flex-wrap": "wrap", "align-items": "center"},
+            ),
+            self._error,
+            self._info,
+            self._warnings,
+            sizing_mode="stretch_width",
+            margin=0,
+        )
+        self._sync()
+
+    def __panel__(self):
+        return self._layout
+
+    def _on_name(self, event) -> None:
+        if event.new.strip() and event.new != self.state.scenario_name:
+            self.state.scenario_name = event.new.strip()
+
+    def _on_save(self, _) -> None:
+        self.state.save_current(self._name.value.strip() or None)
+
+    def _toml(self):
+        filename, text = self.state.scenario_toml()
+        self._download.filename = filename
+        return io.StringIO(text)
+
+    async def _export_brief(self):
+        # the brief takes seconds: render it in a worker thread so other sessions stay responsive
+        scenario = self.state.current_scenario()
+        self._brief.loading = True
+        try:
+            loop = asyncio.get_running_loop()
+            filename, text = await loop.run_in_executor(None, _render_brief, self.state, scenario)
+        except WhatifError as err:
+            self.state.error = "The brief could not be made: " + "; ".join(
+                err.problems or [str(err)]
+            )
+            raise Reported() from None
+        except Exception as err:  # the brief is another module: never show its traceback
+            log.warning("brief failed: %s: %s", type(err).__name__, err)
+            self.state.error = f"The brief could not be made ({type(err).__name__}: {err})"
+            raise Reported() from None
+        finally:
+            self._brief.loading = False
+        self._brief.filename = filename
+        self.state.param.update(error="", info=f"Exported the brief of '{scenario.name}'")
+        return io.StringIO(text)
+
+    def _on_upload(self, event) -> None:
+        if not event.new:
+            return
+        value, filename = event.new, self._upload.filename or "upload.toml"
+        if isinstance(value, list):
+            value, filename = value[0], filename[0] if isinstance(filename, list) else filename
+        self.state.load_toml(value, filename)
+
+    def _on_close_error(self, event) -> None:
+        if event.new:
+            self.state.error = ""
+
+    def _sync(self, *events) -> None:
+        state = self.state
+        if self._name.value != state.scenario_name:
+            self._name.value = state.scenario_name
+        self._error.param.update(object=state.error, visible=bool(state.error), closed=False)
+        self._info.param.update(
+            object=state.info, visible=bool(state.info) and not state.error, closed=False
+        )
+        warnings = list(state.notes) + list((state.forecast or {}).get("warnings", []))
+        if warnings:
+            text = "\n".join(f"- {w[0].upper() + w[1:]}" for w in warnings)
+            self._warnings.param.update(object=text, visible=True)
+        else:
+            self._warnings.visible = False
+
+
+_BRIEF_LOCK = threading.Lock()
+
+
+def _render_brief(state: PlannerState, scenario) -> tuple[str, str]:
+    with _BRIEF_LOCK:  # one brief at a time per process: they are CPU-bound
+        return state.brief_html(scenario)

@@ -1,0 +1,61 @@
+"""The status page: progress while the model is fitted or loaded, or why it cannot be used."""
+
+from __future__ import annotations
+
+import panel as pn
+import panel_material_ui as pmui
+from panel.viewable import Viewer
+
+from whatif.app.views.widgets import esc, html_pane
+
+__all__ = ["StatusPanel"]
+
+
+class StatusPanel(Viewer):
+    """What the page shows while the model is fitted or loaded, or why it cannot be used."""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._text = html_pane()
+        self._progress = pmui.LinearProgress(
+            variant="indeterminate", sizing_mode="stretch_width", margin=(10, 0)
+        )
+        self._error = pmui.Alert(
+            severity="error",
+            title="This model cannot be used",
+            visible=False,
+            sizing_mode="stretch_width",
+            margin=(10, 0),
+        )
+        self._layout = pn.Column(
+            self._text,
+            self._progress,
+            self._error,
+            sizing_mode="stretch_width",
+            max_width=760,
+            margin=(40, 20),
+            styles={"margin-left": "auto", "margin-right": "auto"},
+        )
+
+    def __panel__(self):
+        return self._layout
+
+    def working(self, title: str, message: str, elapsed: float, stage: str = "") -> None:
+        minutes, seconds = divmod(int(elapsed), 60)
+        stage = f'<div class="note"><b>Now:</b> {esc(stage)}</div>' if stage else ""
+        self._text.object = (
+            f'<div class="status"><h2>{esc(title)}</h2><div class="note">{esc(message)}</div>{stage}'
+            f'<div class="note">Elapsed {minutes}:{seconds:02d}. The planner opens by itself when '
+            "it is ready; you can leave this page open.</div></div>"
+        )
+        self._progress.visible = True
+        self._error.visible = False
+
+    def failed(self, message: str) -> None:
+        self._text.object = ""
+        self._progress.visible = False
+        self._error.param.update(
+            object=message + "\n\nPick another model in the sidebar, or fit one with "
+            "'whatif fit DATA --spec SPEC --out models/NAME'.",
+            visible=True,
+        )

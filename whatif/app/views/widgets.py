@@ -1,0 +1,84 @@
+"""Small helpers shared by the planner's views: HTML panes and tables, cards, the channel picker."""
+
+from __future__ import annotations
+
+import html
+
+import panel as pn
+import panel_material_ui as pmui
+
+from whatif.app.state import PlannerState
+from whatif.app.theme import CSS
+
+__all__ = [
+    "Reported",
+    "channel_select",
+    "esc",
+    "html_pane",
+    "html_table",
+    "paper",
+    "sync_channel_select",
+]
+
+
+def html_pane(text: str = "", **params) -> pn.pane.HTML:
+    """An HTML pane styled by the page's :data:`~whatif.app.theme.CSS` (full width, no margin)."""
+    params.setdefault("sizing_mode", "stretch_width")
+    params.setdefault("margin", (0, 0))
+    return pn.pane.HTML(text, stylesheets=[CSS], **params)
+
+
+def esc(text) -> str:
+    """``text`` escaped for HTML."""
+    return html.escape(str(text))
+
+
+def html_table(columns: list[str], rows: list[list], total_rows: int = 0, classes=None) -> str:
+    """An HTML table (class ``wi``) of HTML cells.
+
+    The first ``total_rows`` rows are totals (bold); ``classes``, when given, holds a CSS class
+    per cell (``ok``, ``bad`` or ``""``).
+    """
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = []
+    for i, row in enumerate(rows):
+        cls = ' class="total"' if i < total_rows else ""
+        cells = []
+        for j, cell in enumerate(row):
+            cell_cls = classes[i][j] if classes else ""
+            cells.append(f'<td class="{cell_cls}">{cell}</td>' if cell_cls else f"<td>{cell}</td>")
+        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    return f'<table class="wi"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def paper(*objects, **params) -> pmui.Paper:
+    """An outlined card of the main area holding ``objects`` in a column."""
+    params.setdefault("sizing_mode", "stretch_width")
+    params.setdefault("margin", (6, 0))
+    params.setdefault("elevation", 0)
+    params.setdefault("variant", "outlined")
+    return pmui.Paper(pn.Column(*objects, sizing_mode="stretch_width", margin=(10, 14)), **params)
+
+
+def channel_select(state: PlannerState, margin) -> pmui.Select:
+    """A channel picker bound to the session's focus channel (shared by the weights and map)."""
+
+    def focus(event) -> None:
+        if event.new:
+            state.focus_channel = event.new
+
+    select = pmui.Select(label="Channel", width=320, margin=margin)
+    select.param.watch(focus, "value")
+    return select
+
+
+def sync_channel_select(select: pmui.Select, state: PlannerState) -> None:
+    """Give a channel picker the model's channels and the session's focus channel."""
+    bundle = state.bundle
+    select.param.update(
+        options={bundle.label(c): c for c in bundle.channels}, value=state.focus_channel
+    )
+
+
+class Reported(Exception):
+    """An error already shown in the page (the session's exception handler stays quiet)."""
