@@ -258,9 +258,9 @@ def test_unreachable_scheduler(demo, monkeypatch):
     ],
 )
 def test_binary_shortcut_is_check_binary(values):
-    from whatif.data.validate import check_binary
+    from whatif.data.validate import binary_values, check_binary
 
-    got, got_msg = engine_dask._binary(values, "c", "w")
+    got, got_msg = binary_values(values, "c", "w")
     want, want_msg = check_binary(values, "c", "w")
     pd.testing.assert_series_equal(got, want)
     assert got_msg == want_msg

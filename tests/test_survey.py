@@ -169,11 +169,13 @@ def test_unreadable_empty_and_missing_files(tmp_path, spec):
     (tmp_path / "header.csv").write_text("sat,q_speed\n")
     (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
     (tmp_path / "data.xlsx").write_bytes(b"x")
+    (tmp_path / "data.json").write_bytes(b"{}")
     for name, expected in [
         ("empty.csv", "the file is empty"),
         ("header.csv", "has a header but no rows"),
         ("bad.parquet", "cannot read the file"),
-        ("data.xlsx", "unknown file type"),
+        ("data.xlsx", "cannot read the file .* is it a valid Excel .xlsx file"),
+        ("data.json", "unknown file type"),
         ("missing.csv", "file not found"),
     ]:
         with pytest.raises(DataError, match=expected):

@@ -59,19 +59,30 @@ def check_ci(ci: float) -> None:
 
 @app.command()
 def check(
-    data: Annotated[Path, typer.Argument(help="Survey file (.csv or .parquet).")],
+    data: Annotated[
+        Path, typer.Argument(help="Survey file (.csv, .parquet, .xlsx or .sav) or Parquet folder.")
+    ],
     spec: Annotated[Path, typer.Option("--spec", help="Survey spec TOML.")],
 ) -> None:
-    """Validate a survey file against its spec and print a short profile."""
+    """Validate a survey file against its spec and print a short profile.
+
+    Notes say what was read differently from the file as it stands; warnings point at valid but
+    suspicious data (likely "don't know" codes, perfectly collinear drivers).
+    """
     from whatif.data.survey import load_survey
 
     def run():
         survey = load_survey(data, spec)
         profile = survey.profile()
+        warnings = survey.warnings()
         print(
             f"{data}: {profile['responses']} responses with an outcome "
             f"({profile['dropped_missing_outcome']} rows dropped for a missing outcome)"
         )
+        for note in profile["notes"]:
+            print(f"note: {note}")
+        for warning in warnings:
+            print(f"warning: {warning}")
         print("\nResponses per channel and year:")
         print(profile["counts"].to_string())
         print("\nMeasured per channel (missing share):")
@@ -84,7 +95,8 @@ def check(
                 f"{i} ({miss[i]:.0%})" for i in profile["measured_influencers"][channel]
             )
             print(f"  {channel}\n    drivers: {drivers or '-'}\n    influencers: {infl or '-'}")
-        print("\nOK: the data fit the spec.")
+        count = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''} above)"
+        print(f"\nOK: the data fit the spec{count if warnings else ''}.")
 
     run_guarded(run)
 
@@ -112,7 +124,9 @@ def demo_data(
 
 @app.command()
 def fit(
-    data: Annotated[Path, typer.Argument(help="Survey file (.csv or .parquet).")],
+    data: Annotated[
+        Path, typer.Argument(help="Survey file (.csv, .parquet, .xlsx or .sav) or Parquet folder.")
+    ],
     spec: Annotated[Path, typer.Option("--spec", help="Survey spec TOML.")],
     out: Annotated[Path, typer.Option("--out", help="Artefact folder, e.g. models/2025.")],
     draws: Annotated[int, typer.Option(help="Posterior draws per chain.")] = 1000,

@@ -86,6 +86,8 @@ def _aggregate(data, spec, engine: str, scheduler: str | None, log: Log):
 
         spec = spec if isinstance(spec, Spec) else load_spec(spec)
         aggregates, profile = aggregate_parquet(data, spec, scheduler=scheduler)
+        for note in profile["notes"]:
+            log(f"note: {note}")
         return (
             aggregates,
             spec,
@@ -97,6 +99,8 @@ def _aggregate(data, spec, engine: str, scheduler: str | None, log: Log):
     from whatif.data.survey import load_survey
 
     survey = load_survey(data, spec)
+    for note in survey.notes:
+        log(f"note: {note}")
     return (
         aggregate(survey),
         survey.spec,
@@ -237,7 +241,11 @@ def refit_to_artefact(
     check_out(out, previous)
     say(f"previous fit {previous}: years {', '.join(map(str, before.years))}")
     say(f"reading {data}")
-    survey = load_survey(data, spec if spec is not None else before.spec)
+    survey = load_survey(
+        data, spec if spec is not None else before.spec, known_channels=before.channels
+    )
+    for note in survey.notes:
+        say(f"note: {note}")
     if survey.dropped_missing_outcome:
         say(f"dropped {survey.dropped_missing_outcome} rows with a missing outcome")
     model = refit(

@@ -1,5 +1,6 @@
-"""Survey data in: the spec, loading and validating a survey, aggregating it to sufficient
-statistics (pandas or Dask), and group moments read off the aggregates.
+"""Survey data in: the spec, reading survey files (CSV, Parquet, Excel, SPSS), validating and
+cleaning them, warnings on suspicious data, aggregating to sufficient statistics (pandas or Dask),
+and group moments read off the aggregates.
 
 The lowest layer: it imports nothing else of whatif but :mod:`whatif.errors`.
 """
@@ -17,15 +18,26 @@ EXPORTS = {
     "load_survey": "whatif.data.survey",
     "read_table": "whatif.data.survey",
     "fingerprint_files": "whatif.data.survey",
+    "Table": "whatif.data.readers",
+    "channel_id": "whatif.data.readers",
+    "detect_separator": "whatif.data.readers",
+    "read_survey_file": "whatif.data.readers",
+    "apply_missing_codes": "whatif.data.clean",
+    "channel_names": "whatif.data.clean",
+    "collinearity_warnings": "whatif.data.diagnose",
+    "outlier_warnings": "whatif.data.diagnose",
     "MIN_GROUP_RESPONSES": "whatif.data.validate",
+    "binary_values": "whatif.data.validate",
     "check_binary": "whatif.data.validate",
     "check_columns_present": "whatif.data.validate",
     "check_counts": "whatif.data.validate",
     "check_group_sizes": "whatif.data.validate",
     "check_numeric": "whatif.data.validate",
     "check_scale": "whatif.data.validate",
+    "check_spec_channels": "whatif.data.validate",
     "check_weights": "whatif.data.validate",
     "check_years": "whatif.data.validate",
+    "measured_flags": "whatif.data.validate",
     "min_responses_for": "whatif.data.validate",
     "Layout": "whatif.data.aggregate",
     "Partial": "whatif.data.aggregate",

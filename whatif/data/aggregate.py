@@ -21,6 +21,7 @@ import xarray as xr
 
 from whatif.data.spec import Spec
 from whatif.data.survey import Survey
+from whatif.data.validate import measured_flags
 
 __all__ = [
     "Layout",
@@ -81,12 +82,19 @@ def layout_from_stats(
     minimum: pd.DataFrame,
     maximum: pd.DataFrame,
 ) -> Layout:
-    """Build a layout from per-channel non-missing counts and min/max of each influencer."""
-    drivers, influencers = spec.driver_ids, spec.influencer_ids
+    """Build a layout from per-channel non-missing counts and min/max of each influencer.
+
+    What is measured where is :func:`~whatif.data.validate.measured_flags`: an influencer that
+    never varies in a channel is not measured there.
+    """
+    influencers = spec.influencer_ids
     present = present.reindex(index=channels).fillna(0)
-    dm = (present[drivers].to_numpy() > 0) if drivers else np.zeros((len(channels), 0), bool)
+    driver_measured, influencer_measured = measured_flags(spec, present, minimum, maximum)
+    dm = driver_measured.to_numpy(dtype=bool)
     im = (
-        (present[influencers].to_numpy() > 0) if influencers else np.zeros((len(channels), 0), bool)
+        influencer_measured.to_numpy(dtype=bool)
+        if influencers
+        else np.zeros((len(channels), 0), bool)
     )
     lows, widths, counts = [], [], []
     for inf in spec.influencers:

@@ -5,15 +5,20 @@ than a few partitions in memory:
 
 1. *Scan*: every partition is validated with the validators of :mod:`whatif.data.validate` (the same
    checks, in the same order, as :func:`whatif.data.survey.validate_frame`) and reduced to a tiny
-   summary: its row count, the problems it has (count, first row, example value), responses per
-   (channel, year), per-channel non-missing counts of each driver and influencer, and per-channel
-   influencer minima and maxima. The client merges the summaries: problems become the pandas
-   path's one-line messages with counts over the whole dataset, group sizes and "not measured
-   anywhere" go through the same checks, and the rest becomes the
-   :class:`~whatif.data.aggregate.Layout` (:func:`~whatif.data.aggregate.layout_from_stats`).
-2. *Accumulate*: every partition is normalised again and reduced to a mergeable
-   :class:`~whatif.data.aggregate.Partial` (:func:`~whatif.data.aggregate.accumulate`); the partials are
-   added up in a tree (:func:`~whatif.data.aggregate.combine`) and finalised.
+   summary: its row count, the problems it has (count, first row, example value), the counts
+   behind the notes (cells read as missing by the spec's codes, rows per channel spelling, dates
+   read as years), responses per (channel, year), per-channel non-missing counts of each driver
+   and influencer, and per-channel influencer minima and maxima; channels are keyed by their
+   spelling with spaces trimmed and case ignored. The client merges the summaries: problems
+   become the pandas path's one-line messages with counts over the whole dataset, the spellings
+   become channel names (:func:`~whatif.data.clean.channel_names`), the notes are written by the
+   pandas path's functions, group sizes, "not measured anywhere" and the ``[channels]`` tables go
+   through the same checks, and the rest becomes the :class:`~whatif.data.aggregate.Layout`
+   (:func:`~whatif.data.aggregate.layout_from_stats`).
+2. *Accumulate*: every partition is normalised again, channels by their final names, and reduced
+   to a mergeable :class:`~whatif.data.aggregate.Partial`
+   (:func:`~whatif.data.aggregate.accumulate`); the partials are added up in a tree
+   (:func:`~whatif.data.aggregate.combine`) and finalised.
 
 The result has the layout of :func:`whatif.data.aggregate.aggregate` and equals it to floating-point
 tolerance (only the order of the sums differs). Row numbers in messages count rows in the order
@@ -39,21 +44,34 @@ import pandas as pd
 import xarray as xr
 
 from whatif.data.aggregate import Layout, Partial, accumulate, combine, finalize, layout_from_stats
+from whatif.data.clean import (
+    apply_missing_codes,
+    channel_names,
+    channel_spellings,
+    clean_spelling,
+    codes_note,
+    constant_notes,
+    dates_note,
+)
 from whatif.data.spec import Spec
 from whatif.data.survey import (
     SINGLE_CHANNEL,
     SINGLE_YEAR,
     check_values,
     fingerprint_files,
+    no_channel,
     normalised_rows,
+    unmeasured_problems,
 )
 from whatif.data.validate import (
     MIN_GROUP_RESPONSES,
-    check_binary,
+    binary_values,
     check_columns_present,
     check_group_sizes,
     check_numeric,
+    check_spec_channels,
     check_years,
+    measured_flags,
     min_responses_for,
 )
 from whatif.errors import DataError, WhatifError
@@ -160,9 +178,23 @@ def _merge_problems(scans: list[_Scan], offsets: np.ndarray) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Tally:
+    """What one partition contributes to the notes: counts that add up over partitions."""
+
+    coded: dict[str, int] = field(default_factory=dict)  # cells read as missing, by column
+    spellings: dict[str, int] = field(default_factory=dict)  # rows by channel spelling
+    dated: tuple[int, str | None, int | None] = (0, None, None)  # dates read as years
+
+
 def _normalise(
-    raw: pd.DataFrame, spec: Spec, where: str, *, trusted: bool = False
-) -> tuple[pd.DataFrame | None, list[_Found], int]:
+    raw: pd.DataFrame,
+    spec: Spec,
+    where: str,
+    *,
+    trusted: bool = False,
+    names: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame | None, list[_Found], int, _Tally]:
     """The row checks and normalised rows of :func:`whatif.data.survey.validate_frame`, per partition.
 
     Parameters
@@ -173,14 +205,19 @@ def _normalise(
         The spec; the dataset's name in messages.
     trusted
         The scan already validated these rows: convert, skip the checks that only check.
+    names
+        The channel of each spelling (:func:`~whatif.data.clean.channel_names` over the whole
+        dataset). Without it (the scan) rows are grouped by their spelling with spaces trimmed
+        and case ignored, which is what decides the channel, and renamed after the scan.
 
     Returns
     -------
-    frame, problems, dropped
-        Normalised rows with an outcome (``None`` when there are problems), the problems, and the
-        number of rows dropped for a missing outcome.
+    frame, problems, dropped, tally
+        Normalised rows with an outcome (``None`` when there are problems), the problems, the
+        number of rows dropped for a missing outcome, and the counts behind the notes.
     """
     problems: list[_Found] = []
+    tally = _Tally()
     stage = 0
 
     def note(column: str, messages: list[str]) -> None:
@@ -189,13 +226,16 @@ def _normalise(
         stage += 1
 
     binary = {i.column for i in spec.influencers if i.kind == "binary"}
+    codes = spec.missing_codes()
     numeric: dict[str, pd.Series] = {}
     for col in spec.data_columns():
         if col in (spec.channel, spec.year):
             continue
-        series = raw[col]
+        series, coded = apply_missing_codes(raw[col], codes.get(col, ()))
+        if col in codes:
+            tally.coded[col] = coded
         if col in binary:
-            numeric[col], msg = _binary(series, col, where)
+            numeric[col], msg = binary_values(series, col, where)
         else:
             numeric[col], msg = check_numeric(series, col, where)
         note(col, msg)
@@ -205,13 +245,13 @@ def _normalise(
             note(column, messages)
 
     if spec.year:
-        years, msg = check_years(raw[spec.year], spec.year, where)
+        years, msg, tally.dated = check_years(raw[spec.year], spec.year, where)
         note(spec.year, msg)
     else:
         years = pd.Series(SINGLE_YEAR, index=raw.index)
     if spec.channel:
-        channel = raw[spec.channel]
-        missing = channel.isna().to_numpy()
+        spelling_codes, spellings = channel_spellings(raw[spec.channel])
+        missing = no_channel(spelling_codes, spellings)
         if missing.any():  # the message of validate_frame, which builds it itself
             prefix = f"{where}: column '{spec.channel}': "
             template = _escape(prefix) + (
@@ -219,43 +259,33 @@ def _normalise(
             )
             first = int(np.flatnonzero(missing)[0])
             problems.append(_Found(stage, 0, "no channel", template, int(missing.sum()), first))
+        else:
+            rows = np.bincount(spelling_codes, minlength=len(spellings))
+            for spelling, n in zip(spellings, rows, strict=True):
+                tally.spellings[spelling] = tally.spellings.get(spelling, 0) + int(n)
+            named = [
+                names[s] if names is not None else clean_spelling(s).casefold() for s in spellings
+            ]
+            channel = pd.Series(np.asarray(named, dtype=object)[spelling_codes], index=raw.index)
         stage += 1
-        channel = channel.astype("string").fillna("").astype(str)
     else:
         channel = pd.Series(SINGLE_CHANNEL, index=raw.index)
 
     if problems:
-        return None, problems, 0
+        return None, problems, 0, tally
 
     frame, dropped = normalised_rows(numeric, channel, years, spec)
-    return frame, [], dropped
-
-
-def _binary(series: pd.Series, column: str, where: str) -> tuple[pd.Series, list[str]]:
-    """:func:`~whatif.data.validate.check_binary`, skipping its text path when it cannot matter.
-
-    A numeric column whose values are all 0, 1 or missing is valid and maps to itself as floats,
-    which is what ``check_binary`` returns for it after turning every value into text (about two
-    thirds of the scan's time on the demo lake). Any other column, or one value outside {0, 1}
-    (``-0.0`` included: its text is not a binary word), goes through ``check_binary`` itself, so
-    messages and counts are always its own.
-    """
-    dtype = series.dtype
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-        present = values[~np.isnan(values)]
-        if (((present == 0.0) & ~np.signbit(present)) | (present == 1.0)).all():
-            return pd.Series(values, index=series.index), []
-    return check_binary(series, column, where)
+    return frame, [], dropped, tally
 
 
 @dataclass
 class _Scan:
-    """What the first pass keeps of one partition."""
+    """What the first pass keeps of one partition (channels by their provisional key)."""
 
     rows: int
     problems: list[_Found] = field(default_factory=list)
     dropped: int = 0
+    tally: _Tally = field(default_factory=_Tally)
     counts: pd.Series | None = None  # responses with an outcome by (channel, year)
     present: pd.DataFrame | None = None  # non-missing values by channel x term
     minimum: pd.DataFrame | None = None  # by channel x influencer
@@ -263,14 +293,15 @@ class _Scan:
 
 
 def _scan(raw: pd.DataFrame, spec: Spec, where: str) -> _Scan:
-    frame, problems, dropped = _normalise(raw, spec, where)
+    frame, problems, dropped, tally = _normalise(raw, spec, where)
     if frame is None:
-        return _Scan(rows=len(raw), problems=problems)
+        return _Scan(rows=len(raw), problems=problems, tally=tally)
     by_channel = frame.groupby("channel")
     influencers = spec.influencer_ids
     return _Scan(
         rows=len(raw),
         dropped=dropped,
+        tally=tally,
         counts=frame.groupby(["channel", "year"]).size(),
         present=by_channel[spec.driver_ids + influencers].count(),
         minimum=by_channel[influencers].min() if influencers else None,
@@ -278,10 +309,12 @@ def _scan(raw: pd.DataFrame, spec: Spec, where: str) -> _Scan:
     )
 
 
-def _accumulate(raw: pd.DataFrame, spec: Spec, where: str, layout: Layout) -> Partial:
+def _accumulate(
+    raw: pd.DataFrame, spec: Spec, where: str, layout: Layout, names: dict[str, str] | None
+) -> Partial:
     from threadpoolctl import threadpool_limits
 
-    frame, _, _ = _normalise(raw, spec, where, trusted=True)
+    frame, _, _, _ = _normalise(raw, spec, where, trusted=True, names=names)
     with threadpool_limits(1):  # one BLAS thread per task: tasks already run side by side
         return accumulate(frame, spec, layout)
 
@@ -390,49 +423,81 @@ def _group_problems(
     return check_group_sizes(stand_in, spec, where, min_group, driver_measured, influencer_measured)
 
 
-def _merge_scans(
-    scans: list[_Scan], spec: Spec, where: str, min_group: int
-) -> tuple[Layout, pd.Series, int]:
-    """Raise every problem at once, as the pandas path does; else the layout and group counts."""
+@dataclass
+class _Merged:
+    """The scan over the whole dataset: what the accumulating pass and the profile need."""
+
+    layout: Layout
+    counts: pd.Series
+    dropped: int
+    names: dict[str, str] | None  # channel of each spelling (None: no channel column)
+    notes: list[str]
+
+
+def _merge_tallies(scans: list[_Scan], spec: Spec, where: str) -> tuple[list[str], dict | None]:
+    """The notes of the pandas path from the partitions' counts, and the channel names."""
+    coded = dict.fromkeys(spec.missing_codes(), 0)
+    spellings: dict[str, int] = {}
+    dated_count, example, year = 0, None, None
+    for scan in scans:
+        for column, n in scan.tally.coded.items():
+            coded[column] += n
+        for spelling, n in scan.tally.spellings.items():
+            spellings[spelling] = spellings.get(spelling, 0) + n
+        count, first, first_year = scan.tally.dated
+        if count and example is None:  # partitions are in row order: the first date wins
+            example, year = first, first_year
+        dated_count += count
+    notes = codes_note(coded, where)
+    if spec.year:
+        notes += dates_note(where, spec.year, (dated_count, example, year))
+    if not spec.channel:
+        return notes, None
+    names, merged = channel_names(spellings, spec, where)
+    return notes + merged, names
+
+
+def _merge_scans(scans: list[_Scan], spec: Spec, where: str, min_group: int) -> _Merged:
+    """Raise every problem at once, as the pandas path does; else the layout, counts and notes."""
     offsets = np.concatenate([[0], np.cumsum([s.rows for s in scans])])
     if offsets[-1] == 0:
         raise DataError(f"{where}: the file has a header but no rows; it needs survey responses")
     problems = _merge_problems(scans, offsets)
     if problems:
         raise DataError(*problems)
+    notes, names = _merge_tallies(scans, spec, where)
+    if names is None:
+        final = {SINGLE_CHANNEL: SINGLE_CHANNEL}
+    else:
+        final = {clean_spelling(s).casefold(): name for s, name in names.items()}
 
-    counts = pd.concat([s.counts for s in scans]).groupby(level=[0, 1]).sum()
+    def by_name(frames: list) -> pd.DataFrame | pd.Series:
+        return pd.concat(frames).rename(index=final, level=0)
+
+    counts = by_name([s.counts for s in scans]).groupby(level=[0, 1]).sum()
     if counts.sum() == 0:
         raise DataError(
             f"{where}: column '{spec.outcome}': every row has a missing outcome; nothing to model"
         )
     counts = counts[counts > 0]
-    present = pd.concat([s.present for s in scans]).groupby(level=0).sum()
-    drivers, influencers = spec.driver_ids, spec.influencer_ids
-    driver_measured = present[drivers] > 0
-    influencer_measured = (
-        present[influencers] > 0 if influencers else pd.DataFrame(index=driver_measured.index)
-    )
+    present = by_name([s.present for s in scans]).groupby(level=0).sum()
+    influencers = spec.influencer_ids
+    if influencers:
+        minimum = by_name([s.minimum for s in scans]).groupby(level=0).min()
+        maximum = by_name([s.maximum for s in scans]).groupby(level=0).max()
+    else:
+        minimum = maximum = pd.DataFrame(index=present.index)
+    driver_measured, influencer_measured = measured_flags(spec, present, minimum, maximum)
     problems = _group_problems(spec, where, counts, min_group, driver_measured, influencer_measured)
-    unmeasured = [d for d in drivers if not driver_measured[d].any()]
-    unmeasured += [i for i in influencers if not influencer_measured[i].any()]
-    for term in unmeasured:
-        problems.append(
-            f"{where}: '{term}' is empty in every row of every channel; remove it from the spec "
-            "or check its column"
-        )
+    problems += unmeasured_problems(spec, where, present, driver_measured, influencer_measured)
     if problems:
         raise DataError(*problems)
+    notes += constant_notes(spec, present, minimum, influencer_measured, where)
 
     channels = sorted(present.index.tolist())
     years = sorted(int(y) for y in counts.index.get_level_values(1).unique())
-    if influencers:
-        minimum = pd.concat([s.minimum for s in scans]).groupby(level=0).min()
-        maximum = pd.concat([s.maximum for s in scans]).groupby(level=0).max()
-    else:
-        minimum = maximum = pd.DataFrame(index=present.index)
     layout = layout_from_stats(spec, channels, years, present, minimum, maximum)
-    return layout, counts, int(sum(s.dropped for s in scans))
+    return _Merged(layout, counts, int(sum(s.dropped for s in scans)), names, notes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,6 +511,7 @@ def aggregate_parquet(
     *,
     scheduler=None,
     min_group: int = MIN_GROUP_RESPONSES,
+    known_channels: tuple[str, ...] | list[str] = (),
 ) -> tuple[xr.Dataset, dict]:
     """Validate and aggregate a Parquet dataset with Dask, partition by partition.
 
@@ -461,8 +527,8 @@ def aggregate_parquet(
         local threads); a local scheduler name (``"threads"``, ``"processes"``, ``"sync"``); the
         address of a ``dask.distributed`` scheduler
         (``"tcp://10.0.0.5:8786"``) to run on its workers; or a ``distributed.Client``.
-    min_group
-        Fewest responses a (channel, year) group needs, as in :func:`whatif.data.survey.load_survey`.
+    min_group, known_channels
+        As in :func:`whatif.data.survey.load_survey`.
 
     Returns
     -------
@@ -471,7 +537,8 @@ def aggregate_parquet(
         tolerance.
     profile : dict
         ``source``, ``responses`` (rows with an outcome), ``dropped_missing_outcome``, ``counts``
-        (responses by channel x year, a DataFrame), ``fingerprint`` (as
+        (responses by channel x year, a DataFrame), ``notes`` (those of
+        :attr:`whatif.data.survey.Survey.notes`), ``fingerprint`` (as
         :func:`whatif.data.survey.fingerprint_files`) and ``partitions``.
 
     Raises
@@ -479,6 +546,8 @@ def aggregate_parquet(
     DataError
         Every problem at once, in the pandas path's one-line messages with counts over the whole
         dataset.
+    SpecError
+        The ``[channels]`` tables do not fit the data, as in the pandas path.
     WhatifError
         The scheduler cannot be reached.
     """
@@ -499,10 +568,12 @@ def aggregate_parquet(
     with _connect(scheduler) as sched:
         scan = dask.delayed(_scan)
         scans = _compute([scan(part, spec, where) for part in parts], sched, where)
-        layout, counts, dropped = _merge_scans(scans, spec, where, min_group)
+        merged = _merge_scans(scans, spec, where, min_group)
+        layout, counts = merged.layout, merged.counts
+        check_spec_channels(spec, layout.channels, where, known_channels)
 
         add = dask.delayed(_accumulate)
-        level = [add(part, spec, where, layout) for part in parts]
+        level = [add(part, spec, where, layout, merged.names) for part in parts]
         join = dask.delayed(_combine)
         while len(level) > 1:
             level = [join(*level[i : i + SPLIT_EVERY]) for i in range(0, len(level), SPLIT_EVERY)]
@@ -512,8 +583,9 @@ def aggregate_parquet(
     profile = {
         "source": where,
         "responses": int(counts.sum()),
-        "dropped_missing_outcome": dropped,
+        "dropped_missing_outcome": merged.dropped,
         "counts": counts.unstack("year", fill_value=0),
+        "notes": merged.notes,
         "fingerprint": fingerprint_files(files, spec),
         "partitions": len(parts),
     }

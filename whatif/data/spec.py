@@ -2,11 +2,15 @@
 
 A spec names the outcome (overall satisfaction), the optional channel, year and weight columns,
 the rating scale, the drivers (rated elements, one column or the mean of several items) and the
-influencers (operational KPIs, of kind count, binary or continuous).
+influencers (operational KPIs, of kind count, binary or continuous). It may also name
+missing-value codes (``missing``) and how to read the file (``separator``, ``encoding``,
+``sheet``).
 """
 
 from __future__ import annotations
 
+import codecs
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +31,20 @@ __all__ = [
 INFLUENCER_KINDS = ("count", "binary", "continuous")
 BETTER = ("lower", "higher")
 TOP_KEYS = ("survey", "drivers", "influencers", "channels")
-SURVEY_KEYS = ("outcome", "channel", "year", "scale", "weight")
-DRIVER_KEYS = ("column", "items", "label")
-INFLUENCER_KEYS = ("column", "kind", "better", "label")
+SURVEY_KEYS = (
+    "outcome",
+    "channel",
+    "year",
+    "scale",
+    "weight",
+    "missing",
+    "outcome_missing",
+    "separator",
+    "encoding",
+    "sheet",
+)
+DRIVER_KEYS = ("column", "items", "label", "missing")
+INFLUENCER_KEYS = ("column", "kind", "better", "label", "missing")
 CHANNEL_KEYS = ("label", "volume")
 
 
@@ -40,6 +55,7 @@ class Driver:
     id: str
     columns: tuple[str, ...]
     label: str
+    missing: tuple[float, ...] | None = None  # None: the survey-wide codes
 
     @property
     def is_item_mean(self) -> bool:
@@ -55,6 +71,7 @@ class Influencer:
     kind: str = "continuous"
     better: str | None = None
     label: str = ""
+    missing: tuple[float, ...] | None = None  # None: the survey-wide codes
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,12 @@ class Spec:
         In spec order; ids are unique across both.
     channels
         Metadata by channel value (may be empty).
+    missing, outcome_missing
+        Missing-value codes of every driver item, influencer and the outcome; a driver's or
+        influencer's own ``missing`` and ``outcome_missing`` replace them for those columns.
+    separator, encoding, sheet
+        How to read the file: a CSV's field separator and text encoding (detected when ``None``)
+        and an Excel workbook's sheet (the first when ``None``).
     """
 
     outcome: str
@@ -92,6 +115,11 @@ class Spec:
     weight: str | None = None
     scale: tuple[float, float] = (1.0, 10.0)
     channels: dict[str, Channel] = field(default_factory=dict)
+    missing: tuple[float, ...] = ()
+    outcome_missing: tuple[float, ...] | None = None
+    separator: str | None = None
+    encoding: str | None = None
+    sheet: str | int | None = None
     source: str = "<spec>"
 
     @property
@@ -124,11 +152,30 @@ class Spec:
         cols += [i.column for i in self.influencers]
         return cols
 
+    def missing_codes(self) -> dict[str, tuple[float, ...]]:
+        """Missing-value codes by column: outcome, every driver item and influencer (no empties)."""
+        codes = {
+            self.outcome: self.missing if self.outcome_missing is None else self.outcome_missing
+        }
+        for d in self.drivers:
+            for col in d.columns:
+                codes[col] = self.missing if d.missing is None else d.missing
+        for i in self.influencers:
+            codes[i.column] = self.missing if i.missing is None else i.missing
+        return {col: c for col, c in codes.items() if c}
+
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain TOML-able data (round-trips through :func:`parse_spec`)."""
         survey: dict[str, Any] = {"outcome": self.outcome, "scale": list(self.scale)}
         for key in ("channel", "year", "weight"):
             if getattr(self, key):
+                survey[key] = getattr(self, key)
+        if self.missing:
+            survey["missing"] = list(self.missing)
+        if self.outcome_missing is not None:
+            survey["outcome_missing"] = list(self.outcome_missing)
+        for key in ("separator", "encoding", "sheet"):
+            if getattr(self, key) is not None:
                 survey[key] = getattr(self, key)
         drivers = {}
         for d in self.drivers:
@@ -136,12 +183,16 @@ class Spec:
                 {"items": list(d.columns)} if d.is_item_mean else {"column": d.columns[0]}
             )
             entry["label"] = d.label
+            if d.missing is not None:
+                entry["missing"] = list(d.missing)
             drivers[d.id] = entry
         influencers = {}
         for i in self.influencers:
             entry = {"column": i.column, "kind": i.kind, "label": i.label}
             if i.better:
                 entry["better"] = i.better
+            if i.missing is not None:
+                entry["missing"] = list(i.missing)
             influencers[i.id] = entry
         out: dict[str, Any] = {"survey": survey, "drivers": drivers}
         if influencers:
@@ -189,6 +240,15 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> Spec:
     year = _string(survey, "year", "survey.", bad)
     weight = _string(survey, "weight", "survey.", bad)
     scale = _scale(survey.get("scale", [1, 10]), bad)
+    missing = _codes(survey.get("missing", []), "survey.missing", bad)
+    outcome_missing = (
+        _codes(survey["outcome_missing"], "survey.outcome_missing", bad)
+        if "outcome_missing" in survey
+        else None
+    )
+    separator = _separator(survey.get("separator"), bad)
+    encoding = _encoding(survey.get("encoding"), bad)
+    sheet = _sheet(survey.get("sheet"), bad)
 
     drivers = _drivers(raw.get("drivers"), bad)
     influencers = _influencers(raw.get("influencers", {}), bad)
@@ -211,6 +271,11 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> Spec:
         weight=weight,
         scale=scale,
         channels=channels,
+        missing=missing or (),
+        outcome_missing=outcome_missing,
+        separator=separator,
+        encoding=encoding,
+        sheet=sheet,
         source=source,
     )
 
@@ -246,6 +311,58 @@ def _scale(value: Any, bad) -> tuple[float, float]:
     return (float(value[0]), float(value[1]))
 
 
+def _codes(value: Any, key: str, bad) -> tuple[float, ...] | None:
+    """A list of missing-value codes: finite numbers (``None`` after reporting a bad value)."""
+    ok = isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
+    )
+    if not ok:
+        bad(
+            f"'{key}' must be a list of numbers that mean 'no answer', e.g. [98, 99]; got {value!r}"
+        )
+        return None
+    return tuple(dict.fromkeys(value))
+
+
+def _separator(value: Any, bad) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 1:
+        bad(
+            f'\'survey.separator\' must be one character such as ",", ";", "\\t" or "|"; '
+            f"got {value!r}"
+        )
+        return None
+    return value
+
+
+def _encoding(value: Any, bad) -> str | None:
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise LookupError(value)
+        codecs.lookup(value)
+    except LookupError:
+        bad(
+            f"'survey.encoding' is {value!r}, not a known text encoding; use e.g. \"utf-8\", "
+            f'"cp1252" (Windows Western) or "latin-1"'
+        )
+        return None
+    return value
+
+
+def _sheet(value: Any, bad) -> str | int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not (
+        (isinstance(value, str) and value.strip()) or (isinstance(value, int) and value >= 0)
+    ):
+        bad(f"'survey.sheet' must be the name of a sheet (or its position from 0); got {value!r}")
+        return None
+    return value
+
+
 def _drivers(table: Any, bad) -> list[Driver]:
     if not isinstance(table, dict) or not table:
         bad('no drivers; add at least one [drivers.<id>] table with column = "<column>"')
@@ -275,7 +392,8 @@ def _drivers(table: Any, bad) -> list[Driver]:
                 continue
             columns = tuple(items)
         label = entry.get("label", key)
-        drivers.append(Driver(id=key, columns=columns, label=str(label)))
+        missing = _codes(entry["missing"], f"{where}.missing", bad) if "missing" in entry else None
+        drivers.append(Driver(id=key, columns=columns, label=str(label), missing=missing))
     return drivers
 
 
@@ -303,11 +421,17 @@ def _influencers(table: Any, bad) -> list[Influencer]:
         if better is not None and better not in BETTER:
             bad(f"'{where}.better' is {better!r}{closest(better, BETTER)}; use 'lower' or 'higher'")
             continue
+        missing = _codes(entry["missing"], f"{where}.missing", bad) if "missing" in entry else None
         if col is None:
             continue
         out.append(
             Influencer(
-                id=key, column=col, kind=kind, better=better, label=str(entry.get("label", key))
+                id=key,
+                column=col,
+                kind=kind,
+                better=better,
+                label=str(entry.get("label", key)),
+                missing=missing,
             )
         )
     return out

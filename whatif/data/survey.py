@@ -3,7 +3,13 @@
 The container holds a normalised frame with one column per model term:
 ``channel`` (str), ``year`` (int), ``weight`` (float, raw), ``outcome``, one column per driver id
 (the mean of its items) and one per influencer id. A driver or influencer whose column is empty in
-every row of a channel is *not measured* there; the model leaves it out instead of imputing it.
+every row of a channel is *not measured* there, and so is an influencer that takes one value in
+every row of a channel; the model leaves it out instead of imputing it.
+
+Before validation, cells equal to one of the spec's missing-value codes become missing, dates in
+the year column become calendar years, and channel names that differ only in case or spaces
+become one channel (:mod:`whatif.data.clean`); each such change is one line of
+:attr:`Survey.notes`.
 """
 
 from __future__ import annotations
@@ -15,17 +21,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from whatif.data.clean import (
+    apply_missing_codes,
+    channel_names,
+    channel_spellings,
+    clean_spelling,
+    codes_note,
+    constant_notes,
+    dates_note,
+)
+from whatif.data.readers import read_survey_file
 from whatif.data.spec import Spec, load_spec
 from whatif.data.validate import (
     MIN_GROUP_RESPONSES,
-    check_binary,
+    binary_values,
     check_columns_present,
     check_counts,
     check_group_sizes,
     check_numeric,
     check_scale,
+    check_spec_channels,
     check_weights,
     check_years,
+    measured_flags,
 )
 from whatif.errors import DataError
 
@@ -53,6 +71,9 @@ class Survey:
         Boolean frames (channel x id): whether each column is measured in each channel.
     fingerprint
         Hash of the input file bytes and the spec, recorded in every artefact.
+    notes
+        One line per thing read differently from the file as it stands (encoding, separator,
+        missing-value codes, dates as years, merged channel names, constant influencers).
     """
 
     frame: pd.DataFrame
@@ -62,6 +83,7 @@ class Survey:
     driver_measured: pd.DataFrame = field(default_factory=pd.DataFrame)
     influencer_measured: pd.DataFrame = field(default_factory=pd.DataFrame)
     fingerprint: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def channels(self) -> list[str]:
@@ -93,7 +115,18 @@ class Survey:
                 for c in self.channels
             },
             "missing_share": missing,
+            "notes": list(self.notes),
         }
+
+    def warnings(self) -> list[str]:
+        """Valid but suspicious data, one line each: influencer values far outside the rest of
+        their channel's (likely "don't know" codes) and perfectly collinear drivers.
+
+        See :mod:`whatif.data.diagnose`.
+        """
+        from whatif.data.diagnose import collinearity_warnings, outlier_warnings
+
+        return outlier_warnings(self) + collinearity_warnings(self)
 
     def _measured(self, channel: str, term: str) -> bool:
         if term in self.driver_measured.columns:
@@ -102,34 +135,13 @@ class Survey:
 
 
 def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a CSV or Parquet survey file, turning every read failure into a :class:`DataError`."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: file not found; check the path to your survey data")
-    suffix = path.suffix.lower()
-    try:
-        if path.is_dir() or suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        elif suffix in (".csv", ".txt", ".gz"):
-            if path.stat().st_size == 0:
-                raise DataError(f"{path}: the file is empty; export the survey with a header row")
-            frame = pd.read_csv(path, low_memory=False)
-        else:
-            raise DataError(
-                f"{path}: unknown file type '{suffix}'; give a .csv or .parquet survey file"
-            )
-    except DataError:
-        raise
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty; export the survey with a header row") from None
-    except Exception as err:  # any parser failure is the file's fault, not ours
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise DataError(
-            f"{path}: cannot read the file ({reason}); is it a valid CSV or Parquet file?"
-        ) from None
-    if len(frame) == 0:
-        raise DataError(f"{path}: the file has a header but no rows; it needs survey responses")
-    return frame
+    """Read a survey file (CSV, Parquet, Excel or SPSS) with the readers' defaults.
+
+    Every read failure becomes a :class:`DataError`; see
+    :func:`whatif.data.readers.read_survey_file`, which also returns the readers' notes.
+    """
+    frame = read_survey_file(path).frame
+    return frame[columns] if columns is not None else frame
 
 
 def fingerprint_files(paths: list[Path], spec: Spec) -> str:
@@ -150,17 +162,22 @@ def load_survey(
     spec: Spec | str | Path,
     *,
     min_group: int = MIN_GROUP_RESPONSES,
+    known_channels: tuple[str, ...] | list[str] = (),
 ) -> Survey:
-    """Load a survey file (CSV or Parquet) and validate it against a spec.
+    """Load a survey file and validate it against a spec.
 
     Parameters
     ----------
     data
-        Path to a ``.csv`` or ``.parquet`` file (or a folder of Parquet files).
+        Path to a ``.csv`` (``.txt``, ``.tsv``, ``.gz``), ``.parquet``, ``.xlsx`` or ``.sav``
+        file, or a folder of Parquet files.
     spec
         A :class:`~whatif.data.spec.Spec` or the path of its TOML file.
     min_group
         Fewest responses a (channel, year) group needs to be estimated.
+    known_channels
+        Channels known from a previous fit: a ``[channels.X]`` table may name one of them even
+        when this file has no rows of it.
 
     Returns
     -------
@@ -171,53 +188,83 @@ def load_survey(
     DataError
         Listing every problem found at once, each naming the file, column, row count and an
         example row.
+    SpecError
+        The spec does not fit the data: a ``[channels.X]`` table names no channel of the data, or
+        volumes are given for some channels only.
     """
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     path = Path(data)
-    raw = read_table(path)
-    survey = validate_frame(raw, spec, source=str(path), min_group=min_group)
+    table = read_survey_file(path, spec)
+    survey = validate_frame(
+        table.frame, spec, source=str(path), min_group=min_group, separator=table.separator
+    )
+    check_spec_channels(spec, survey.channels, str(path), known_channels)
+    survey.notes = table.notes + survey.notes
     survey.fingerprint = fingerprint_files([path], spec)
     return survey
 
 
 def validate_frame(
-    raw: pd.DataFrame, spec: Spec, *, source: str = "<data>", min_group: int = MIN_GROUP_RESPONSES
+    raw: pd.DataFrame,
+    spec: Spec,
+    *,
+    source: str = "<data>",
+    min_group: int = MIN_GROUP_RESPONSES,
+    separator: str | None = None,
 ) -> Survey:
-    """Validate an in-memory frame against a spec; see :func:`load_survey`."""
+    """Validate an in-memory frame against a spec; see :func:`load_survey`.
+
+    ``separator`` is the one a CSV file was read with, for the error when no column is found.
+    Whether ``[channels]`` tables fit the data is checked by :func:`load_survey`, not here, so
+    that a frame may hold a subset of the channels.
+    """
     where = source
-    check_columns_present(raw, spec, where)  # raises: nothing else can be checked without them
+    check_columns_present(raw, spec, where, separator)  # raises: nothing else works without them
 
     problems: list[str] = []
     numeric: dict[str, pd.Series] = {}
+    codes = spec.missing_codes()
+    coded = dict.fromkeys(codes, 0)
     for col in spec.data_columns():
         if col in (spec.channel, spec.year):
             continue
-        kind = _kind_of(spec, col)
-        if kind == "binary":
-            series, msg = check_binary(raw[col], col, where)
+        series, coded_here = apply_missing_codes(raw[col], codes.get(col, ()))
+        if col in coded:
+            coded[col] = coded_here
+        if _kind_of(spec, col) == "binary":
+            series, msg = binary_values(series, col, where)
         else:
-            series, msg = check_numeric(raw[col], col, where)
+            series, msg = check_numeric(series, col, where)
         numeric[col] = series
         problems += msg
 
     for _column, messages in check_values(numeric, spec, where):
         problems += messages
 
+    notes = codes_note(coded, where)
     if spec.year:
-        years, msg = check_years(raw[spec.year], spec.year, where)
+        years, msg, dated = check_years(raw[spec.year], spec.year, where)
         problems += msg
+        notes += dates_note(where, spec.year, dated)
     else:
         years = pd.Series(SINGLE_YEAR, index=raw.index)
     if spec.channel:
-        channel = raw[spec.channel]
-        if channel.isna().any():
-            rows = np.flatnonzero(channel.isna().to_numpy())
-            problems.append(
-                f"{where}: column '{spec.channel}': {len(rows)} rows have no channel, e.g. row "
-                f"{rows[0] + 1}; fill in the channel or remove those rows"
+        spelling_codes, spellings = channel_spellings(raw[spec.channel])
+        blank = no_channel(spelling_codes, spellings)
+        if blank.any():
+            problems.append(no_channel_problem(where, spec.channel, blank))
+        else:
+            rows = np.bincount(spelling_codes, minlength=len(spellings))
+            found: dict[str, int] = {}
+            for spelling, n in zip(spellings, rows, strict=True):
+                found[spelling] = found.get(spelling, 0) + int(n)
+            names, merged = channel_names(found, spec, where)
+            notes += merged
+            channel = pd.Series(
+                np.asarray([names[s] for s in spellings], dtype=object)[spelling_codes],
+                index=raw.index,
             )
-        channel = channel.astype("string").fillna("").astype(str)
     else:
         channel = pd.Series(SINGLE_CHANNEL, index=raw.index)
 
@@ -230,32 +277,69 @@ def validate_frame(
             f"{where}: column '{spec.outcome}': every row has a missing outcome; nothing to model"
         )
 
-    driver_measured = frame.groupby("channel")[spec.driver_ids].agg(lambda s: s.notna().any())
-    influencer_measured = (
-        frame.groupby("channel")[spec.influencer_ids].agg(lambda s: s.notna().any())
-        if spec.influencers
-        else pd.DataFrame(index=driver_measured.index)
-    )
+    by_channel = frame.groupby("channel")
+    present = by_channel[spec.driver_ids + spec.influencer_ids].count()
+    ids = spec.influencer_ids
+    minimum = by_channel[ids].min() if ids else pd.DataFrame(index=present.index)
+    maximum = by_channel[ids].max() if ids else pd.DataFrame(index=present.index)
+    driver_measured, influencer_measured = measured_flags(spec, present, minimum, maximum)
     problems += check_group_sizes(
         frame, spec, where, min_group, driver_measured, influencer_measured
     )
-    unmeasured = [d for d in spec.driver_ids if not driver_measured[d].any()]
-    unmeasured += [i for i in spec.influencer_ids if not influencer_measured[i].any()]
-    for term in unmeasured:
-        problems.append(
-            f"{where}: '{term}' is empty in every row of every channel; remove it from the spec "
-            "or check its column"
-        )
+    problems += unmeasured_problems(spec, where, present, driver_measured, influencer_measured)
     if problems:
         raise DataError(*problems)
+    notes += constant_notes(spec, present, minimum, influencer_measured, where)
     return Survey(
         frame=frame,
         spec=spec,
         source=source,
         dropped_missing_outcome=dropped,
-        driver_measured=driver_measured.astype(bool),
-        influencer_measured=influencer_measured.astype(bool),
+        driver_measured=driver_measured,
+        influencer_measured=influencer_measured,
+        notes=notes,
     )
+
+
+def no_channel(codes: np.ndarray, spellings: list[str]) -> np.ndarray:
+    """Rows without a channel: missing, or only spaces (``codes`` from ``channel_spellings``)."""
+    blank = [i for i, s in enumerate(spellings) if not clean_spelling(s)]
+    return (codes < 0) | np.isin(codes, blank)
+
+
+def no_channel_problem(where: str, column: str, blank: np.ndarray) -> str:
+    """The message on rows without a channel."""
+    rows = np.flatnonzero(blank)
+    return (
+        f"{where}: column '{column}': {len(rows)} rows have no channel, e.g. row "
+        f"{rows[0] + 1}; fill in the channel or remove those rows"
+    )
+
+
+def unmeasured_problems(
+    spec: Spec,
+    where: str,
+    present: pd.DataFrame,
+    driver_measured: pd.DataFrame,
+    influencer_measured: pd.DataFrame,
+) -> list[str]:
+    """A driver or influencer measured in no channel at all cannot be estimated."""
+    problems = []
+    for term in spec.driver_ids + spec.influencer_ids:
+        flags = driver_measured if term in driver_measured.columns else influencer_measured
+        if flags[term].any():
+            continue
+        if present[term].sum() == 0:
+            problems.append(
+                f"{where}: '{term}' is empty in every row of every channel; remove it from the "
+                "spec or check its column"
+            )
+        else:
+            problems.append(
+                f"{where}: '{term}' takes one value in every channel where it is answered, so "
+                "its effect cannot be estimated; remove it from the spec or check its column"
+            )
+    return problems
 
 
 def check_values(
