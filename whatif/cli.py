@@ -69,12 +69,13 @@ def check(
     Notes say what was read differently from the file as it stands; warnings point at valid but
     suspicious data (likely "don't know" codes, perfectly collinear drivers).
     """
+    from whatif.data.diagnose import survey_warnings
     from whatif.data.survey import load_survey
 
     def run():
         survey = load_survey(data, spec)
         profile = survey.profile()
-        warnings = survey.warnings()
+        warnings = survey_warnings(survey)
         print(
             f"{data}: {profile['responses']} responses with an outcome "
             f"({profile['dropped_missing_outcome']} rows dropped for a missing outcome)"

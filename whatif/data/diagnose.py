@@ -21,7 +21,7 @@ import numpy as np
 
 from whatif.data.survey import Survey
 
-__all__ = ["GAP", "collinearity_warnings", "far_out", "outlier_warnings"]
+__all__ = ["GAP", "collinearity_warnings", "far_out", "outlier_warnings", "survey_warnings"]
 
 #: How many interquartile ranges of empty values make a value "far out".
 GAP = 10.0
@@ -165,3 +165,9 @@ def collinearity_warnings(survey: Survey) -> list[str]:
                     continue
             kept.append(k)
     return warnings
+
+
+def survey_warnings(survey: Survey) -> list[str]:
+    """Valid but suspicious data, one line each: influencer values far outside the rest of their
+    channel's (likely "don't know" codes) and perfectly collinear or constant drivers."""
+    return outlier_warnings(survey) + collinearity_warnings(survey)

@@ -118,16 +118,6 @@ class Survey:
             "notes": list(self.notes),
         }
 
-    def warnings(self) -> list[str]:
-        """Valid but suspicious data, one line each: influencer values far outside the rest of
-        their channel's (likely "don't know" codes) and perfectly collinear drivers.
-
-        See :mod:`whatif.data.diagnose`.
-        """
-        from whatif.data.diagnose import collinearity_warnings, outlier_warnings
-
-        return outlier_warnings(self) + collinearity_warnings(self)
-
     def _measured(self, channel: str, term: str) -> bool:
         if term in self.driver_measured.columns:
             return bool(self.driver_measured.loc[channel, term])
