@@ -27,7 +27,8 @@ from whatif.analysis.scenario import Lever, Scenario
 from whatif.cli import app
 from whatif.errors import WhatifError
 from whatif.fitting.artefact import load_model, save_model
-from whatif.report.brief import build_brief, headline, render_html, render_pdf, write_brief
+from whatif.report.brief import render_html, render_pdf, write_brief
+from whatif.report.brief_content import build_brief, headline
 from whatif.report.format import signed
 
 MINUS = "\u2212"

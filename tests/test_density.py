@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import numpy as np
 import pytensor
@@ -15,9 +16,13 @@ from whatif.data.survey import validate_frame
 from whatif.model import (
     DATA_VARS,
     FREE_VARS,
+    HyperArguments,
+    LikelihoodArguments,
     ParameterLayout,
+    PriorArguments,
     build_model,
     build_reference_model,
+    density_kernel,
     draws_in_data_units,
     forward_coefficients,
     kernel_arguments,
@@ -145,3 +150,28 @@ def test_whitened_density_is_the_centred_hierarchical_prior():
         _, log_det = np.linalg.slogdet(jac)
         gaps.append(lp - centred_log_prior(scales, parts) - log_det)
     assert np.ptp(gaps) < 1e-6, gaps
+
+
+def test_kernel_signatures_follow_the_layout():
+    """The compiled kernels take their arguments in the order the layout states once."""
+    density = list(inspect.signature(density_kernel.py_func).parameters)
+    assert density == [
+        *FREE_VARS,
+        *HyperArguments._fields,
+        *PriorArguments._fields,
+        *LikelihoodArguments._fields,
+    ]
+    forward = list(inspect.signature(forward_coefficients.py_func).parameters)
+    assert forward == ["scales", "mean_raw", "coef_raw", *PriorArguments._fields]
+    layout = ParameterLayout.for_model(channels=2, years=3, drivers=4, influencers=5)
+    assert layout.sizes == {
+        "log_scales": 2 * 4 + 2 * 5,
+        "mean_raw": 4 + 4 * 5 + 5,
+        "coef_raw": 2 * 3 * 4 + 2 * 4 * 5 + 2 * 5 + 2 * 3 + 2 * 4,
+        "log_noise": 2 + 2 * 4,
+    }
+    vector = layout["coef_raw"]
+    values = np.arange(vector.size, dtype=float)
+    parts = vector.unpack(values)
+    assert parts["weights"].shape == (2, 3, 4) and parts["gamma0"].shape == (2, 4)
+    np.testing.assert_array_equal(vector.pack(parts), values)

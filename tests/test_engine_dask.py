@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from whatif.data import engine_dask
 from whatif.data.aggregate import aggregate
-from whatif.data.engine_dask import aggregate_parquet, is_parquet_dataset
+from whatif.data.engine_dask import aggregate_parquet
+from whatif.data.readers import is_parquet_dataset
 from whatif.data.spec import load_spec
 from whatif.data.survey import load_survey
 from whatif.errors import DataError, WhatifError

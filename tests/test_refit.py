@@ -23,12 +23,8 @@ from whatif.data.survey import validate_frame
 from whatif.errors import DataError, SpecError
 from whatif.fitting.artefact import load_model, save_model
 from whatif.fitting.fitted import FittedModel
-from whatif.fitting.refit import (
-    conform_aggregates,
-    merge_aggregates,
-    plan_refit,
-    spec_changes,
-)
+from whatif.fitting.merge import conform_aggregates, merge_aggregates, spec_changes
+from whatif.fitting.refit import plan_refit
 from whatif.fitting.registry import scan
 from whatif.model.likelihood import loglik_from_stats
 from whatif.model.priors import Priors

@@ -71,33 +71,11 @@ def check(
     """
     from whatif.data.diagnose import survey_warnings
     from whatif.data.survey import load_survey
+    from whatif.report.terminal import survey_report
 
     def run():
         survey = load_survey(data, spec)
-        profile = survey.profile()
-        warnings = survey_warnings(survey)
-        print(
-            f"{data}: {profile['responses']} responses with an outcome "
-            f"({profile['dropped_missing_outcome']} rows dropped for a missing outcome)"
-        )
-        for note in profile["notes"]:
-            print(f"note: {note}")
-        for warning in warnings:
-            print(f"warning: {warning}")
-        print("\nResponses per channel and year:")
-        print(profile["counts"].to_string())
-        print("\nMeasured per channel (missing share):")
-        for channel in survey.channels:
-            miss = profile["missing_share"][channel]
-            drivers = ", ".join(
-                f"{d} ({miss[d]:.0%})" for d in profile["measured_drivers"][channel]
-            )
-            infl = ", ".join(
-                f"{i} ({miss[i]:.0%})" for i in profile["measured_influencers"][channel]
-            )
-            print(f"  {channel}\n    drivers: {drivers or '-'}\n    influencers: {infl or '-'}")
-        count = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''} above)"
-        print(f"\nOK: the data fit the spec{count if warnings else ''}.")
+        print(survey_report(data, survey, survey_warnings(survey)))
 
     run_guarded(run)
 
@@ -179,7 +157,8 @@ def summary(
     """Driver weights, influencer and direct effects, importance, R-squared, diagnostics."""
     from whatif.analysis.summary import summarize
     from whatif.fitting.artefact import load_model
-    from whatif.report.tables import dumps_json, format_table
+    from whatif.report.tables import dumps_json
+    from whatif.report.terminal import summary_report
 
     def run():
         check_choice(format, ("table", "json"), "--format")
@@ -189,31 +168,7 @@ def summary(
         if format == "json":
             print(dumps_json(result))
             return
-        pct = f"{ci:.0%}"
-        if fitted.flagged:
-            print(f"WARNING: {fitted.verdict}\n")
-        print(
-            f"Model {model} - fitted {fitted.manifest['fit_date']}, {fitted.manifest['responses']} responses"
-        )
-        for line in _carried_past(fitted.manifest):
-            print(line)
-        for key, title in (
-            ("weights", "Driver weights (satisfaction points per driver point)"),
-            ("effects", "Influencer effects on drivers"),
-            ("direct", "Direct influencer effects on satisfaction"),
-        ):
-            print(f"\n{title}, mean and {pct} interval:")
-            print(format_table(result[key]))
-        print("\nDriver importance (standardised weight; share of explained variance):")
-        print(format_table(result["importance"]))
-        print("\nR-squared:")
-        print(format_table(result["r2"]))
-        d = result["diagnostics"]
-        print(
-            f"\nDiagnostics: max R-hat {d['max_rhat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f}, "
-            f"tail {d['min_ess_tail']:.0f}, divergences {d['divergences']}, min BFMI {d['min_bfmi']:.2f}"
-        )
-        print(d["verdict"])
+        print(summary_report(model, fitted, result))
 
     run_guarded(run)
 
@@ -233,6 +188,7 @@ def simulate(
     from whatif.analysis.scenario import load_scenario
     from whatif.fitting.artefact import load_model
     from whatif.report.tables import dumps_json
+    from whatif.report.terminal import lift_report
 
     def run():
         check_choice(format, ("table", "json"), "--format")
@@ -245,44 +201,9 @@ def simulate(
             dicts = [r.to_dict() for r in results]
             print(dumps_json(dicts[0] if len(dicts) == 1 else dicts))
             return
-        print(format_lift_table(results, fitted))
+        print(lift_report(results, fitted))
 
     run_guarded(run)
-
-
-def format_lift_table(results: list, fitted) -> str:
-    """Scenarios side by side: company and per-channel lift with intervals (plain text)."""
-    import pandas as pd
-
-    from whatif.report import format as fmt
-
-    def cell(e) -> str:
-        return f"{fmt.points(e.mean, minus='-')} {fmt.interval(e.lo, e.hi, minus='-', style='brackets')}"
-
-    pct = f"{results[0].ci:.0%}"
-    rows = {}
-    for res in results:
-        t, tb = res.total, res.top_box
-        cells = {
-            "company": f"{cell(t)} P>0 {fmt.probability(t.p_positive)}",
-            "company top-box": f"{fmt.share_points(tb.mean, minus='-')} "
-            f"{fmt.interval(tb.lo, tb.hi, 1, scale=100, unit=' pts', minus='-', style='brackets')}",
-        }
-        for c in res.channels:
-            label = fitted.spec.label_of(c.channel)
-            if not c.affected:
-                cells[label] = fmt.NOT_AFFECTED
-                continue
-            direct = fmt.points(c.direct, 3, minus="-")
-            indirect = fmt.points(c.indirect, 3, minus="-")
-            cells[label] = f"{cell(c.lift)} (direct {direct}, via drivers {indirect})"
-        rows[f"{res.scenario} ({res.year})"] = cells
-    table = pd.DataFrame(rows)
-    lines = [f"Satisfaction lift in points (mean [{pct} interval]):", table.to_string()]
-    for res in results:
-        for warning in res.warnings:
-            lines.append(f"warning ({res.scenario}): {warning}")
-    return "\n".join(lines)
 
 
 @app.command()
@@ -410,26 +331,6 @@ def refit(
     run_guarded(run)
 
 
-def _carried_past(manifest: dict) -> list[str]:
-    """How a refit carried the earlier years, if it did not refit them at full weight."""
-    lines = []
-    power = manifest.get("power_prior")
-    if power:
-        weighted = {y: a for y, a in power.get("discount_by_year", {}).items() if a < 1}
-        if weighted:
-            lines.append(
-                "Past carried as a power prior: "
-                + ", ".join(f"{y} weighted {a:g}" for y, a in weighted.items())
-            )
-    carried = manifest.get("carried_prior")
-    if carried:
-        lines.append(
-            f"Past kept fixed: years up to {carried['year']} carried as a prior "
-            f"(a0 = {carried['a0']:g}); earlier estimates copied from the previous fit"
-        )
-    return lines
-
-
 @app.command()
 def compare(
     old: Annotated[Path, typer.Argument(help="Previous model artefact folder.")],
@@ -443,7 +344,8 @@ def compare(
     def run():
         from whatif.analysis.compare import compare as compare_models
         from whatif.fitting.artefact import load_model
-        from whatif.report.tables import dumps_json, format_table
+        from whatif.report.tables import dumps_json
+        from whatif.report.terminal import compare_report
 
         check_choice(format, ("table", "json"), "--format")
         check_ci(ci)
@@ -451,50 +353,7 @@ def compare(
         if format == "json":
             print(dumps_json(result))
             return
-        pct = f"{ci:.0%}"
-        for key, path in (("old", old), ("new", new)):
-            ident = result[key]
-            a0 = ident["discount"]["a0"]
-            weighted = {y: a for y, a in ident["discount"]["discount_by_year"].items() if a < 1}
-            parts = [f"a0 = {a0:g}"] if a0 is not None else []
-            if weighted:
-                parts.append(
-                    "year weights " + ", ".join(f"{y}: {a:g}" for y, a in weighted.items())
-                )
-            prior = f", past carried as a power prior, {'; '.join(parts)}" if parts else ""
-            print(
-                f"{key}: {path} - years {', '.join(map(str, ident['years']))}, fitted "
-                f"{ident['fit_date']}, {'healthy' if ident['healthy'] else 'FLAGGED'}{prior}"
-            )
-        info = result["weights_info"]
-        if result["weights"]:
-            print(
-                f"\nDriver weights {info['from_year']} -> {info['to_year']} ({info['basis']}), "
-                f"change with {pct} interval and probability it rose:"
-            )
-            cols = ["channel", "driver", "weight_from", "weight_to", "change", "lo", "hi", "p_rose"]
-            print(format_table([{k: r[k] for k in cols} for r in result["weights"]]))
-        if result["ranks"]:
-            r0 = result["ranks"][0]
-            print(
-                f"\nDriver importance rank per channel ({r0['year_before']} old fit -> "
-                f"{r0['year_after']} new fit; + moved up):"
-            )
-            print(format_table(result["ranks"]))
-        bt = result["backtest_info"]
-        if result["backtest"]:
-            print(
-                f"\nBacktest: the old fit's {pct} forecast of {bt['year']} mean satisfaction vs "
-                f"observed (level shock sd {bt['level_shock_sd']:.3f}):"
-            )
-            cols = ["channel", "forecast", "lo", "hi", "observed", "n", "z", "flag"]
-            print(format_table([{k: r[k] for k in cols} for r in result["backtest"]]))
-            if result["flagged"]:
-                print(f"OUTSIDE the forecast interval: {', '.join(result['flagged'])}")
-            else:
-                print("Every channel's observed mean fell within the forecast interval.")
-        for note in result["notes"]:
-            print(f"note: {note}")
+        print(compare_report(result, old, new))
 
     run_guarded(run)
 

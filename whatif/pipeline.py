@@ -76,7 +76,7 @@ def _aggregate(data, spec, engine: str, scheduler: str | None, log: Log):
     if engine == "pandas" and scheduler:
         raise WhatifError("--scheduler needs --engine dask (or auto); pandas runs in this process")
     if engine == "auto":
-        from whatif.data.engine_dask import is_parquet_dataset
+        from whatif.data.readers import is_parquet_dataset
 
         engine = "dask" if scheduler or is_parquet_dataset(data) else "pandas"
     log(f"reading {data}" + (" with dask" if engine == "dask" else ""))

@@ -32,8 +32,6 @@ store) and have ``whatif`` installed.
 
 from __future__ import annotations
 
-import glob
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +51,8 @@ from whatif.data.clean import (
     constant_notes,
     dates_note,
 )
+from whatif.data.problems import Found, escape, found_problems, merge_problems
+from whatif.data.readers import resolve_parquet
 from whatif.data.spec import Spec
 from whatif.data.survey import (
     SINGLE_CHANNEL,
@@ -76,101 +76,11 @@ from whatif.data.validate import (
 )
 from whatif.errors import DataError, WhatifError
 
-__all__ = ["LOCAL_SCHEDULERS", "aggregate_parquet", "is_parquet_dataset"]
+__all__ = ["LOCAL_SCHEDULERS", "aggregate_parquet"]
 
 LOCAL_SCHEDULERS = ("threads", "processes", "sync", "synchronous")
-GLOB_CHARS = "*?["
 SPLIT_EVERY = 8  # partials added per task of the tree reduction
 CONNECT_TIMEOUT_S = 15
-
-
-def is_parquet_dataset(data: str | Path) -> bool:
-    """Whether ``data`` names a Parquet dataset the Dask engine reads: a folder or a glob.
-
-    Parameters
-    ----------
-    data
-        What the user passed as DATA.
-
-    Returns
-    -------
-    bool
-        True for an existing folder or a path with glob characters (``*``, ``?``, ``[``).
-    """
-    text = str(data)
-    return any(ch in text for ch in GLOB_CHARS) or Path(text).is_dir()
-
-
-# ---------------------------------------------------------------------------------------------
-# Problems found in one partition, and merging them into the pandas path's messages
-# ---------------------------------------------------------------------------------------------
-
-# What :func:`whatif.data.validate._problem` writes after "<where>: column '<col>': ".
-_PROBLEM = re.compile(r"(?P<n>\d+) rows? (?P<what>.*?), e\.g\. row (?P<row>\d+) has (?P<rest>.*)")
-
-
-@dataclass
-class _Found:
-    """One problem in one partition: enough to rebuild its message with dataset-wide counts."""
-
-    stage: int  # which check (validate_frame's order)
-    sub: int  # position among that check's messages
-    key: str  # identifies the same problem across partitions within a stage
-    template: str  # str.format template with {n}, {rows} and {row}
-    count: int | None = None  # None: a message we could not take apart; reported as is
-    row: int | None = None  # 0-based first row within the partition
-
-
-def _escape(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
-
-
-def _found(stage: int, prefix: str, messages: list[str]) -> list[_Found]:
-    """Take a validator's messages apart into count, first row and the rest."""
-    out = []
-    for sub, message in enumerate(messages):
-        match = _PROBLEM.fullmatch(message[len(prefix) :]) if message.startswith(prefix) else None
-        if match is None:  # a validator wrote something new: keep it whole rather than guess
-            out.append(_Found(stage, sub, message, _escape(message)))
-            continue
-        template = (
-            f"{_escape(prefix)}{{n}} {{rows}} {_escape(match['what'])}, e.g. row {{row}} has "
-            f"{_escape(match['rest'])}"
-        )
-        out.append(
-            _Found(stage, sub, match["what"], template, int(match["n"]), int(match["row"]) - 1)
-        )
-    return out
-
-
-def _merge_problems(scans: list[_Scan], offsets: np.ndarray) -> list[str]:
-    """One message per problem over all partitions: total count, the first row in the dataset."""
-    merged: dict[tuple[int, str], dict] = {}
-    for p, scan in enumerate(scans):
-        for f in scan.problems:
-            entry = merged.get((f.stage, f.key))
-            if entry is None:
-                merged[(f.stage, f.key)] = {
-                    "found": f,
-                    "part": p,
-                    "sub": f.sub,
-                    "n": f.count or 0,
-                    "row": None if f.row is None else int(offsets[p]) + f.row,
-                }
-            else:
-                entry["n"] += f.count or 0
-                entry["sub"] = max(entry["sub"], f.sub)
-    # Checks run in validate_frame's order (stage); a check that writes two messages writes them
-    # in a fixed order, so the later position seen for a message keeps that order even where a
-    # partition has only the second one.
-    ordered = sorted(merged.values(), key=lambda e: (e["found"].stage, e["sub"], e["part"]))
-    messages = []
-    for entry in ordered:
-        n = entry["n"]
-        rows = "row" if n == 1 else "rows"
-        row = entry["row"] + 1 if entry["row"] is not None else 0
-        messages.append(entry["found"].template.format(n=n, rows=rows, row=row))
-    return messages
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +104,7 @@ def _normalise(
     *,
     trusted: bool = False,
     names: dict[str, str] | None = None,
-) -> tuple[pd.DataFrame | None, list[_Found], int, _Tally]:
+) -> tuple[pd.DataFrame | None, list[Found], int, _Tally]:
     """The row checks and normalised rows of :func:`whatif.data.survey.validate_frame`, per partition.
 
     Parameters
@@ -216,13 +126,13 @@ def _normalise(
         Normalised rows with an outcome (``None`` when there are problems), the problems, the
         number of rows dropped for a missing outcome, and the counts behind the notes.
     """
-    problems: list[_Found] = []
+    problems: list[Found] = []
     tally = _Tally()
     stage = 0
 
     def note(column: str, messages: list[str]) -> None:
         nonlocal stage
-        problems.extend(_found(stage, f"{where}: column '{column}': ", messages))
+        problems.extend(found_problems(stage, f"{where}: column '{column}': ", messages))
         stage += 1
 
     binary = {i.column for i in spec.influencers if i.kind == "binary"}
@@ -254,11 +164,11 @@ def _normalise(
         missing = no_channel(spelling_codes, spellings)
         if missing.any():  # the message of validate_frame, which builds it itself
             prefix = f"{where}: column '{spec.channel}': "
-            template = _escape(prefix) + (
+            template = escape(prefix) + (
                 "{n} rows have no channel, e.g. row {row}; fill in the channel or remove those rows"
             )
             first = int(np.flatnonzero(missing)[0])
-            problems.append(_Found(stage, 0, "no channel", template, int(missing.sum()), first))
+            problems.append(Found(stage, 0, "no channel", template, int(missing.sum()), first))
         else:
             rows = np.bincount(spelling_codes, minlength=len(spellings))
             for spelling, n in zip(spellings, rows, strict=True):
@@ -283,7 +193,7 @@ class _Scan:
     """What the first pass keeps of one partition (channels by their provisional key)."""
 
     rows: int
-    problems: list[_Found] = field(default_factory=list)
+    problems: list[Found] = field(default_factory=list)
     dropped: int = 0
     tally: _Tally = field(default_factory=_Tally)
     counts: pd.Series | None = None  # responses with an outcome by (channel, year)
@@ -326,32 +236,6 @@ def _combine(*parts: Partial) -> Partial:
 # ---------------------------------------------------------------------------------------------
 # The dataset and the scheduler
 # ---------------------------------------------------------------------------------------------
-
-
-def _resolve(data: str | Path) -> tuple[str, str | list[str], list[Path]]:
-    """The name used in messages, what to hand to Dask, and the files to fingerprint."""
-    text = str(data)
-    if any(ch in text for ch in GLOB_CHARS):
-        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
-        if not files:
-            raise DataError(f"{text}: no file matches this pattern; check the path to your data")
-        return text, [str(f) for f in files], files
-    path = Path(text)
-    if not path.exists():
-        raise DataError(f"{path}: file not found; check the path to your survey data")
-    if path.is_dir():
-        if not any(f.suffix.lower() in (".parquet", ".pq") for f in path.rglob("*")):
-            raise DataError(
-                f"{path}: the folder holds no .parquet files; give a folder of Parquet files, a "
-                "glob such as 'lake/*.parquet', or a single survey file"
-            )
-        return str(path), str(path), [path]
-    if path.suffix.lower() not in (".parquet", ".pq"):
-        raise DataError(
-            f"{path}: the Dask engine reads Parquet (a file, a folder or a glob); convert the file "
-            "to Parquet or use --engine pandas"
-        )
-    return str(path), str(path), [path]
 
 
 def _reason(err: BaseException) -> str:
@@ -462,7 +346,7 @@ def _merge_scans(scans: list[_Scan], spec: Spec, where: str, min_group: int) -> 
     offsets = np.concatenate([[0], np.cumsum([s.rows for s in scans])])
     if offsets[-1] == 0:
         raise DataError(f"{where}: the file has a header but no rows; it needs survey responses")
-    problems = _merge_problems(scans, offsets)
+    problems = merge_problems([scan.problems for scan in scans], offsets)
     if problems:
         raise DataError(*problems)
     notes, names = _merge_tallies(scans, spec, where)
@@ -554,7 +438,7 @@ def aggregate_parquet(
     import dask
     import dask.dataframe as dd
 
-    where, target, files = _resolve(path_or_glob)
+    where, target, files = resolve_parquet(path_or_glob)
     try:
         with dask.config.set({"dataframe.convert-string": False}):  # dtypes of pd.read_parquet
             table = dd.read_parquet(target)

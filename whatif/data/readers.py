@@ -12,6 +12,7 @@ channel ids (see :func:`channel_id`).
 from __future__ import annotations
 
 import csv
+import glob
 import gzip
 import re
 from dataclasses import dataclass, field
@@ -23,7 +24,16 @@ import pandas as pd
 from whatif.data.spec import Spec
 from whatif.errors import DataError, SpecError, closest
 
-__all__ = ["SEPARATORS", "Table", "channel_id", "detect_separator", "read_survey_file"]
+__all__ = [
+    "GLOB_CHARS",
+    "SEPARATORS",
+    "Table",
+    "channel_id",
+    "detect_separator",
+    "is_parquet_dataset",
+    "read_survey_file",
+    "resolve_parquet",
+]
 
 #: Separators tried when a CSV's is not given, in order of preference on a tie.
 SEPARATORS = (",", ";", "\t", "|")
@@ -292,3 +302,51 @@ def _read_spss(path: Path, spec: Spec | None) -> Table:
             + "); [channels.<id>] tables use these ids"
         )
     return Table(frame, notes)
+
+
+#: Characters that make DATA a glob of Parquet files.
+GLOB_CHARS = "*?["
+
+
+def is_parquet_dataset(data: str | Path) -> bool:
+    """Whether ``data`` names a Parquet dataset the Dask engine reads: a folder or a glob.
+
+    Parameters
+    ----------
+    data
+        What the user passed as DATA.
+
+    Returns
+    -------
+    bool
+        True for an existing folder or a path with glob characters (``*``, ``?``, ``[``).
+    """
+    text = str(data)
+    return any(ch in text for ch in GLOB_CHARS) or Path(text).is_dir()
+
+
+def resolve_parquet(data: str | Path) -> tuple[str, str | list[str], list[Path]]:
+    """The name used in messages, what to hand to Dask, and the files to fingerprint, of a
+    Parquet file, folder or glob."""
+    text = str(data)
+    if any(ch in text for ch in GLOB_CHARS):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not files:
+            raise DataError(f"{text}: no file matches this pattern; check the path to your data")
+        return text, [str(f) for f in files], files
+    path = Path(text)
+    if not path.exists():
+        raise DataError(f"{path}: file not found; check the path to your survey data")
+    if path.is_dir():
+        if not any(f.suffix.lower() in (".parquet", ".pq") for f in path.rglob("*")):
+            raise DataError(
+                f"{path}: the folder holds no .parquet files; give a folder of Parquet files, a "
+                "glob such as 'lake/*.parquet', or a single survey file"
+            )
+        return str(path), str(path), [path]
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        raise DataError(
+            f"{path}: the Dask engine reads Parquet (a file, a folder or a glob); convert the file "
+            "to Parquet or use --engine pandas"
+        )
+    return str(path), str(path), [path]

@@ -22,13 +22,15 @@ EXPORTS = {
     "write_index": "whatif.fitting.registry",
     "fit_model": "whatif.fitting.fit",
     "RefitPlan": "whatif.fitting.refit",
-    "conform_aggregates": "whatif.fitting.refit",
-    "discount_aggregates": "whatif.fitting.refit",
-    "merge_aggregates": "whatif.fitting.refit",
     "plan_refit": "whatif.fitting.refit",
     "refit": "whatif.fitting.refit",
-    "spec_changes": "whatif.fitting.refit",
     "frozen_posterior": "whatif.fitting.frozen",
+    "YEARLY": "whatif.fitting.merge",
+    "check_changes": "whatif.fitting.merge",
+    "conform_aggregates": "whatif.fitting.merge",
+    "discount_aggregates": "whatif.fitting.merge",
+    "merge_aggregates": "whatif.fitting.merge",
+    "spec_changes": "whatif.fitting.merge",
 }
 
 __all__ = sorted(EXPORTS)

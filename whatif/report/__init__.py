@@ -16,9 +16,7 @@ EXPORTS = {
     "figure_to_data_uri": "whatif.report.charts",
     "priority_chart": "whatif.report.charts",
     "FORMATS": "whatif.report.brief",
-    "build_brief": "whatif.report.brief",
     "check_output_path": "whatif.report.brief",
-    "headline": "whatif.report.brief",
     "render_html": "whatif.report.brief",
     "render_pdf": "whatif.report.brief",
     "write_brief": "whatif.report.brief",
@@ -34,6 +32,14 @@ EXPORTS = {
     "COLORS": "whatif.report.palette",
     "QUADRANT_COLORS": "whatif.report.palette",
     "SERIES": "whatif.report.palette",
+    "carried_past": "whatif.report.terminal",
+    "compare_report": "whatif.report.terminal",
+    "lift_report": "whatif.report.terminal",
+    "summary_report": "whatif.report.terminal",
+    "survey_report": "whatif.report.terminal",
+    "build_brief": "whatif.report.brief_content",
+    "check_ci": "whatif.report.brief_content",
+    "headline": "whatif.report.brief_content",
 }
 
 __all__ = sorted(EXPORTS)

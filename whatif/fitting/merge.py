@@ -1,0 +1,283 @@
+"""Merging a previous fit's stored aggregates with a new year's, along ``year``.
+
+Channels may be added or dropped (groups a side does not have get zero responses, as
+:func:`whatif.data.aggregate.finalize` gives any empty group). A driver or influencer may be dropped
+from the spec: the earlier years keep the sub-matrix of their cross-products, which are exactly
+the statistics of the regression without that term (rows that missed only the dropped term stay
+left out). Adding a driver or influencer, changing an influencer's kind or the rating scale, or
+measuring a term in a channel where it was not measured before cannot be reconciled from
+aggregates and is an error. Influencer distributions are kept per year as they are: every bin
+carries its own weighted share and mean value (``dist_share``, ``dist_value``), so a count's
+bin *k* is the value *k* in every year and a continuous influencer keeps the 256-bin histogram
+of its own year's range; the shorter side is padded with empty bins (share 0, value NaN).
+Nothing is re-binned, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from whatif.data.spec import Spec
+from whatif.errors import DataError, SpecError
+
+__all__ = [
+    "YEARLY",
+    "check_changes",
+    "conform_aggregates",
+    "discount_aggregates",
+    "merge_aggregates",
+    "spec_changes",
+]
+
+#: Aggregate variables that have a ``year`` dimension (merged by concatenation).
+YEARLY = ("n", "n_total", "weight_sum", "cross", "dist_share", "dist_value")
+_FILL = {
+    "n": 0,
+    "n_total": 0,
+    "weight_sum": 0.0,
+    "cross": 0.0,
+    "dist_share": 0.0,
+    "dist_value": np.nan,
+}
+
+
+def spec_changes(old: Spec, new: Spec) -> dict:
+    """What differs between the previous fit's spec and the new one.
+
+    Returns
+    -------
+    dict
+        ``drivers_added``, ``drivers_dropped``, ``influencers_added``, ``influencers_dropped``
+        (lists of ids), ``kind_changed`` (``id: [old, new]``), ``scale_changed`` (``[old, new]`` or
+        ``None``), ``items_changed`` (driver ids whose item columns differ) and ``weighting``
+        (``[old, new]`` when one spec has survey weights and the other not, else ``None``).
+    """
+    od, nd = old.driver_ids, new.driver_ids
+    oi, ni = old.influencer_ids, new.influencer_ids
+    common_inf = [j for j in ni if j in oi]
+    common_drv = [k for k in nd if k in od]
+    return {
+        "drivers_added": [k for k in nd if k not in od],
+        "drivers_dropped": [k for k in od if k not in nd],
+        "influencers_added": [j for j in ni if j not in oi],
+        "influencers_dropped": [j for j in oi if j not in ni],
+        "kind_changed": {
+            j: [old.influencer(j).kind, new.influencer(j).kind]
+            for j in common_inf
+            if old.influencer(j).kind != new.influencer(j).kind
+        },
+        "scale_changed": [list(old.scale), list(new.scale)]
+        if tuple(old.scale) != tuple(new.scale)
+        else None,
+        "items_changed": [k for k in common_drv if old.driver(k).columns != new.driver(k).columns],
+        "weighting": [bool(old.weight), bool(new.weight)]
+        if bool(old.weight) != bool(new.weight)
+        else None,
+    }
+
+
+def check_changes(changes: dict, source: str) -> list[str]:
+    """Raise on changes aggregates cannot absorb; return notes for the ones they can."""
+    problems = []
+    for kind in ("drivers", "influencers"):
+        if changes[f"{kind}_added"]:
+            problems.append(
+                f"{source}: {kind} {', '.join(changes[f'{kind}_added'])} are new in this spec; the "
+                f"earlier years have no statistics for them, so fit all years' files with 'whatif "
+                f"fit' or leave them out of the spec"
+            )
+    for j, (was, now) in changes["kind_changed"].items():
+        problems.append(
+            f"{source}: influencer '{j}' was {was} and is now {now}; its values are not comparable "
+            f"across years, keep kind = \"{was}\" or fit all years' files with 'whatif fit'"
+        )
+    if changes["scale_changed"]:
+        was, now = changes["scale_changed"]
+        problems.append(
+            f"{source}: the rating scale changed from {was} to {now}; ratings on different scales "
+            f"cannot share one model, rescale the new file to {was}"
+        )
+    if problems:
+        raise SpecError(*problems)
+    notes = []
+    for kind in ("drivers", "influencers"):
+        if changes[f"{kind}_dropped"]:
+            notes.append(
+                f"{kind} dropped from the spec: {', '.join(changes[f'{kind}_dropped'])}; the "
+                f"earlier years are refitted without them (rows that missed only them stay "
+                f"left out)"
+            )
+    if changes["items_changed"]:
+        notes.append(
+            f"drivers made of different item columns than before: "
+            f"{', '.join(changes['items_changed'])} (kept: same driver, new items)"
+        )
+    if changes["weighting"]:
+        was, now = changes["weighting"]
+        notes.append(
+            f"survey weights {'dropped' if was else 'added'}: earlier years are "
+            f"{'weighted' if was else 'unweighted'}, the new file {'weighted' if now else 'not'}"
+        )
+    return notes
+
+
+def conform_aggregates(aggregates: xr.Dataset, spec: Spec) -> xr.Dataset:
+    """Restrict and reorder stored aggregates to the drivers and influencers of ``spec``.
+
+    The cross-products of a subset of terms are the sufficient statistics of the regression on
+    that subset, so dropping a term is exact.
+    """
+    from whatif.data.aggregate import terms_of
+
+    terms = terms_of(spec)
+    return aggregates.sel(
+        term=terms, term_=terms, driver=spec.driver_ids, influencer=spec.influencer_ids
+    )
+
+
+def _names(values) -> list:
+    return [v.item() if hasattr(v, "item") else v for v in np.asarray(values)]
+
+
+def merge_aggregates(
+    previous: xr.Dataset, new: xr.Dataset, *, replace: bool = False
+) -> tuple[xr.Dataset, dict, list[str]]:
+    """Append the new aggregates to the previous ones along ``year``.
+
+    Parameters
+    ----------
+    previous, new
+        Aggregates over the same drivers and influencers in the same order (see
+        :func:`conform_aggregates`).
+    replace
+        Years present on both sides are taken from ``new``; without it they are an error.
+
+    Returns
+    -------
+    merged
+        Years sorted; channels the union of both (sorted); bins padded to the longer side.
+    info
+        ``previous_years``, ``new_years``, ``replaced_years``, ``channels_added``,
+        ``channels_dropped``.
+    notes
+        What was reconciled.
+
+    Raises
+    ------
+    DataError
+        A year already fitted (without ``replace``), or a term measured in a channel on one side
+        only.
+    """
+    notes: list[str] = []
+    old_years = [int(y) for y in previous["year"].to_numpy()]
+    new_years = [int(y) for y in new["year"].to_numpy()]
+    overlap = sorted(set(old_years) & set(new_years))
+    if overlap and not replace:
+        which = (
+            f"years {', '.join(map(str, overlap))} are"
+            if len(overlap) > 1
+            else (f"year {overlap[0]} is")
+        )
+        raise DataError(
+            f"{which} already in the previous fit; give a file with only new years, or --replace "
+            f"to refit those years from the new file"
+        )
+    if overlap:
+        kept = [y for y in old_years if y not in overlap]
+        previous = previous.sel(year=kept)
+        notes.append(f"replaced year {', '.join(map(str, overlap))} with the new file's data")
+        old_years = kept
+    old_ch, new_ch = _names(previous["channel"]), _names(new["channel"])
+    channels = sorted(set(old_ch) | set(new_ch))
+    added = [c for c in new_ch if c not in old_ch]
+    dropped = [c for c in old_ch if c not in new_ch]
+    if added:
+        notes.append(
+            f"new channels {', '.join(added)}: no earlier years, their weights start this year"
+        )
+    if dropped:
+        notes.append(
+            f"channels {', '.join(dropped)} are not in the new file: their weights are carried "
+            f"by the random walk without new data"
+        )
+    common = [c for c in old_ch if c in new_ch]
+    problems = []
+    for flag, dim in (("driver_measured", "driver"), ("influencer_measured", "influencer")):
+        was = previous[flag].sel(channel=common)
+        now = new[flag].sel(channel=common)
+        for c in common:
+            for term in _names(was[dim]):
+                a, b = (
+                    bool(was.sel(channel=c, **{dim: term})),
+                    bool(now.sel(channel=c, **{dim: term})),
+                )
+                if a != b:
+                    problems.append(
+                        f"{dim} '{term}' is {'measured' if b else 'not measured'} in channel '{c}' "
+                        f"in the new file but was {'measured' if a else 'not measured'} before; "
+                        f"the model measures a term in a channel in every year or none, so fit all "
+                        f"years' files with 'whatif fit' (or blank the column in the new file)"
+                    )
+    if problems:
+        raise DataError(*problems)
+
+    bins = max(previous.sizes["bin"], new.sizes["bin"])
+    pieces = []
+    for side in (previous, new):
+        if side.sizes["year"] == 0:
+            continue
+        yearly = side[list(YEARLY)].reindex(channel=channels, bin=np.arange(bins), fill_value=_FILL)
+        pieces.append(yearly)
+    merged = xr.concat(pieces, dim="year", join="exact").sortby("year")
+    for var in ("n", "n_total"):
+        merged[var] = merged[var].astype(np.int64)
+    for flag in ("driver_measured", "influencer_measured"):
+        merged[flag] = previous[flag].reindex(channel=channels, fill_value=False) | new[
+            flag
+        ].reindex(channel=channels, fill_value=False)
+    merged["influencer_min"] = np.fmin(
+        previous["influencer_min"].reindex(channel=channels),
+        new["influencer_min"].reindex(channel=channels),
+    )
+    merged["influencer_max"] = np.fmax(
+        previous["influencer_max"].reindex(channel=channels),
+        new["influencer_max"].reindex(channel=channels),
+    )
+    merged = merged.transpose("channel", "year", ...)
+    merged.attrs = dict(new.attrs)
+    merged.attrs["weighted"] = int(
+        bool(previous.attrs.get("weighted", 0)) or bool(new.attrs.get("weighted", 0))
+    )
+    if previous.sizes["bin"] != new.sizes["bin"]:
+        notes.append(
+            f"influencer distributions kept per year; bins padded to {bins} (a count's bin is its "
+            f"value, a continuous influencer keeps its own year's histogram)"
+        )
+    info = {
+        "previous_years": old_years,
+        "new_years": new_years,
+        "replaced_years": overlap,
+        "channels_added": added,
+        "channels_dropped": dropped,
+    }
+    return merged, info, notes
+
+
+def discount_aggregates(aggregates: xr.Dataset, discount_by_year: dict[int, float]) -> xr.Dataset:
+    """Scale each year's ``n`` and cross-products by its power-prior weight ``a0``.
+
+    The Gaussian log-likelihood on sufficient statistics is linear in ``n`` and ``cross``, so the
+    scaled aggregates give the likelihood raised to ``a0``; group means and covariances (``cross``
+    over ``n``) are unchanged.
+    """
+    years = [int(y) for y in aggregates["year"].to_numpy()]
+    a0 = xr.DataArray(
+        [float(discount_by_year.get(y, 1.0)) for y in years], dims="year", coords={"year": years}
+    )
+    if bool((a0 == 1.0).all()):
+        return aggregates
+    out = aggregates.copy()
+    out["n"] = aggregates["n"] * a0
+    out["cross"] = aggregates["cross"] * a0
+    return out

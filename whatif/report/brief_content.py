@@ -1,0 +1,357 @@
+"""The content of a forecast brief as plain data: numbers, sentences and rows, no layout.
+
+:func:`build_brief` gathers, for one or more scenarios of a fitted model, the headline sentence,
+the levers in operational units, the lift per channel (direct and through the drivers), the
+distribution of the company lift, the top drivers and priority map of the channels the levers act
+in, a side-by-side comparison and the model's health and provenance. Every lift figure is
+:func:`whatif.analysis.engine.summarize_lift` of the same engine, scenario and interval as
+``whatif simulate``. :mod:`whatif.report.brief` lays it out as HTML and PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import replace
+
+import numpy as np
+import xarray as xr
+
+from whatif.analysis.engine import ScenarioEngine, summarize_lift
+from whatif.analysis.priorities import priority_map
+from whatif.analysis.results import LiftSummary
+from whatif.analysis.scenario import Lever, Scenario
+from whatif.analysis.summary import importance
+from whatif.errors import WhatifError
+from whatif.fitting.fitted import FittedModel
+from whatif.report import format as fmt
+
+__all__ = ["build_brief", "check_ci", "headline"]
+
+TOP_DRIVERS = 3
+HIST_BINS = 40
+DASH = "\u2013"
+
+
+def check_ci(ci: float) -> None:
+    if isinstance(ci, bool) or not isinstance(ci, int | float) or not 0 < ci < 1:
+        raise WhatifError(f"ci must be a probability between 0 and 1 (e.g. 0.9), got {ci}")
+
+
+def _percent(probability: float) -> str:
+    """``0.9`` -> ``90%``, ``0.975`` -> ``97.5%``."""
+    return f"{100 * probability:.10g}%"
+
+
+def headline(name: str, summary: LiftSummary, scale: dict, subject: str | None = None) -> str:
+    """The brief's first sentence: the company lift, its interval and the chance it is positive.
+
+    Parameters
+    ----------
+    name
+        Scenario name.
+    summary
+        :func:`whatif.analysis.engine.summarize_lift` of the scenario.
+    scale
+        ``label`` (e.g. ``1-10``) and ``top_box`` (e.g. ``9 or 10``) of the rating scale.
+    subject
+        What the sentence starts with (default: the quoted name).
+    """
+    subject = subject or f"\u201c{name}\u201d"
+    total, top, year = summary.total, summary.top_box, summary.year
+    mean, lo, hi, p = total.mean, total.lo, total.hi, total.p_positive
+    ci = _percent(summary.ci)
+    if mean == lo == hi == 0:
+        return (
+            f"{subject} would leave average customer satisfaction unchanged in {year}: "
+            "none of its levers moves an influencer or driver the model measures."
+        )
+    d = fmt.decimals(mean, lo, hi)
+    verb = "raise" if mean >= 0 else "lower"
+    top_mean = top.mean
+    if abs(top_mean) < 0.0005:
+        top_part = f"leave the share of customers who answer {scale['top_box']} about unchanged"
+    else:
+        top_verb = "raise" if top_mean > 0 else "lower"
+        top_part = (
+            f"{top_verb} the share of customers who answer {scale['top_box']} by "
+            f"{abs(100 * top_mean):.1f} percentage points"
+        )
+    return (
+        f"{subject} would {verb} average customer satisfaction by {abs(mean):.{d}f} points "
+        f"on the {scale['label']} scale in {year} ({ci} chance: between "
+        f"{fmt.interval(lo, hi, d).replace(' to ', ' and ')}) and {top_part}; the chance that it "
+        f"improves satisfaction at all is {fmt.probability(p)}."
+    )
+
+
+# -- content --------------------------------------------------------------------------------
+
+
+def _scale(engine: ScenarioEngine) -> dict:
+    low, high = engine.scale
+    return {
+        "low": low,
+        "high": high,
+        "label": f"{low:g}{DASH}{high:g}",
+        "top_box": f"{high - 1:g} or {high:g}",
+        "top_box_short": f"{high - 1:g}{DASH}{high:g}",
+    }
+
+
+def _change_text(value: float, kind: str) -> str:
+    if kind == "binary":
+        return f"{fmt.signed(100 * value, 1)} pp"
+    return fmt.signed(value, 2)
+
+
+_CHANGE_UNIT = {
+    "binary": "share of contacts, percentage points",
+    "count": "average per contact",
+    "continuous": "average",
+    "driver": "mean rating, points",
+}
+
+
+def _lever_content(model: FittedModel, lever: Lever, lift: xr.Dataset) -> dict:
+    spec = model.spec
+    label = spec.label_of(lever.target)
+    labelled = replace(
+        lever, channels=tuple(spec.label_of(c) for c in lever.channels) if lever.channels else None
+    )
+    text = labelled.describe(label)
+    if lever.channels is None:
+        measured = model.aggregates[f"{lever.kind}_measured"].sel({lever.kind: lever.target})
+        where = [str(c) for c, m in zip(model.channels, measured.to_numpy(), strict=True) if m]
+    else:
+        where = list(lever.channels)
+    changes = lift[f"{lever.kind}_change"].sel({lever.kind: lever.target})
+    kind = "driver" if lever.kind == "driver" else spec.influencer(lever.target).kind
+    return {
+        "text": text,
+        "target": lever.target,
+        "label": label,
+        "action": text[len(label) + 2 :],
+        "kind": lever.kind,
+        "measure": kind,
+        "unit": _CHANGE_UNIT[kind],
+        "everywhere": lever.channels is None,
+        "changes": [
+            {
+                "channel": c,
+                "label": spec.label_of(c),
+                "change": float(changes.sel(channel=c)),
+                "text": _change_text(float(changes.sel(channel=c)), kind),
+            }
+            for c in where
+        ],
+    }
+
+
+def _scenario_content(
+    model: FittedModel,
+    engine: ScenarioEngine,
+    scenario: Scenario,
+    lift: xr.Dataset,
+    ci: float,
+    scale: dict,
+) -> dict:
+    summary = summarize_lift(lift, ci, flagged=model.flagged)
+    year = summary.year
+    acted = [c.channel for c in summary.channels if c.affected]
+    rows = [
+        {
+            "id": c.channel,
+            "label": model.spec.label_of(c.channel),
+            "acted": c.affected,
+            **c.to_dict(),
+        }
+        for c in summary.channels
+    ]
+    rows.sort(key=lambda r: -r["volume"])
+    counts, edges = np.histogram(lift["company"].to_numpy(), bins=HIST_BINS)
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "year": year,
+        "forecast": year not in model.years,
+        "population_year": model.years[engine.population_index(year)],
+        "headline": headline(scenario.name, summary, scale),
+        "levers": [_lever_content(model, lever, lift) for lever in scenario.levers],
+        "result": summary,
+        "summary": summary.to_dict(),
+        "total": summary.total.to_dict(),
+        "top_box": summary.top_box.to_dict(),
+        "baseline": float(sum(r["baseline"] * r["volume"] for r in rows)),
+        "direct": float(sum(r["direct"] * r["volume"] for r in rows)),
+        "indirect": float(sum(r["indirect"] * r["volume"] for r in rows)),
+        "channels": rows,
+        "acted_channels": acted,
+        "warnings": list(lift.attrs.get("warnings", [])),
+        "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
+    }
+
+
+def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: float) -> dict:
+    """Top drivers and priority-map points and borders of ``channels`` in ``year``."""
+    pmap = priority_map(model, ci).select(year=year)
+    _, share = importance(model)
+    share = share.sel(year=year).mean("sample")
+    shown = {p.driver for p in pmap.points if p.channel in channels}
+    used = [d for d in model.spec.driver_ids if d in shown]
+    keys = {d: i + 1 for i, d in enumerate(used)}
+    out = []
+    for channel in channels:
+        rows = [p.to_dict() for p in pmap.points if p.channel == channel]
+        for row in rows:
+            row["share"] = float(share.sel(channel=channel, driver=row["driver"]))
+            row["key"] = keys[row["driver"]]
+        rows.sort(key=lambda r: -r["share"])
+        border = pmap.border(channel, year)
+        out.append(
+            {
+                "channel": channel,
+                "label": model.spec.label_of(channel),
+                "drivers": rows,
+                "top": rows[:TOP_DRIVERS],
+                "fix_first": sorted(
+                    (r for r in rows if r["quadrant"] == "fix first"),
+                    key=lambda r: -r["p_fix_first"],
+                ),
+                "perf_line": border.performance,
+                "weight_line": border.importance,
+            }
+        )
+    return {
+        "year": year,
+        "channels": out,
+        "key": [{"key": keys[d], "driver": d, "label": model.spec.label_of(d)} for d in used],
+    }
+
+
+def _fit_date(value: str) -> str:
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value or "not recorded")
+    return when.strftime("%d %b %Y, %H:%M UTC").lstrip("0")
+
+
+def _provenance(model: FittedModel, scenarios: list[dict]) -> dict:
+    manifest = model.manifest
+    diag = model.diagnostics
+    sampler = manifest.get("sampler", {})
+    years = model.years
+    responses = manifest.get("responses", int(model.aggregates["n_total"].sum()))
+    complete = manifest.get("complete_responses", int(model.aggregates["n"].sum()))
+
+    def number(key):
+        value = diag.get(key)
+        return None if value is None or not math.isfinite(value) else float(value)
+
+    return {
+        "model": model.name or "unsaved model",
+        "fit_date": _fit_date(manifest.get("fit_date", "")),
+        "fit_date_short": _fit_date(manifest.get("fit_date", "")).split(",")[0],
+        "fingerprint": manifest.get("fingerprint") or "not recorded",
+        "source": manifest.get("source") or "not recorded",
+        "years": f"{years[0]}{DASH}{years[-1]}" if len(years) > 1 else str(years[0]),
+        "n_years": len(years),
+        "responses": int(responses),
+        "complete_responses": int(complete),
+        "channels": [model.spec.label_of(c) for c in model.channels],
+        "passed": not model.flagged,
+        "verdict": model.verdict,
+        "max_rhat": number("max_rhat"),
+        "min_ess": min(
+            (v for v in (number("min_ess_bulk"), number("min_ess_tail")) if v is not None),
+            default=None,
+        ),
+        "divergences": int(diag.get("divergences", 0)),
+        "min_bfmi": number("min_bfmi"),
+        "sampler": (
+            f"{sampler['chains']} chains \u00d7 {sampler['draws']} draws "
+            f"(after {sampler['tune']} tuning steps)"
+        )
+        if sampler
+        else "not recorded",
+        "whatif_version": manifest.get("versions", {}).get("whatif", "unknown"),
+        "warnings": [{"scenario": s["name"], "text": w} for s in scenarios for w in s["warnings"]],
+    }
+
+
+def _comparison(content: list[dict], model: FittedModel) -> dict:
+    channels = [c for c in model.channels if any(c in s["acted_channels"] for s in content)]
+    volume = {r["id"]: r["volume"] for r in content[0]["channels"]}
+    channels.sort(key=lambda c: -volume[c])
+    best = max(range(len(content)), key=lambda i: content[i]["total"]["mean"])
+    return {
+        "best": best,
+        "channels": [{"id": c, "label": model.spec.label_of(c)} for c in channels],
+    }
+
+
+def build_brief(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) -> dict:
+    """The content of a brief as plain data (numbers and sentences; charts are drawn on render).
+
+    Parameters
+    ----------
+    model
+        A fitted or loaded model.
+    scenarios
+        One or more scenarios (several are compared side by side).
+    ci
+        Probability of every interval in the brief.
+
+    Returns
+    -------
+    dict
+        ``title``, ``headline``, ``ci``, ``flagged``, ``verdict``, ``scale``, ``scenarios`` (each
+        with ``summary`` = :func:`whatif.analysis.engine.summarize_lift`, ``levers``, ``channels``,
+        ``warnings``, ``histogram``...), ``comparison`` (several scenarios, else ``None``),
+        ``drivers`` (top drivers and priority map of the channels the levers act in),
+        ``provenance`` and ``generated``.
+
+    Raises
+    ------
+    WhatifError
+        For a bad ``ci``, no scenario, or a scenario the model cannot simulate.
+    """
+    check_ci(ci)
+    scenarios = list(scenarios)
+    if not scenarios:
+        raise WhatifError("a brief needs at least one scenario; pass --scenario FILE")
+    engine = ScenarioEngine(model)
+    scale = _scale(engine)
+    content = [_scenario_content(model, engine, s, engine.lift(s), ci, scale) for s in scenarios]
+    acted = [c for c in model.channels if any(c in s["acted_channels"] for s in content)]
+    volume = {r["id"]: r["volume"] for r in content[0]["channels"]}
+    concerned = sorted(acted or model.channels, key=lambda c: -volume[c])
+    driver_year = max(s["population_year"] for s in content)
+    comparison = _comparison(content, model) if len(content) > 1 else None
+    now = dt.datetime.now(dt.UTC)
+    if comparison is None:
+        title, lead = content[0]["name"], content[0]["headline"]
+    else:
+        best = content[comparison["best"]]
+        title = f"{len(content)} scenarios compared"
+        subject = f"The strongest of the {len(content)} scenarios, \u201c{best['name']}\u201d,"
+        lead = headline(best["name"], best["result"], scale, subject=subject)
+    return {
+        "title": title,
+        "headline": lead,
+        "ci": ci,
+        "ci_label": _percent(ci),
+        "flagged": model.flagged,
+        "verdict": model.verdict,
+        "scale": scale,
+        "scenarios": content,
+        "comparison": comparison,
+        "drivers": _drivers_content(model, concerned, driver_year, ci),
+        "provenance": _provenance(model, content),
+        "generated": now.strftime("%d %b %Y, %H:%M UTC").lstrip("0"),
+        "generated_short": now.strftime("%d %b %Y").lstrip("0"),
+    }
+
+
+# -- rendering ------------------------------------------------------------------------------

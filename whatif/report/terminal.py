@@ -1,0 +1,175 @@
+"""Plain-text reports for the terminal: what ``whatif check``, ``summary``, ``simulate`` and
+``compare`` print. The command line only parses, calls and prints; the words and tables are here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from whatif.analysis.results import LiftSummary
+from whatif.data.survey import Survey
+from whatif.fitting.fitted import FittedModel
+from whatif.report import format as fmt
+from whatif.report.tables import format_table
+
+__all__ = ["carried_past", "compare_report", "lift_report", "summary_report", "survey_report"]
+
+
+def survey_report(data: Path, survey: Survey, warnings: list[str]) -> str:
+    """The profile ``whatif check`` prints: counts, measured columns, notes and warnings."""
+    out = []
+    profile = survey.profile()
+    out.append(
+        f"{data}: {profile['responses']} responses with an outcome "
+        f"({profile['dropped_missing_outcome']} rows dropped for a missing outcome)"
+    )
+    for note in profile["notes"]:
+        out.append(f"note: {note}")
+    for warning in warnings:
+        out.append(f"warning: {warning}")
+    out.append("\nResponses per channel and year:")
+    out.append(profile["counts"].to_string())
+    out.append("\nMeasured per channel (missing share):")
+    for channel in survey.channels:
+        miss = profile["missing_share"][channel]
+        drivers = ", ".join(f"{d} ({miss[d]:.0%})" for d in profile["measured_drivers"][channel])
+        infl = ", ".join(f"{i} ({miss[i]:.0%})" for i in profile["measured_influencers"][channel])
+        out.append(f"  {channel}\n    drivers: {drivers or '-'}\n    influencers: {infl or '-'}")
+    count = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''} above)"
+    out.append(f"\nOK: the data fit the spec{count if warnings else ''}.")
+    return "\n".join(out)
+
+
+def summary_report(path: Path, fitted: FittedModel, result: dict) -> str:
+    """``whatif summary`` as text, from :func:`whatif.analysis.summary.summarize`'s result."""
+    out = []
+    pct = f"{result['ci']:.0%}"
+    if fitted.flagged:
+        out.append(f"WARNING: {fitted.verdict}\n")
+    out.append(
+        f"Model {path} - fitted {fitted.manifest['fit_date']}, "
+        f"{fitted.manifest['responses']} responses"
+    )
+    out.extend(carried_past(fitted.manifest))
+    for key, title in (
+        ("weights", "Driver weights (satisfaction points per driver point)"),
+        ("effects", "Influencer effects on drivers"),
+        ("direct", "Direct influencer effects on satisfaction"),
+    ):
+        out.append(f"\n{title}, mean and {pct} interval:")
+        out.append(format_table(result[key]))
+    out.append("\nDriver importance (standardised weight; share of explained variance):")
+    out.append(format_table(result["importance"]))
+    out.append("\nR-squared:")
+    out.append(format_table(result["r2"]))
+    d = result["diagnostics"]
+    out.append(
+        f"\nDiagnostics: max R-hat {d['max_rhat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f}, "
+        f"tail {d['min_ess_tail']:.0f}, divergences {d['divergences']}, "
+        f"min BFMI {d['min_bfmi']:.2f}"
+    )
+    out.append(d["verdict"])
+    return "\n".join(out)
+
+
+def lift_report(results: list[LiftSummary], fitted: FittedModel) -> str:
+    """Scenarios side by side: company and per-channel lift with intervals (plain text)."""
+
+    def cell(e) -> str:
+        return f"{fmt.points(e.mean, minus='-')} {fmt.interval(e.lo, e.hi, minus='-', style='brackets')}"
+
+    pct = f"{results[0].ci:.0%}"
+    rows = {}
+    for res in results:
+        t, tb = res.total, res.top_box
+        cells = {
+            "company": f"{cell(t)} P>0 {fmt.probability(t.p_positive)}",
+            "company top-box": f"{fmt.share_points(tb.mean, minus='-')} "
+            f"{fmt.interval(tb.lo, tb.hi, 1, scale=100, unit=' pts', minus='-', style='brackets')}",
+        }
+        for c in res.channels:
+            label = fitted.spec.label_of(c.channel)
+            if not c.affected:
+                cells[label] = fmt.NOT_AFFECTED
+                continue
+            direct = fmt.points(c.direct, 3, minus="-")
+            indirect = fmt.points(c.indirect, 3, minus="-")
+            cells[label] = f"{cell(c.lift)} (direct {direct}, via drivers {indirect})"
+        rows[f"{res.scenario} ({res.year})"] = cells
+    table = pd.DataFrame(rows)
+    lines = [f"Satisfaction lift in points (mean [{pct} interval]):", table.to_string()]
+    for res in results:
+        for warning in res.warnings:
+            lines.append(f"warning ({res.scenario}): {warning}")
+    return "\n".join(lines)
+
+
+def carried_past(manifest: dict) -> list[str]:
+    """How a refit carried the earlier years, if it did not refit them at full weight."""
+    lines = []
+    power = manifest.get("power_prior")
+    if power:
+        weighted = {y: a for y, a in power.get("discount_by_year", {}).items() if a < 1}
+        if weighted:
+            lines.append(
+                "Past carried as a power prior: "
+                + ", ".join(f"{y} weighted {a:g}" for y, a in weighted.items())
+            )
+    carried = manifest.get("carried_prior")
+    if carried:
+        lines.append(
+            f"Past kept fixed: years up to {carried['year']} carried as a prior "
+            f"(a0 = {carried['a0']:g}); earlier estimates copied from the previous fit"
+        )
+    return lines
+
+
+def compare_report(result: dict, old: Path, new: Path) -> str:
+    """``whatif compare`` as text, from :func:`whatif.analysis.compare.compare`'s result."""
+    out = []
+    ci = result["ci"]
+    pct = f"{ci:.0%}"
+    for key, path in (("old", old), ("new", new)):
+        ident = result[key]
+        a0 = ident["discount"]["a0"]
+        weighted = {y: a for y, a in ident["discount"]["discount_by_year"].items() if a < 1}
+        parts = [f"a0 = {a0:g}"] if a0 is not None else []
+        if weighted:
+            parts.append("year weights " + ", ".join(f"{y}: {a:g}" for y, a in weighted.items()))
+        prior = f", past carried as a power prior, {'; '.join(parts)}" if parts else ""
+        out.append(
+            f"{key}: {path} - years {', '.join(map(str, ident['years']))}, fitted "
+            f"{ident['fit_date']}, {'healthy' if ident['healthy'] else 'FLAGGED'}{prior}"
+        )
+    info = result["weights_info"]
+    if result["weights"]:
+        out.append(
+            f"\nDriver weights {info['from_year']} -> {info['to_year']} ({info['basis']}), "
+            f"change with {pct} interval and probability it rose:"
+        )
+        cols = ["channel", "driver", "weight_from", "weight_to", "change", "lo", "hi", "p_rose"]
+        out.append(format_table([{k: r[k] for k in cols} for r in result["weights"]]))
+    if result["ranks"]:
+        r0 = result["ranks"][0]
+        out.append(
+            f"\nDriver importance rank per channel ({r0['year_before']} old fit -> "
+            f"{r0['year_after']} new fit; + moved up):"
+        )
+        out.append(format_table(result["ranks"]))
+    bt = result["backtest_info"]
+    if result["backtest"]:
+        out.append(
+            f"\nBacktest: the old fit's {pct} forecast of {bt['year']} mean satisfaction vs "
+            f"observed (level shock sd {bt['level_shock_sd']:.3f}):"
+        )
+        cols = ["channel", "forecast", "lo", "hi", "observed", "n", "z", "flag"]
+        out.append(format_table([{k: r[k] for k in cols} for r in result["backtest"]]))
+        if result["flagged"]:
+            out.append(f"OUTSIDE the forecast interval: {', '.join(result['flagged'])}")
+        else:
+            out.append("Every channel's observed mean fell within the forecast interval.")
+    for note in result["notes"]:
+        out.append(f"note: {note}")
+    return "\n".join(out)
