@@ -159,7 +159,7 @@ def test_the_planner_forecasts_saves_compares_and_exports(browser, server, tmp_p
     requests: list[str] = []
     page = _new_page(browser, requests)
     headline = _open(page, server["url"])
-    expect(headline).to_contain_text("+0.00")
+    expect(headline).to_contain_text("0.00points")
     expect(
         page.get_by_text("Flagged fit").or_(page.get_by_text("Healthy fit")).first
     ).to_be_visible()
@@ -169,7 +169,7 @@ def test_the_planner_forecasts_saves_compares_and_exports(browser, server, tmp_p
     slider.focus()
     started = time.monotonic()
     page.keyboard.press("Home")  # cap IVR prompts at the lowest observed count
-    expect(headline).not_to_have_text("+0.00points", timeout=30_000)
+    expect(headline).not_to_have_text("0.00points", timeout=30_000)
     latency = time.monotonic() - started
     assert latency < 5, f"the headline took {latency:.1f} s to follow the lever"
     assert headline.inner_text().startswith("+")
@@ -253,12 +253,12 @@ def test_sessions_are_independent(browser, server):
     head_two = _open(two, server["url"])
     one.get_by_role("slider", name=LEVER).focus()
     one.keyboard.press("Home")
-    expect(head_one).not_to_have_text("+0.00points", timeout=30_000)
+    expect(head_one).not_to_have_text("0.00points", timeout=30_000)
     one.get_by_label("Scenario name").fill("Only mine")
     one.get_by_role("button", name="Save scenario").click()
     expect(one.get_by_text("Saved 'Only mine'")).to_be_visible()
     two.wait_for_timeout(1000)
-    expect(head_two).to_have_text("+0.00points")
+    expect(head_two).to_have_text("0.00points")
     expect(two.get_by_text("None yet: move a lever")).to_be_visible()
     two.get_by_role("tab", name="Compare scenarios").click()
     expect(two.get_by_text("No saved scenarios yet")).to_be_visible(timeout=60_000)

@@ -13,7 +13,8 @@ from whatif.analysis.scenario import Lever, Scenario, parse_scenario
 from whatif.app.bundle import available_models, load_bundle
 from whatif.app.provider import ModelProvider
 from whatif.app.state import PlannerState
-from whatif.app.text import format_points, format_share, slugify
+from whatif.app.text import slugify
+from whatif.report.format import percent
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,12 @@ def test_starts_at_no_change(state, bundle):
     assert state.ready
     assert state.year == bundle.next_year
     assert state.channels == bundle.channels
-    assert state.forecast["total"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0, "p_positive": 0.0}
+    assert state.forecast.to_dict()["total"] == {
+        "mean": 0.0,
+        "lo": 0.0,
+        "hi": 0.0,
+        "p_positive": 0.0,
+    }
     assert not state.has_levers
     assert state.current_scenario().levers == ()
 
@@ -57,10 +63,10 @@ def test_moving_a_lever_changes_the_forecast(state, bundle):
     count, _ = _count_and_binary(bundle)
     start, _, _ = count.ranges["cap"]
     state.set_lever(count.target, "cap", start)
-    total = state.forecast["total"]
+    total = state.forecast.to_dict()["total"]
     assert total["mean"] != 0.0
     assert total["lo"] <= total["mean"] <= total["hi"]
-    assert set(state.forecast["channels"]) == set(bundle.channels)
+    assert set(state.forecast.to_dict()["channels"]) == set(bundle.channels)
     assert state.lift["company"].shape == (bundle.engine.n_draws,)
     assert state.current_scenario().levers == (Lever(count.target, "influencer", "cap", start),)
     # capping lowers the count: the sign of the lift follows the direct and indirect effects
@@ -71,7 +77,7 @@ def test_moving_a_lever_changes_the_forecast(state, bundle):
 def test_a_driver_lever_shifts_satisfaction_by_its_weight(state, bundle):
     driver = next(c for c in bundle.controls.values() if c.kind == "driver")
     state.set_lever(driver.target, "shift", 0.5)
-    assert state.forecast["total"]["mean"] != 0.0
+    assert state.forecast.to_dict()["total"]["mean"] != 0.0
     assert state.describe(state.active_levers()[0][1]).endswith("+0.50 rating points")
 
 
@@ -79,12 +85,12 @@ def test_reset_gives_zero_lift(state, bundle):
     count, binary = _count_and_binary(bundle)
     state.set_lever(count.target, "scale", 0.5)
     state.set_lever(binary.target, "share", 0.05)
-    assert state.forecast["total"]["mean"] != 0.0
+    assert state.forecast.to_dict()["total"]["mean"] != 0.0
     state.reset()
     assert state.settings == {}
-    total = state.forecast["total"]
+    total = state.forecast.to_dict()["total"]
     assert total["mean"] == total["lo"] == total["hi"] == 0.0
-    assert all(entry["mean"] == 0.0 for entry in state.forecast["channels"].values())
+    assert all(entry["mean"] == 0.0 for entry in state.forecast.to_dict()["channels"].values())
 
 
 def test_the_no_change_value_removes_the_lever(state, bundle):
@@ -103,7 +109,7 @@ def test_share_lever_describes_from_and_to(state, bundle):
     _, binary = _count_and_binary(bundle)
     state.set_lever(binary.target, "share", 0.05)
     text = state.describe(state.active_levers()[0][1])
-    assert f"-> {format_share(0.05)}" in text and "share" in text
+    assert f"-> {percent(0.05)}" in text and "share" in text
 
 
 def test_channels_scope_the_levers(state, bundle):
@@ -114,8 +120,8 @@ def test_channels_scope_the_levers(state, bundle):
     ((_, lever),) = state.active_levers()
     assert lever.channels == tuple(only)
     others = [c for c in bundle.channels if c not in only]
-    assert all(state.forecast["channels"][c]["mean"] == 0.0 for c in others)
-    assert state.forecast["channels"][only[0]]["mean"] != 0.0
+    assert all(state.forecast.to_dict()["channels"][c]["mean"] == 0.0 for c in others)
+    assert state.forecast.to_dict()["channels"][only[0]]["mean"] != 0.0
 
 
 def test_a_lever_not_measured_in_the_chosen_channels_is_left_out_with_a_note(state, bundle):
@@ -136,7 +142,7 @@ def test_the_year_moves_the_forecast_to_an_observed_year(state, bundle):
     count, _ = _count_and_binary(bundle)
     state.set_lever(count.target, "scale", 0.5)
     state.year = bundle.years[0]
-    assert state.forecast["year"] == bundle.years[0]
+    assert state.forecast.to_dict()["year"] == bundle.years[0]
     assert state.current_scenario().year == bundle.years[0]
     state.year = bundle.next_year
     assert state.current_scenario().year is None  # the default, left out of the file
@@ -159,7 +165,7 @@ def test_saved_scenarios_round_trip_to_toml(state, bundle):
     assert other.error == ""
     assert other.settings == state.settings
     assert other.scenario_name == "Fewer and rarer"
-    assert other.forecast["total"] == pytest.approx(state.forecast["total"])
+    assert other.forecast.to_dict()["total"] == pytest.approx(state.forecast.to_dict()["total"])
     assert [s.name for s in other.saved] == ["Fewer and rarer"]
 
 
@@ -205,12 +211,12 @@ def test_comparison_lists_the_current_and_the_saved_scenarios(state, bundle):
     ],
 )
 def test_loading_a_bad_toml_sets_an_error_message(state, text, expected):
-    before = dict(state.forecast["total"])
+    before = dict(state.forecast.to_dict()["total"])
     assert state.load_toml(text, "bad.toml") is None
     assert expected in state.error
     assert "bad.toml" in state.error or "text file" in state.error
     assert "Traceback" not in state.error
-    assert state.saved == [] and state.forecast["total"] == before
+    assert state.saved == [] and state.forecast.to_dict()["total"] == before
 
 
 def test_levers_no_control_can_show_are_kept_as_extra_levers(state, bundle):
@@ -253,8 +259,8 @@ def test_sessions_are_independent_and_share_one_loaded_model(tiny_model_path, bu
     one.set_lever(count.target, "scale", 0.5)
     one.save_current("Mine")
     assert two.settings == {} and two.saved == []
-    assert two.forecast["total"]["mean"] == 0.0
-    assert one.forecast["total"]["mean"] != 0.0
+    assert two.forecast.to_dict()["total"]["mean"] == 0.0
+    assert one.forecast.to_dict()["total"]["mean"] != 0.0
 
 
 def test_a_lever_move_answers_fast(state, bundle):
@@ -308,10 +314,6 @@ def test_the_brief_of_the_current_scenario_is_html(state, bundle):
     assert html.lstrip().lower().startswith("<!doctype html") and "Half the count" in html
 
 
-def test_formatting_helpers():
-    assert format_points(0.1234) == "+0.12"
-    assert format_points(-0.001) == "+0.00"
-    assert format_share(0.123) == "12%"
-    assert format_share(0.0123, 1, signed=True) == "+1.2 pts"
+def test_download_names_are_slugs():
     assert slugify("Cap IVR prompts at 3!") == "cap_ivr_prompts_at_3"
     assert slugify("***") == "scenario"

@@ -12,9 +12,6 @@ state; :mod:`~whatif.app.page` assembles the views and :mod:`~whatif.app.server`
 from whatif.exports import lazy_exports
 
 EXPORTS = {
-    "format_points": "whatif.app.text",
-    "format_share": "whatif.app.text",
-    "interval_text": "whatif.app.text",
     "slugify": "whatif.app.text",
     "NATURAL_OPERATIONS": "whatif.app.controls",
     "Control": "whatif.app.controls",
@@ -37,8 +34,9 @@ EXPORTS = {
     "ChannelIntervals": "whatif.app.plots",
     "LiftHistogram": "whatif.app.plots",
     "ScenarioIntervals": "whatif.app.plots",
-    "priority_chart": "whatif.app.plots",
-    "weights_chart": "whatif.app.plots",
+    "priority_chart": "whatif.app.model_charts",
+    "weights_chart": "whatif.app.model_charts",
+    "base_figure": "whatif.app.plots",
     "Reported": "whatif.app.views.widgets",
     "channel_select": "whatif.app.views.widgets",
     "esc": "whatif.app.views.widgets",

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from whatif.analysis.results import PriorityMap
 from whatif.app.controls import Control, build_controls
 
 __all__ = ["ModelBundle", "available_models", "clear_cache", "load_bundle", "manifest_key"]
@@ -119,13 +120,13 @@ class ModelBundle:
             self._cache[key] = frame
         return self._cache[key]
 
-    def priority_frame(self, ci: float) -> pd.DataFrame:
-        """The priority map (see :func:`whatif.analysis.priorities.priority_map`)."""
+    def priorities(self, ci: float) -> PriorityMap:
+        """The priority map (see :func:`whatif.analysis.priorities.priority_map`), cached."""
         key = ("priorities", ci)
         if key not in self._cache:
             from whatif.analysis.priorities import priority_map
 
-            self._cache[key] = priority_map(self.model, ci).to_frame()
+            self._cache[key] = priority_map(self.model, ci)
         return self._cache[key]
 
     def responses_frame(self) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from whatif.app.text import format_share
+from whatif.report import format as fmt
 
 __all__ = ["NATURAL_OPERATIONS", "Control", "build_controls"]
 
@@ -83,9 +83,7 @@ class Control:
     def observed_text(self) -> str:
         """The observed range in words, e.g. ``observed 0-12``."""
         if self.measure == "binary":
-            return (
-                f"observed {format_share(self.low)}-{format_share(self.high)} by channel and year"
-            )
+            return f"observed {fmt.percent(self.low)}-{fmt.percent(self.high)} by channel and year"
         if self.measure == "driver":
             return f"mean rating {self.low:.1f}-{self.high:.1f} by channel and year"
         return f"observed {self.low:g}-{self.high:g}"

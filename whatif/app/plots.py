@@ -10,38 +10,36 @@ Their colours are the page's (:data:`whatif.app.theme.COLORS`).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from bokeh.models import (
     BoxAnnotation,
     ColumnDataSource,
     FactorRange,
     HoverTool,
     Label,
-    LabelSet,
-    Legend,
-    LegendItem,
     NumeralTickFormatter,
     Range1d,
     Span,
 )
 from bokeh.plotting import figure
 
-from whatif.report.palette import COLORS, QUADRANT_COLORS, SERIES
+from whatif.analysis.results import Estimate
+from whatif.report import format as fmt
+from whatif.report.palette import COLORS, SERIES
 
 __all__ = [
     "DRIVER_PALETTE",
     "ChannelIntervals",
     "LiftHistogram",
     "ScenarioIntervals",
-    "priority_chart",
-    "weights_chart",
+    "base_figure",
 ]
 
 #: One colour per driver line (:data:`whatif.report.palette.SERIES`).
 DRIVER_PALETTE = SERIES
 
 
-def _base(height: int, **kwargs) -> figure:
+def base_figure(height: int, **kwargs) -> figure:
+    """A chart with the planner's look: no toolbar, light grid, stretched to its column."""
     fig = figure(
         height=height, sizing_mode="stretch_width", toolbar_location=None, tools="", **kwargs
     )
@@ -66,7 +64,7 @@ class LiftHistogram:
 
     def __init__(self, height: int = 260):
         self.source = ColumnDataSource({"left": [], "right": [], "top": [], "share": []})
-        fig = _base(
+        fig = base_figure(
             height,
             x_axis_label="Company satisfaction lift (points)",
             y_axis_label="Share of draws",
@@ -127,7 +125,7 @@ class LiftHistogram:
         )
         self.figure = fig
 
-    def update(self, draws: np.ndarray, stats: dict, ci: float) -> None:
+    def update(self, draws: np.ndarray, stats: Estimate, ci: float) -> None:
         """Redraw from the lift draws and their summary (``mean``, ``lo``, ``hi``)."""
         draws = np.asarray(draws, float)
         if draws.size == 0 or np.allclose(draws, 0.0):
@@ -150,10 +148,10 @@ class LiftHistogram:
             start, end = min(start, 0.0), max(end, 0.0)
         self.figure.x_range.update(start=start - pad, end=end + pad)
         self.figure.y_range.update(start=0, end=float(share.max()) * 1.08)
-        self.band.left, self.band.right = stats["lo"], stats["hi"]
-        self.mean.location = stats["mean"]
+        self.band.left, self.band.right = stats.lo, stats.hi
+        self.mean.location = stats.mean
         self.mean.visible = True
-        self.mean.line_color = COLORS["positive"] if stats["mean"] >= 0 else COLORS["negative"]
+        self.mean.line_color = COLORS["positive"] if stats.mean >= 0 else COLORS["negative"]
         self.note.visible = False
 
 
@@ -162,9 +160,20 @@ class _IntervalRows:
 
     def __init__(self, height: int, x_label: str):
         self.source = ColumnDataSource(
-            {"label": [], "mean": [], "lo": [], "hi": [], "color": [], "text": [], "p": []}
+            {
+                "label": [],
+                "mean": [],
+                "lo": [],
+                "hi": [],
+                "color": [],
+                "text": [],
+                "p": [],
+                "chance": [],
+            }
         )
-        fig = _base(height, y_range=FactorRange(), x_range=Range1d(-1, 1), x_axis_label=x_label)
+        fig = base_figure(
+            height, y_range=FactorRange(), x_range=Range1d(-1, 1), x_axis_label=x_label
+        )
         fig.segment(
             x0="lo",
             x1="hi",
@@ -194,7 +203,7 @@ class _IntervalRows:
             )
         )
         fig.add_tools(
-            HoverTool(tooltips=[("", "@label"), ("lift", "@text"), ("P(lift > 0)", "@p{0%}")])
+            HoverTool(tooltips=[("", "@label"), ("lift", "@text"), ("P(lift > 0)", "@chance")])
         )
         fig.ygrid.grid_line_color = None
         self.figure = fig
@@ -213,7 +222,8 @@ class _IntervalRows:
             for m, lo, hi in zip(means, los, his, strict=True)
         ]
         text = [
-            f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]" for m, lo, hi in zip(means, los, his, strict=True)
+            f"{fmt.points(m, 3)} {fmt.interval(lo, hi, 3, style='brackets')}"
+            for m, lo, hi in zip(means, los, his, strict=True)
         ]
         self.figure.y_range.factors = labels
         low, high = min([0.0, *los]), max([0.0, *his])
@@ -227,6 +237,7 @@ class _IntervalRows:
             "color": colors,
             "text": text,
             "p": ps,
+            "chance": [fmt.probability(p) for p in ps],
         }
 
 
@@ -236,14 +247,14 @@ class ChannelIntervals(_IntervalRows):
     def __init__(self, height: int = 260):
         super().__init__(height, "Satisfaction lift by channel (points)")
 
-    def update(self, labels: list[str], entries: list[dict]) -> None:
+    def update(self, labels: list[str], entries: list[Estimate]) -> None:
         """Redraw from channel labels and their summary entries (``mean``, ``lo``, ``hi``)."""
         self._set(
             labels,
-            [e["mean"] for e in entries],
-            [e["lo"] for e in entries],
-            [e["hi"] for e in entries],
-            [e["p_positive"] for e in entries],
+            [e.mean for e in entries],
+            [e.lo for e in entries],
+            [e.hi for e in entries],
+            [e.p_positive for e in entries],
         )
 
 
@@ -253,237 +264,13 @@ class ScenarioIntervals(_IntervalRows):
     def __init__(self, height: int = 240):
         super().__init__(height, "Company satisfaction lift (points)")
 
-    def update(self, titles: list[str], totals: list[dict]) -> None:
+    def update(self, titles: list[str], totals: list[Estimate]) -> None:
         """Redraw from scenario titles and their company summary (``mean``, ``lo``, ``hi``)."""
         self.figure.height = max(160, 60 + 44 * len(titles))
         self._set(
             titles,
-            [t["mean"] for t in totals],
-            [t["lo"] for t in totals],
-            [t["hi"] for t in totals],
-            [t["p_positive"] for t in totals],
+            [t.mean for t in totals],
+            [t.lo for t in totals],
+            [t.hi for t in totals],
+            [t.p_positive for t in totals],
         )
-
-
-def weights_chart(
-    frame: pd.DataFrame, title: str = "", height: int = 380, ci: float = 0.9
-) -> figure:
-    """Driver weights over the years, one line per driver with its interval band.
-
-    Parameters
-    ----------
-    frame
-        Rows of one channel with columns year, driver, label, mean, lo, hi.
-    title
-        Chart title.
-    """
-    fig = _base(
-        height,
-        title=title,
-        x_axis_label="Year",
-        y_axis_label="Weight (satisfaction points per rating point)",
-    )
-    fig.xaxis.ticker = sorted(frame["year"].unique().tolist())
-    items = []
-    order = frame.groupby("driver")["mean"].mean().sort_values(ascending=False).index
-    for i, driver in enumerate(order):
-        rows = frame[frame["driver"] == driver].sort_values("year")
-        color = DRIVER_PALETTE[i % len(DRIVER_PALETTE)]
-        source = ColumnDataSource(
-            {
-                "year": rows["year"].to_numpy(),
-                "mean": rows["mean"].to_numpy(),
-                "lo": rows["lo"].to_numpy(),
-                "hi": rows["hi"].to_numpy(),
-                "label": rows["label"].to_numpy(),
-            }
-        )
-        band = fig.varea(
-            x="year", y1="lo", y2="hi", source=source, fill_color=color, fill_alpha=0.12
-        )
-        line = fig.line(x="year", y="mean", source=source, line_color=color, line_width=2.5)
-        dots = fig.scatter(
-            x="year",
-            y="mean",
-            source=source,
-            size=7,
-            fill_color=color,
-            line_color="white",
-            marker="circle",
-        )
-        items.append(LegendItem(label=str(rows["label"].iloc[0]), renderers=[line, dots, band]))
-    legend = Legend(
-        items=items,
-        location="top_left",
-        click_policy="hide",
-        label_text_font_size="12px",
-        spacing=2,
-        padding=6,
-        border_line_color=None,
-    )
-    fig.add_layout(legend, "right")
-    fig.add_tools(
-        HoverTool(
-            tooltips=[
-                ("driver", "@label"),
-                ("year", "@year"),
-                ("weight", "@mean{0.000}"),
-                (f"{ci:.0%} interval", "@lo{0.000} to @hi{0.000}"),
-            ],
-            mode="mouse",
-        )
-    )
-    return fig
-
-
-def priority_chart(frame: pd.DataFrame, title: str = "", height: int = 400) -> figure:
-    """Importance (weight) against performance (mean rating), fix-first quadrant shaded.
-
-    Parameters
-    ----------
-    frame
-        Rows of one channel and year from :func:`whatif.analysis.priorities.priority_map`.
-    title
-        Chart title.
-    """
-    # the borders of whatif.analysis.priorities: points are drawn at their median weight
-    perf_line = float(frame["performance"].mean())
-    weight_line = float(frame["median"].median())
-    x_pad = max(0.15, (frame["performance"].max() - frame["performance"].min()) * 0.25)
-    y_pad = max(0.02, (frame["hi"].max() - frame["lo"].min()) * 0.12)
-    x_range = (float(frame["performance"].min() - x_pad), float(frame["performance"].max() + x_pad))
-    y_range = (float(min(frame["lo"].min(), 0) - y_pad), float(frame["hi"].max() + y_pad))
-    fig = _base(
-        height,
-        title=title,
-        x_range=x_range,
-        y_range=y_range,
-        x_axis_label="Performance: mean rating (lower is worse)",
-        y_axis_label="Importance: weight",
-    )
-    fig.add_layout(
-        BoxAnnotation(
-            right=perf_line,
-            bottom=weight_line,
-            fill_color=COLORS["fix_zone"],
-            fill_alpha=0.9,
-            line_color=None,
-            level="underlay",
-        )
-    )
-    fig.add_layout(
-        Span(
-            location=perf_line, dimension="height", line_color=COLORS["neutral"], line_dash="dotted"
-        )
-    )
-    fig.add_layout(
-        Span(
-            location=weight_line,
-            dimension="width",
-            line_color=COLORS["neutral"],
-            line_dash="dotted",
-        )
-    )
-    fig.add_layout(
-        Label(
-            x=x_range[0],
-            y=y_range[1],
-            text="FIX FIRST",
-            x_offset=8,
-            y_offset=-22,
-            text_color=COLORS["fix_text"],
-            text_font_style="bold",
-            text_font_size="13px",
-        )
-    )
-    fig.add_layout(
-        Label(
-            x=x_range[1],
-            y=y_range[1],
-            text="MAINTAIN",
-            x_offset=-78,
-            y_offset=-22,
-            text_color=COLORS["neutral"],
-            text_font_size="12px",
-        )
-    )
-    fig.add_layout(
-        Label(
-            x=x_range[0],
-            y=y_range[0],
-            text="MONITOR",
-            x_offset=8,
-            y_offset=8,
-            text_color=COLORS["neutral"],
-            text_font_size="12px",
-        )
-    )
-    fig.add_layout(
-        Label(
-            x=x_range[1],
-            y=y_range[0],
-            text="LOWER PRIORITY",
-            x_offset=-116,
-            y_offset=8,
-            text_color=COLORS["neutral"],
-            text_font_size="12px",
-        )
-    )
-    source = ColumnDataSource(
-        {
-            "performance": frame["performance"].to_numpy(),
-            "weight": frame["weight"].to_numpy(),
-            "median": frame["median"].to_numpy(),
-            "lo": frame["lo"].to_numpy(),
-            "hi": frame["hi"].to_numpy(),
-            "label": frame["label"].to_numpy(),
-            "quadrant": frame["quadrant"].to_numpy(),
-            "p_fix_first": frame["p_fix_first"].to_numpy(),
-            "color": [QUADRANT_COLORS.get(q, COLORS["neutral"]) for q in frame["quadrant"]],
-            "size": 10 + 12 * frame["p_fix_first"].to_numpy(),
-        }
-    )
-    fig.segment(
-        x0="performance",
-        x1="performance",
-        y0="lo",
-        y1="hi",
-        source=source,
-        line_color="color",
-        line_width=2,
-        line_alpha=0.5,
-    )
-    dots = fig.scatter(
-        x="performance",
-        y="median",
-        source=source,
-        size="size",
-        fill_color="color",
-        line_color="white",
-        marker="circle",
-    )
-    fig.add_layout(
-        LabelSet(
-            x="performance",
-            y="median",
-            text="label",
-            source=source,
-            x_offset=9,
-            y_offset=4,
-            text_font_size="11px",
-            text_color="#374151",
-        )
-    )
-    fig.add_tools(
-        HoverTool(
-            renderers=[dots],
-            tooltips=[
-                ("driver", "@label"),
-                ("mean rating", "@performance{0.00}"),
-                ("weight", "@weight{0.000} [@lo{0.000}, @hi{0.000}]"),
-                ("P(fix first)", "@p_fix_first{0%}"),
-                ("quadrant", "@quadrant"),
-            ],
-        )
-    )
-    return fig

@@ -15,11 +15,13 @@ from pathlib import Path
 import pandas as pd
 import param
 
+from whatif.analysis.results import Estimate, LiftSummary
 from whatif.analysis.scenario import Lever, Scenario, parse_scenario, validate_scenario
 from whatif.app.bundle import ModelBundle, load_bundle
 from whatif.app.controls import Control
-from whatif.app.text import format_share, interval_text, slugify
+from whatif.app.text import slugify
 from whatif.errors import ScenarioError, WhatifError
+from whatif.report import format as fmt
 
 __all__ = ["DEFAULT_CI", "PlannerState"]
 
@@ -55,7 +57,9 @@ class PlannerState(param.Parameterized):
     extra_levers = param.List(default=[], doc="Loaded levers no sidebar control can show.")
     saved = param.List(default=[], doc="Saved scenarios (Scenario objects), in saving order.")
 
-    forecast = param.Dict(default=None, allow_None=True, doc="summarize_lift of the scenario.")
+    forecast = param.ClassSelector(
+        class_=LiftSummary, default=None, allow_None=True, doc="summarize_lift of the scenario."
+    )
     lift = param.Parameter(default=None, doc="The lift draws (xarray.Dataset) of the scenario.")
     notes = param.List(default=[], doc="Notes on levers left out (not measured where chosen).")
     error = param.String(default="", doc="The last problem a user can fix, in words.")
@@ -214,7 +218,7 @@ class PlannerState(param.Parameterized):
                 control = self.bundle.controls.get(lever.target)
                 scope = control.channels if control else tuple(self.bundle.channels)
             now = self.bundle.current_mean(lever.target, self._year(), scope)
-            text = f"{label}: share {format_share(now)} -> {format_share(lever.value)}"
+            text = f"{label}: share {fmt.percent(now)} -> {fmt.percent(lever.value)}"
         elif lever.kind == "driver" and lever.operation == "shift":
             text = f"{label}: {lever.value:+.2f} rating points"
         else:
@@ -248,26 +252,24 @@ class PlannerState(param.Parameterized):
         except ScenarioError as err:
             self.param.update(error="\n".join(err.problems), notes=notes)
             return
-        forecast = summarize_lift(lift, self.ci, flagged=self.bundle.flagged).to_dict()
+        forecast = summarize_lift(lift, self.ci, flagged=self.bundle.flagged)
         self.param.update(lift=lift, forecast=forecast, notes=notes)
 
     @property
     def has_levers(self) -> bool:
         return bool(self.active_levers()) if self.bundle else False
 
-    def summary_of(self, scenario: Scenario) -> dict:
-        """The :func:`~whatif.analysis.engine.summarize_lift` dict of any scenario (cached)."""
+    def summary_of(self, scenario: Scenario) -> LiftSummary:
+        """The :func:`~whatif.analysis.engine.summarize_lift` of any scenario (cached)."""
         from whatif.analysis.engine import summarize_lift
 
         key = (scenario.to_toml(), self.ci)
         if key not in self._summaries:
             lift = self.bundle.engine.lift(scenario)
-            self._summaries[key] = summarize_lift(
-                lift, self.ci, flagged=self.bundle.flagged
-            ).to_dict()
+            self._summaries[key] = summarize_lift(lift, self.ci, flagged=self.bundle.flagged)
         return self._summaries[key]
 
-    def comparison(self) -> list[tuple[str, Scenario, dict]]:
+    def comparison(self) -> list[tuple[str, Scenario, LiftSummary]]:
         """The current scenario then every saved one: (column title, scenario, summary)."""
         if not self.bundle:
             return []
@@ -286,17 +288,18 @@ class PlannerState(param.Parameterized):
         """Scenarios side by side (columns), rows: company, top-box, each channel, levers."""
         rows: dict[str, dict[str, str]] = {}
         for title, scenario, summary in self.comparison():
-            total = summary["total"]
-            tb = summary["top_box"]["total"]
+            total = summary.total
             cells = {
-                "Company lift (points)": interval_text(total),
-                "Probability lift > 0": format_share(total["p_positive"]),
-                "Top-box share (9-10)": f"{format_share(tb['mean'], 1, signed=True)}",
+                "Company lift (points)": _with_interval(total),
+                "Probability lift > 0": fmt.probability(total.p_positive),
+                "Top-box share (9-10)": fmt.share_points(summary.top_box.mean),
             }
             for channel in self.bundle.channels:
-                entry = summary["channels"][channel]
-                cells[self.bundle.label(channel)] = interval_text(entry)
-            cells["Year"] = str(summary["year"])
+                entry = summary.channel(channel)
+                cells[self.bundle.label(channel)] = (
+                    _with_interval(entry.lift) if entry.affected else fmt.NOT_AFFECTED
+                )
+            cells["Year"] = str(summary.year)
             cells["Levers"] = "; ".join(self.describe(lever) for lever in scenario.levers) or "none"
             rows[title] = cells
         return pd.DataFrame(rows)
@@ -426,3 +429,9 @@ class PlannerState(param.Parameterized):
         scenario = scenario or self.current_scenario()
         html = render_html(self.bundle.model, [scenario], ci=self.ci)
         return f"brief_{slugify(scenario.name)}.html", html
+
+
+def _with_interval(estimate: Estimate) -> str:
+    """``+0.12 [+0.05, +0.20]``: a mean and its interval, never reading as one number."""
+    digits = fmt.decimals(estimate.mean, estimate.lo, estimate.hi)
+    return f"{fmt.points(estimate.mean, digits)} {fmt.interval(estimate.lo, estimate.hi, digits, style='brackets')}"

@@ -103,9 +103,7 @@ class ComparePanel(Viewer):
         self._tools.visible = bool(names)
         rows = state.comparison()
         with pn.io.unlocked():  # raw Bokeh models: dispatch their changes like Panel's own
-            self._chart.update(
-                [t for t, _, _ in rows], [summary["total"] for _, _, summary in rows]
-            )
+            self._chart.update([t for t, _, _ in rows], [summary.total for _, _, summary in rows])
         frame = state.comparison_frame()
         if frame.empty:
             self._table.object = ""

@@ -7,8 +7,8 @@ from panel.viewable import Viewer
 
 from whatif.app import plots
 from whatif.app.state import PlannerState
-from whatif.app.text import format_points, format_share
 from whatif.app.views.widgets import esc, html_pane, html_table, paper
+from whatif.report import format as fmt
 
 __all__ = ["ForecastPanel"]
 
@@ -68,37 +68,39 @@ class ForecastPanel(Viewer):
         bundle = state.bundle
         labels = [bundle.label(c) for c in bundle.channels]
         with pn.io.unlocked():  # raw Bokeh models: dispatch their changes like Panel's own
-            self._hist.update(state.lift["company"].to_numpy(), forecast["total"], forecast["ci"])
-            self._channels.update(labels, [forecast["channels"][c] for c in bundle.channels])
-        pct = f"{forecast['ci']:.0%}"
-        total = forecast["total"]
+            self._hist.update(state.lift["company"].to_numpy(), forecast.total, forecast.ci)
+            self._channels.update(labels, [forecast.channel(c).lift for c in bundle.channels])
+        pct = f"{forecast.ci:.0%}"
+        total = forecast.total
         rows = [
             [
                 "Company (volume-weighted)",
                 "100%",
                 "",
-                f"<b>{format_points(total['mean'])}</b>",
-                f"{format_points(total['lo'])} to {format_points(total['hi'])}",
-                format_share(total["p_positive"]),
+                f"<b>{fmt.points(total.mean, fmt.decimals(total.mean, total.lo, total.hi))}</b>",
+                fmt.interval(total.lo, total.hi),
+                fmt.probability(total.p_positive),
                 "",
                 "",
-                format_share(forecast["top_box"]["total"]["mean"], 1, signed=True),
+                fmt.share_points(forecast.top_box.mean),
             ]
         ]
         for channel in bundle.channels:
-            e = forecast["channels"][channel]
-            rows.append(
-                [
-                    esc(bundle.label(channel)),
-                    f"{e['volume']:.0%}",
-                    f"{e['baseline']:.2f}",
-                    format_points(e["mean"]),
-                    f"{format_points(e['lo'])} to {format_points(e['hi'])}",
-                    format_share(e["p_positive"]),
-                    format_points(e["direct"]),
-                    format_points(e["indirect"]),
-                    format_share(e["top_box"]["mean"], 1, signed=True),
+            e = forecast.channel(channel)
+            lift = e.lift
+            if not e.affected:
+                cells = [fmt.NOT_AFFECTED, "", "", "", "", ""]
+            else:
+                cells = [
+                    fmt.points(lift.mean, fmt.decimals(lift.mean, lift.lo, lift.hi)),
+                    fmt.interval(lift.lo, lift.hi),
+                    fmt.probability(lift.p_positive),
+                    fmt.points(e.direct),
+                    fmt.points(e.indirect),
+                    fmt.share_points(e.top_box.mean),
                 ]
+            rows.append(
+                [esc(bundle.label(channel)), fmt.percent(e.volume), f"{e.baseline:.2f}", *cells]
             )
         self._table.object = html_table(
             [

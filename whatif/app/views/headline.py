@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from panel.viewable import Viewer
 
+from whatif.analysis.results import Estimate
 from whatif.app.state import PlannerState
-from whatif.app.text import format_points, format_share
 from whatif.app.views.widgets import esc, html_pane
+from whatif.report import format as fmt
 
 __all__ = ["Headline"]
 
 
-def _sign_class(entry: dict) -> str:
-    if abs(entry["mean"]) < 5e-4 and abs(entry["hi"] - entry["lo"]) < 1e-3:
+def _sign_class(entry: Estimate) -> str:
+    if entry.mean == entry.lo == entry.hi == 0:
         return "zero"
-    if entry["lo"] > 0:
+    if entry.lo > 0:
         return "pos"
-    if entry["hi"] < 0:
+    if entry.hi < 0:
         return "neg"
     return ""
 
@@ -40,10 +41,8 @@ class Headline(Viewer):
             self._pane.object = ""
             return
         bundle = state.bundle
-        pct = f"{forecast['ci']:.0%}"
-        total = forecast["total"]
-        top = forecast["top_box"]["total"]
-        year = forecast["year"]
+        pct = f"{forecast.ci:.0%}"
+        total, top, year = forecast.total, forecast.top_box, forecast.year
         when = f"{year} forecast" if year not in bundle.years else f"{year} (observed year)"
         levers = [state.describe(lever) for _, lever in state.active_levers()]
         if levers:
@@ -58,26 +57,27 @@ class Headline(Viewer):
         if not levers:
             main = (
                 f'<div class="kpi main"><div class="kpi-label">Company satisfaction lift · {esc(when)}</div>'
-                f'<div class="kpi-value zero" id="headline-lift">{format_points(0.0)}'
+                f'<div class="kpi-value zero" id="headline-lift">{fmt.points(0.0)}'
                 f'<span class="unit">points</span></div>'
                 '<div class="kpi-sub">No change from the levers yet</div></div>'
             )
         else:
             main = (
                 f'<div class="kpi main"><div class="kpi-label">Company satisfaction lift · {esc(when)}</div>'
-                f'<div class="kpi-value {cls}" id="headline-lift">{format_points(total["mean"])}'
+                f'<div class="kpi-value {cls}" id="headline-lift">'
+                f"{fmt.points(total.mean, fmt.decimals(total.mean, total.lo, total.hi))}"
                 f'<span class="unit">points</span></div>'
-                f'<div class="kpi-sub">{pct} interval {format_points(total["lo"])} to '
-                f'{format_points(total["hi"])}<span class="prob">P(lift &gt; 0) '
-                f"{format_share(total['p_positive'])}</span></div></div>"
+                f'<div class="kpi-sub">{pct} interval {fmt.interval(total.lo, total.hi)}'
+                f'<span class="prob">P(lift &gt; 0) {fmt.probability(total.p_positive)}</span>'
+                "</div></div>"
             )
         topbox = (
             f'<div class="kpi"><div class="kpi-label">Top-box share (9-10)</div>'
             f'<div class="kpi-value small {_sign_class(top)}">'
-            f"{format_share(top['mean'], 1, signed=True)}</div>"
+            f"{fmt.share_points(top.mean)}</div>"
             + (
-                f'<div class="kpi-sub">{pct} interval {format_share(top["lo"], 1, signed=True)} to '
-                f"{format_share(top['hi'], 1, signed=True)}</div></div>"
+                f'<div class="kpi-sub">{pct} interval '
+                f"{fmt.interval(top.lo, top.hi, 1, scale=100, unit=' pts')}</div></div>"
                 if levers
                 else '<div class="kpi-sub">Share of answers 9 or 10</div></div>'
             )
@@ -85,13 +85,23 @@ class Headline(Viewer):
         lever_card = f'<div class="kpi" style="flex: 2 1 300px">{lever_block}</div>'
         cards = []
         for channel in bundle.channels:
-            entry = forecast["channels"][channel]
-            cards.append(
+            entry = forecast.channel(channel)
+            lift = entry.lift
+            head = (
                 f'<div class="ch"><div class="ch-name">{esc(bundle.label(channel))}'
-                f" · {entry['volume']:.0%} of contacts</div>"
-                f'<div class="ch-value {_sign_class(entry)}">{format_points(entry["mean"])}</div>'
-                f'<div class="ch-sub">{format_points(entry["lo"])} to {format_points(entry["hi"])}'
-                f" · P&gt;0 {format_share(entry['p_positive'])}</div></div>"
+                f" · {fmt.percent(entry.volume)} of contacts</div>"
+            )
+            if not entry.affected:
+                cards.append(
+                    f'{head}<div class="ch-value zero">{fmt.points(0.0)}</div>'
+                    f'<div class="ch-sub">{fmt.NOT_AFFECTED}</div></div>'
+                )
+                continue
+            cards.append(
+                f'{head}<div class="ch-value {_sign_class(lift)}">'
+                f"{fmt.points(lift.mean, fmt.decimals(lift.mean, lift.lo, lift.hi))}</div>"
+                f'<div class="ch-sub">{fmt.interval(lift.lo, lift.hi)}'
+                f" · P&gt;0 {fmt.probability(lift.p_positive)}</div></div>"
             )
         self._pane.object = (
             f'<div class="hero">{main}{topbox}{lever_card}</div>'

@@ -10,8 +10,8 @@ from panel.viewable import Viewer
 
 from whatif.app.controls import Control
 from whatif.app.state import PlannerState
-from whatif.app.text import format_share
 from whatif.app.views.widgets import esc, html_pane
+from whatif.report import format as fmt
 
 __all__ = ["LeverControl"]
 
@@ -110,7 +110,7 @@ class LeverControl(Viewer):
         now = state.bundle.current_mean(c.target, year, scope)
         pop = state.bundle.population_year(year)
         if c.measure == "binary":
-            current = f"{format_share(now)} in {pop}"
+            current = f"{fmt.percent(now)} in {pop}"
         elif c.measure == "driver":
             current = f"mean {now:.2f} in {pop}"
         else:

@@ -6,9 +6,8 @@ import panel as pn
 import panel_material_ui as pmui
 from panel.viewable import Viewer
 
-from whatif.app import plots
+from whatif.app import model_charts
 from whatif.app.state import PlannerState
-from whatif.app.text import format_share
 from whatif.app.views.widgets import (
     channel_select,
     esc,
@@ -17,6 +16,7 @@ from whatif.app.views.widgets import (
     paper,
     sync_channel_select,
 )
+from whatif.report import format as fmt
 
 __all__ = ["PriorityPanel"]
 
@@ -62,19 +62,18 @@ class PriorityPanel(Viewer):
         years = {str(y): y for y in bundle.years}
         year = self._year.value if self._year.value in bundle.years else bundle.years[-1]
         self._year.param.update(options=years, value=year)
-        frame = bundle.priority_frame(state.ci)
-        frame = frame[(frame["channel"] == state.focus_channel) & (frame["year"] == year)]
-        self._chart.object = plots.priority_chart(frame)
-        frame = frame.sort_values(["p_fix_first", "weight"], ascending=False)
+        pmap = bundle.priorities(state.ci).select(channel=state.focus_channel, year=year)
+        self._chart.object = model_charts.priority_chart(pmap)
+        frame = pmap.to_frame().sort_values(["p_fix_first", "weight"], ascending=False)
         rows = [
             [
                 esc(r.label),
                 r.quadrant,
                 f"{r.weight:.3f}",
-                f"{r.lo:.3f} to {r.hi:.3f}",
+                fmt.interval(r.lo, r.hi, 3),
                 f"{r.performance:.2f}",
-                format_share(r.p_high_importance),
-                format_share(r.p_fix_first),
+                fmt.probability(r.p_high_importance),
+                fmt.probability(r.p_fix_first) if r.low_performance else "-",
             ]
             for r in frame.itertuples()
         ]

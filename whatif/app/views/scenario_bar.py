@@ -167,7 +167,7 @@ class ScenarioBar(Viewer):
         self._info.param.update(
             object=state.info, visible=bool(state.info) and not state.error, closed=False
         )
-        warnings = list(state.notes) + list((state.forecast or {}).get("warnings", []))
+        warnings = list(state.notes) + list(state.forecast.warnings if state.forecast else ())
         if warnings:
             text = "\n".join(f"- {w[0].upper() + w[1:]}" for w in warnings)
             self._warnings.param.update(object=text, visible=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import panel as pn
 from panel.viewable import Viewer
 
-from whatif.app import plots
+from whatif.app import model_charts
 from whatif.app.state import PlannerState
 from whatif.app.views.widgets import channel_select, html_pane, paper, sync_channel_select
 
@@ -44,4 +44,4 @@ class WeightsPanel(Viewer):
         sync_channel_select(self._channel, state)
         frame = bundle.weights_frame(state.ci)
         frame = frame[frame["channel"] == state.focus_channel]
-        self._chart.object = plots.weights_chart(frame, ci=state.ci)
+        self._chart.object = model_charts.weights_chart(frame, ci=state.ci)

@@ -1,0 +1,251 @@
+"""Charts of the fitted model that change only with the chosen channel: the driver weights over
+the years and the priority map (rebuilt on demand; the lever-driven charts are in
+:mod:`whatif.app.plots`). They draw what the analysis computed: the priority map's points and
+zone come from :class:`whatif.analysis.results.PriorityMap`, nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from bokeh.models import (
+    BoxAnnotation,
+    ColumnDataSource,
+    HoverTool,
+    Label,
+    LabelSet,
+    Legend,
+    LegendItem,
+    Span,
+)
+from bokeh.plotting import figure
+
+from whatif.analysis.results import PriorityMap
+from whatif.app.plots import DRIVER_PALETTE, base_figure
+from whatif.report.palette import COLORS, QUADRANT_COLORS
+
+__all__ = ["priority_chart", "weights_chart"]
+
+
+def weights_chart(
+    frame: pd.DataFrame, title: str = "", height: int = 380, ci: float = 0.9
+) -> figure:
+    """Driver weights over the years, one line per driver with its interval band.
+
+    Parameters
+    ----------
+    frame
+        Rows of one channel with columns year, driver, label, mean, lo, hi.
+    title
+        Chart title.
+    """
+    fig = base_figure(
+        height,
+        title=title,
+        x_axis_label="Year",
+        y_axis_label="Weight (satisfaction points per rating point)",
+    )
+    fig.xaxis.ticker = sorted(frame["year"].unique().tolist())
+    items = []
+    order = frame.groupby("driver")["mean"].mean().sort_values(ascending=False).index
+    for i, driver in enumerate(order):
+        rows = frame[frame["driver"] == driver].sort_values("year")
+        color = DRIVER_PALETTE[i % len(DRIVER_PALETTE)]
+        source = ColumnDataSource(
+            {
+                "year": rows["year"].to_numpy(),
+                "mean": rows["mean"].to_numpy(),
+                "lo": rows["lo"].to_numpy(),
+                "hi": rows["hi"].to_numpy(),
+                "label": rows["label"].to_numpy(),
+            }
+        )
+        band = fig.varea(
+            x="year", y1="lo", y2="hi", source=source, fill_color=color, fill_alpha=0.12
+        )
+        line = fig.line(x="year", y="mean", source=source, line_color=color, line_width=2.5)
+        dots = fig.scatter(
+            x="year",
+            y="mean",
+            source=source,
+            size=7,
+            fill_color=color,
+            line_color="white",
+            marker="circle",
+        )
+        items.append(LegendItem(label=str(rows["label"].iloc[0]), renderers=[line, dots, band]))
+    legend = Legend(
+        items=items,
+        location="top_left",
+        click_policy="hide",
+        label_text_font_size="12px",
+        spacing=2,
+        padding=6,
+        border_line_color=None,
+    )
+    fig.add_layout(legend, "right")
+    fig.add_tools(
+        HoverTool(
+            tooltips=[
+                ("driver", "@label"),
+                ("year", "@year"),
+                ("weight", "@mean{0.000}"),
+                (f"{ci:.0%} interval", "@lo{0.000} to @hi{0.000}"),
+            ],
+            mode="mouse",
+        )
+    )
+    return fig
+
+
+def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> figure:
+    """Importance (weight) against performance (mean rating), fix-first quadrant shaded.
+
+    Parameters
+    ----------
+    pmap
+        The priority map of one channel and year (:meth:`PriorityMap.select`): its points are
+        drawn at their median weight and its borders shade the zone, as the analysis placed them.
+    title
+        Chart title.
+    """
+    (border,) = pmap.borders
+    frame = pmap.to_frame()
+    perf_line, weight_line = border.performance, border.importance
+    x_pad = max(0.15, (frame["performance"].max() - frame["performance"].min()) * 0.25)
+    y_pad = max(0.02, (frame["hi"].max() - frame["lo"].min()) * 0.12)
+    x_range = (float(frame["performance"].min() - x_pad), float(frame["performance"].max() + x_pad))
+    y_range = (float(min(frame["lo"].min(), 0) - y_pad), float(frame["hi"].max() + y_pad))
+    fig = base_figure(
+        height,
+        title=title,
+        x_range=x_range,
+        y_range=y_range,
+        x_axis_label="Performance: mean rating (lower is worse)",
+        y_axis_label="Importance: weight",
+    )
+    fig.add_layout(
+        BoxAnnotation(
+            right=perf_line,
+            bottom=weight_line,
+            fill_color=COLORS["fix_zone"],
+            fill_alpha=0.9,
+            line_color=None,
+            level="underlay",
+        )
+    )
+    fig.add_layout(
+        Span(
+            location=perf_line, dimension="height", line_color=COLORS["neutral"], line_dash="dotted"
+        )
+    )
+    fig.add_layout(
+        Span(
+            location=weight_line,
+            dimension="width",
+            line_color=COLORS["neutral"],
+            line_dash="dotted",
+        )
+    )
+    fig.add_layout(
+        Label(
+            x=x_range[0],
+            y=y_range[1],
+            text="FIX FIRST",
+            x_offset=8,
+            y_offset=-22,
+            text_color=COLORS["fix_text"],
+            text_font_style="bold",
+            text_font_size="13px",
+        )
+    )
+    fig.add_layout(
+        Label(
+            x=x_range[1],
+            y=y_range[1],
+            text="MAINTAIN",
+            x_offset=-78,
+            y_offset=-22,
+            text_color=COLORS["neutral"],
+            text_font_size="12px",
+        )
+    )
+    fig.add_layout(
+        Label(
+            x=x_range[0],
+            y=y_range[0],
+            text="MONITOR",
+            x_offset=8,
+            y_offset=8,
+            text_color=COLORS["neutral"],
+            text_font_size="12px",
+        )
+    )
+    fig.add_layout(
+        Label(
+            x=x_range[1],
+            y=y_range[0],
+            text="LOWER PRIORITY",
+            x_offset=-116,
+            y_offset=8,
+            text_color=COLORS["neutral"],
+            text_font_size="12px",
+        )
+    )
+    source = ColumnDataSource(
+        {
+            "performance": frame["performance"].to_numpy(),
+            "weight": frame["weight"].to_numpy(),
+            "median": frame["median"].to_numpy(),
+            "lo": frame["lo"].to_numpy(),
+            "hi": frame["hi"].to_numpy(),
+            "label": frame["label"].to_numpy(),
+            "quadrant": frame["quadrant"].to_numpy(),
+            "p_fix_first": frame["p_fix_first"].to_numpy(),
+            "color": [QUADRANT_COLORS.get(q, COLORS["neutral"]) for q in frame["quadrant"]],
+            "size": 10 + 12 * frame["p_fix_first"].to_numpy(),
+        }
+    )
+    fig.segment(
+        x0="performance",
+        x1="performance",
+        y0="lo",
+        y1="hi",
+        source=source,
+        line_color="color",
+        line_width=2,
+        line_alpha=0.5,
+    )
+    dots = fig.scatter(
+        x="performance",
+        y="median",
+        source=source,
+        size="size",
+        fill_color="color",
+        line_color="white",
+        marker="circle",
+    )
+    fig.add_layout(
+        LabelSet(
+            x="performance",
+            y="median",
+            text="label",
+            source=source,
+            x_offset=9,
+            y_offset=4,
+            text_font_size="11px",
+            text_color="#374151",
+        )
+    )
+    fig.add_tools(
+        HoverTool(
+            renderers=[dots],
+            tooltips=[
+                ("driver", "@label"),
+                ("mean rating", "@performance{0.00}"),
+                ("weight", "@weight{0.000} [@lo{0.000}, @hi{0.000}]"),
+                ("P(fix first)", "@p_fix_first{0%}"),
+                ("quadrant", "@quadrant"),
+            ],
+        )
+    )
+    return fig
