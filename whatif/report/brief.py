@@ -34,6 +34,7 @@ from whatif.fitting.fitted import FittedModel
 from whatif.report import charts
 from whatif.report import format as fmt
 from whatif.report.brief_content import build_brief, check_ci
+from whatif.report.palette import COLORS, QUADRANT_COLORS
 
 __all__ = ["FORMATS", "check_output_path", "render_html", "render_pdf", "write_brief"]
 
@@ -166,7 +167,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(signed=_signed, pp=_pp, prob=fmt.probability, number=_number)
-    env.globals.update(digits=fmt.decimals, interval=fmt.interval)
+    env.globals.update(
+        digits=fmt.decimals, interval=fmt.interval, palette={**COLORS, **QUADRANT_COLORS}
+    )
     return env
 
 

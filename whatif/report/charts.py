@@ -33,7 +33,7 @@ __all__ = [
     "priority_chart",
 ]
 
-#: The palette by role and quadrant (:mod:`whatif.report.palette`); ``brief.css`` uses the same.
+#: The palette by role and quadrant (:mod:`whatif.report.palette`); ``brief.css`` reads the same.
 PALETTE = {**COLORS, **QUADRANT_COLORS}
 
 WIDTH = 6.9  # inches: the text width of an A4 page with the brief's margins
