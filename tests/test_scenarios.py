@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from whatif.analysis.engine import ScenarioEngine, simulate, summarize_lift
+from whatif.analysis.engine import ScenarioEngine, scale_warnings, simulate, summarize_lift
 from whatif.analysis.priorities import QUADRANTS, priority_map
 from whatif.analysis.scenario import Lever, Scenario, load_scenario, parse_scenario
 from whatif.cli import app
@@ -99,6 +99,27 @@ def test_extrapolation_is_warned_about_by_name(engine):
     assert quiet.attrs["warnings"] == []
 
 
+@pytest.mark.parametrize(
+    ("baseline", "lift", "expected"),
+    [
+        (9.39, 1.31, "10.70 (9.39 now, +1.31) is above the top of the rating scale [1, 10]"),
+        (9.39, 0.2, "9.59 (9.39 now, +0.20) is within 0.45 points of the top"),
+        (1.3, -0.5, "0.80 (1.30 now, -0.50) is below the bottom of the rating scale [1, 10]"),
+        (1.3, -0.2, "is within 0.45 points of the bottom"),
+        (9.39, -0.2, None),  # moving away from the end it is near
+        (6.0, 0.5, None),
+        (9.5, 0.0, None),
+    ],
+)
+def test_a_forecast_off_or_near_the_end_of_the_scale_is_warned_about(baseline, lift, expected):
+    warnings = scale_warnings(["Phone"], np.array([baseline]), np.array([lift]), (1, 10))
+    if expected is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and warnings[0].startswith("Phone: the forecast mean")
+        assert expected in warnings[0] and "overstated" in warnings[0]
+
+
 def test_fast_path_agrees_with_pymc_posterior_predictive(tiny_model):
     from scenario_reference import simulate_rows
 
@@ -165,6 +186,8 @@ def test_interval_covers_the_true_lift_on_known_truth(tiny_model, tiny_survey):
         ({"lever": [{"influencer": "i2", "cpa": 1}]}, "unknown key 'cpa' (did you mean 'cap'?)"),
         ({"lever": [{"cap": 1}]}, "name exactly one of influencer"),
         ({"nmae": "x"}, "unknown key 'nmae' (did you mean 'name'?)"),
+        ({"lever": [{"influencer": "i2", "cap": float("nan")}]}, "cap must be a finite number"),
+        ({"lever": [{"influencer": "i2", "scale": -1}]}, "scale must be 0 or more"),
     ],
 )
 def test_malformed_scenarios_are_rejected(raw, expected):
@@ -185,12 +208,23 @@ def test_malformed_scenarios_are_rejected(raw, expected):
         ((lever("i2", "share", 0.5),), None, "share applies to binary influencers only"),
         ((lever("i2", "cap", 1, channels=("ch9",)),), None, "unknown channel 'ch9'"),
         ((lever("i2", "cap", 1),), 2030, "year 2030 is outside what the model can speak for"),
+        ((lever("i2", "cap", -3),), None, "cap = -3 is below 0, but counts are 0 or more"),
+        ((lever("i1", "floor", 2),), None, "floor = 2 is outside 0-1"),
     ],
 )
 def test_scenarios_are_checked_against_the_model(engine, levers, year, expected):
     with pytest.raises(ScenarioError) as info:
         engine.lift(Scenario("bad", levers, year=year))
     assert expected in str(info.value)
+
+
+def test_a_scenario_file_without_levers_is_an_error(tmp_path):
+    path = tmp_path / "empty.toml"
+    path.write_text('name = "Nothing yet"\n')
+    with pytest.raises(
+        ScenarioError, match=r"empty\.toml: no levers; add at least one \[\[lever\]\]"
+    ):
+        load_scenario(path)
 
 
 def test_scenario_round_trips_through_toml(tmp_path):

@@ -1,24 +1,82 @@
 """The ``whatif`` command line: check, demo-data, fit, summary, and what builds on them.
 
-Every user mistake ends in a one-line ``error:`` message and exit code 2, never a traceback.
+Every user mistake ends in a one-line ``error:`` message and exit code 2, never a traceback:
+mistakes in files and values through :func:`run_guarded`, usage mistakes (a missing argument, an
+unknown option, a bad number) through :class:`WhatifGroup`. The console script and
+``python -m whatif.cli`` run :func:`main`.
+
+The file is longer than 500 lines because it is the one place every command's arguments and
+options are declared (twelve commands, each a few lines of parsing that call the library); the
+words and tables they print live in :mod:`whatif.report.terminal`.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from whatif.errors import WhatifError
 
+try:  # recent Typer carries its own copy of click and raises its exceptions
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - earlier Typer runs on click itself
+    from click import exceptions as click_errors
+
+
+def usage_error(err: click_errors.UsageError) -> str:
+    """Click's usage error as one ``error:`` line naming the command, with where to look."""
+    message = err.format_message().strip()
+    message = re.sub(r"\.?\s*Did you mean (.+?)\?$", r" (did you mean \1?)", message)
+    message = re.sub(r"\s*\(Possible options?: (.+)\)$", r" (did you mean \1?)", message)
+    message = message.rstrip(".")
+    message = message[:1].lower() + message[1:]
+    command = err.ctx.command_path if err.ctx is not None else "whatif"
+    return f"error: {command}: {message}; see '{command} --help'"
+
+
+class WhatifGroup(TyperGroup):
+    """The command group: usage errors end in one ``error:`` line and exit code 2, like every
+    other mistake, instead of click's boxed usage text."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.NoArgsIsHelpError as err:
+            print(err.ctx.get_help())
+            print(
+                f"error: {err.ctx.command_path}: no command given; choose one of the above",
+                file=sys.stderr,
+            )
+            sys.exit(2)
+        except click_errors.UsageError as err:
+            print(usage_error(err), file=sys.stderr)
+            sys.exit(2)
+        except click_errors.ClickException as err:
+            print(f"error: {err.format_message()}", file=sys.stderr)
+            sys.exit(err.exit_code)
+        except typer.Abort:
+            print("interrupted: nothing was written", file=sys.stderr)
+            sys.exit(1)
+        # without standalone mode click returns an exit's code instead of exiting with it
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="whatif",
+    cls=WhatifGroup,
     help="Bayesian key-driver simulation and what-if planning for customer experience.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: rich markup would take "[priors]" and other brackets in help texts for tags
+    rich_markup_mode=None,
 )
 
 DEMO_DIR = Path("data/demo")
@@ -229,6 +287,11 @@ def priorities(
                 f"--channel '{channel}' is not in the model{closest(channel, fitted.channels)}; "
                 f"channels: {', '.join(fitted.channels)}"
             )
+        if year is not None and fitted.single_period:
+            raise WhatifError(
+                f"--year {year}: {model} has one survey period (its spec has no year column); "
+                "leave --year out"
+            )
         if year is not None and year not in fitted.years:
             raise WhatifError(
                 f"--year {year} is not in the model; years: {', '.join(map(str, fitted.years))}"
@@ -243,7 +306,8 @@ def priorities(
         if format == "json":
             print(dumps_json(table.to_dict("records")))
         else:
-            print(format_table(table.drop(columns=["label"])))
+            hidden = ["label", "year"] if fitted.single_period else ["label"]
+            print(format_table(table.drop(columns=hidden)))
 
     run_guarded(run)
 
@@ -474,8 +538,9 @@ def demo(
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    app()
+    """The ``whatif`` console script (``python -m whatif.cli`` too)."""
+    app(prog_name="whatif")
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

@@ -11,9 +11,15 @@ the scenario year (a cap at 3 only moves respondents above 3); a binary KPI move
 
 For the year after the last observed one the weights take one more random-walk step
 (``weights[last] + weight_drift * N(0, 1)``, a fixed seed), so that forecast is honestly wider.
+A survey without a year column is one period, not a year among others: its scenarios are for that
+period (the default year), and there is no year after it to forecast.
 Top-box (the two highest points of the scale) uses a normal predictive distribution of individual
 answers with the group's linear-predictor variance plus ``sigma^2``; the lever shifts its mean.
 Everything is NumPy on arrays prepared once per model, so one scenario costs a few milliseconds.
+
+A forecast mean that leaves the rating scale, or comes within :data:`SCALE_MARGIN` of its span of
+the end it moves towards, is warned about (:func:`scale_warnings`): answers pile up at the ends of
+a scale, which a linear model does not see, so a lift there is overstated.
 """
 
 from __future__ import annotations
@@ -36,7 +42,18 @@ from whatif.data.moments import group_covariance, group_means
 from whatif.errors import ScenarioError
 from whatif.fitting.fitted import FittedModel
 
-__all__ = ["ScenarioEngine", "YearArrays", "simulate", "summarize_lift"]
+__all__ = [
+    "SCALE_MARGIN",
+    "ScenarioEngine",
+    "YearArrays",
+    "scale_warnings",
+    "simulate",
+    "summarize_lift",
+]
+
+#: A channel's forecast mean within this share of the scale's span of the end it moves towards
+#: (0.45 points on 1-10) is warned about, as well as one beyond the scale.
+SCALE_MARGIN = 0.05
 
 
 @dataclass
@@ -63,6 +80,7 @@ class ScenarioEngine:
 
     def __init__(self, model: FittedModel, seed: int = 0):
         self.model = model
+        self.single_period = model.spec.single_period
         agg = model.aggregates
         self.channels = [str(c) for c in agg["channel"].to_numpy()]
         self.years = [int(y) for y in agg["year"].to_numpy()]
@@ -104,8 +122,14 @@ class ScenarioEngine:
     def n_draws(self) -> int:
         return self._weights.shape[0]
 
+    @property
+    def default_year(self) -> int:
+        """The year of a scenario that names none: the year after the last, or the one period of
+        a survey without a year column."""
+        return self.years[-1] if self.single_period else self.years[-1] + 1
+
     def scenario_year(self, scenario: Scenario) -> int:
-        return scenario.year if scenario.year is not None else self.years[-1] + 1
+        return scenario.year if scenario.year is not None else self.default_year
 
     def population_index(self, year: int) -> int:
         """Index of the year whose respondents a scenario acts on (the last one for next year)."""
@@ -249,6 +273,14 @@ class ScenarioEngine:
             "sck,ck->sc", arrays.weights, dx
         )
         vol = self.volumes(year)
+        moved = (np.abs(dz).sum(axis=1) + np.abs(dx).sum(axis=1)) > 0
+        labels = [self.model.spec.label_of(c) for c in self.channels]
+        warnings = warnings + scale_warnings(
+            [label for label, m in zip(labels, moved, strict=True) if m],
+            arrays.base_mean[:, moved].mean(axis=0),
+            total[:, moved].mean(axis=0),
+            self.scale,
+        )
         threshold = self.top_box_threshold
         base_top = 1.0 - ndtr((threshold - arrays.base_mean) / arrays.pred_sd)
         top = (1.0 - ndtr((threshold - arrays.base_mean - total) / arrays.pred_sd)) - base_top
@@ -294,6 +326,7 @@ class ScenarioEngine:
                 "year": out["year"],
                 "warnings": list(out["warnings"]),
                 "observed_year": int(out["year"] in self.years),
+                "single_period": int(self.single_period),
             }
         )
         return ds
@@ -319,7 +352,8 @@ def simulate(
         ``total``, ``direct``, ``indirect``, ``top_box`` by (sample, channel) in satisfaction points
         (top-box: share change); ``company`` and ``company_top_box`` by sample (volume-weighted);
         ``baseline`` mean satisfaction; the lever's ``influencer_change`` and ``driver_change``;
-        attrs ``scenario``, ``year``, ``warnings`` (extrapolation).
+        attrs ``scenario``, ``year``, ``warnings`` (extrapolation, a forecast off the scale),
+        ``observed_year`` and ``single_period`` (1 for a survey without a year column).
     """
     engine = engine or ScenarioEngine(model)
     return engine.lift(scenario)
@@ -369,4 +403,55 @@ def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> 
         top_box=estimate(lift["company_top_box"].to_numpy(), ci, change=False),
         channels=tuple(channels),
         warnings=tuple(warnings),
+        single_period=bool(lift.attrs.get("single_period", 0)),
     )
+
+
+def scale_warnings(
+    labels: list[str],
+    baseline: np.ndarray,
+    lift: np.ndarray,
+    scale: tuple[float, float],
+    margin: float = SCALE_MARGIN,
+) -> list[str]:
+    """Warnings for channels whose forecast mean leaves the rating scale or nears its end.
+
+    Parameters
+    ----------
+    labels
+        Channel labels, one per entry of ``baseline`` and ``lift`` (channels a lever moves).
+    baseline, lift
+        Posterior mean satisfaction without the scenario and the posterior mean lift.
+    scale
+        ``(low, high)`` of the rating scale.
+    margin
+        Share of the scale's span: a forecast this near the end it moves towards is warned about.
+
+    Returns
+    -------
+    list of str
+        One warning per channel concerned, in the order given.
+    """
+    low, high = scale
+    near = margin * (high - low)
+    where = f"the rating scale [{low:g}, {high:g}]"
+    out = []
+    for label, base, change in zip(labels, baseline, lift, strict=True):
+        forecast = base + change
+        told = (
+            f"{label}: the forecast mean satisfaction {forecast:.2f} "
+            f"({base:.2f} now, {change:+.2f})"
+        )
+        if forecast > high or forecast < low:
+            side = "above the top" if forecast > high else "below the bottom"
+            out.append(
+                f"{told} is {side} of {where}, which no mean can be; the model is linear and does "
+                "not see the end of the scale, so the change is overstated"
+            )
+        elif (change > 0 and forecast > high - near) or (change < 0 and forecast < low + near):
+            end = "top" if change > 0 else "bottom"
+            out.append(
+                f"{told} is within {near:.2g} points of the {end} of {where}, where answers pile "
+                "up; the model is linear and does not see that, so the change is likely overstated"
+            )
+    return out

@@ -110,7 +110,10 @@ class LiftSummary:
     channels
         One :class:`ChannelLift` per channel, in the model's order.
     warnings
-        Notes on the forecast (levers clipped to the observed range, a flagged fit ...).
+        Notes on the forecast (levers beyond the observed range, a forecast off the rating
+        scale, a flagged fit ...).
+    single_period
+        The survey had no year column: ``year`` is its one period's stored value, not a year.
     """
 
     scenario: str
@@ -120,6 +123,7 @@ class LiftSummary:
     top_box: Estimate
     channels: tuple[ChannelLift, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    single_period: bool = False
 
     def channel(self, channel: str) -> ChannelLift:
         for entry in self.channels:
@@ -137,6 +141,7 @@ class LiftSummary:
             "channels": {c.channel: c.to_dict() for c in self.channels},
             "top_box": {"total": self.top_box.to_dict()},
             "warnings": list(self.warnings),
+            "single_period": self.single_period,
         }
 
 

@@ -3,6 +3,7 @@
 ```toml
 name = "Fewer IVR prompts"
 year = 2026                          # optional: an observed year or the year after the last
+                                     # (a survey without a year column: its one period only)
 [[lever]]
 influencer = "ivr_prompts"           # or: driver = "knowledge"
 channels = ["ivr_self_service"]      # optional: default every channel where it is measured
@@ -12,6 +13,7 @@ cap = 3                              # exactly one of: shift, scale, cap, floor,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,12 +88,14 @@ class Lever:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named what-if: levers combined, for one year (``None``: the year after the last)."""
+    """A named what-if: levers combined, for one year (``None``: the model's default year, the
+    year after the last, or the one period of a survey without a year column)."""
 
     name: str
     levers: tuple[Lever, ...] = field(default_factory=tuple)
     year: int | None = None
     description: str = ""
+    source: str = field(default="", compare=False)  # the file it was read from, for messages
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
@@ -107,9 +111,19 @@ class Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario TOML file (structure only; see :func:`validate_scenario` for the model)."""
+    """Read a scenario TOML file (structure only; see :func:`validate_scenario` for the model).
+
+    A file must hold at least one ``[[lever]]``: a scenario file that changes nothing is a
+    mistake (a planner session may still hold a scenario without levers).
+    """
     raw = read_toml(path, ScenarioError, "scenario file")
-    return parse_scenario(raw, source=str(path))
+    scenario = parse_scenario(raw, source=str(path))
+    if not scenario.levers:
+        raise ScenarioError(
+            f"{path}: no levers; add at least one [[lever]] table naming an influencer or driver "
+            'and one operation, e.g. influencer = "ivr_prompts" and cap = 3'
+        )
+    return scenario
 
 
 def parse_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
@@ -146,6 +160,7 @@ def parse_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
         levers=tuple(levers),
         year=year,
         description=str(raw.get("description", "")),
+        source=source if source != "<scenario>" else "",
     )
 
 
@@ -178,13 +193,19 @@ def _parse_lever(entry: Any, where: str, problems: list[str]) -> Lever | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(f"{where} ({target}): {op} must be a number, got {value!r}")
         return None
+    if not math.isfinite(value):
+        problems.append(f"{where} ({target}): {op} must be a finite number, got {value}")
+        return None
     if op == "share" and not 0 <= value <= 1:
         problems.append(
             f"{where} ({target}): share must be between 0 and 1 (e.g. 0.06 for 6%), got {value}"
         )
         return None
     if op == "scale" and value < 0:
-        problems.append(f"{where} ({target}): scale must be 0 or more, got {value}")
+        problems.append(
+            f"{where} ({target}): scale must be 0 or more (a factor: 0.5 halves, 2 doubles), "
+            f"got {value}"
+        )
         return None
     channels = entry.get("channels")
     if channels is not None:
@@ -205,6 +226,8 @@ def model_facts(spec, aggregates) -> dict:
     return {
         "channels": [str(c) for c in aggregates["channel"].to_numpy()],
         "years": [int(y) for y in aggregates["year"].to_numpy()],
+        "single_period": spec.single_period,
+        "scale": tuple(spec.scale),
         "kinds": {i.id: i.kind for i in spec.influencers},
         "drivers": drivers,
         "measured": {
@@ -226,15 +249,22 @@ def validate_scenario(
     """Problems of a scenario against a fitted model (empty list when it can be simulated).
 
     Checks names (suggesting the closest), channels, that the target is measured where the lever
-    applies, that share levers act on binary influencers, and the year. ``facts`` (from
+    applies, that share levers act on binary influencers, values the target cannot take (a
+    negative count, a share outside 0-1, a rating off the scale) and the year. ``facts`` (from
     :func:`model_facts`) skips re-reading the aggregates.
     """
     facts = facts or model_facts(spec, aggregates)
-    where = source or scenario.name
+    where = source or scenario.source or scenario.name
     problems = []
     channels, years, kinds = facts["channels"], facts["years"], facts["kinds"]
     drivers, measured = facts["drivers"], facts["measured"]
-    if scenario.year is not None and scenario.year not in years + [years[-1] + 1]:
+    if facts["single_period"]:
+        if scenario.year is not None and scenario.year not in years:
+            problems.append(
+                f"{where}: year {scenario.year}: the survey has no year column, so the model "
+                "knows one period and scenarios are for it; leave 'year' out"
+            )
+    elif scenario.year is not None and scenario.year not in years + [years[-1] + 1]:
         problems.append(
             f"{where}: year {scenario.year} is outside what the model can speak for: an observed year "
             f"({years[0]}-{years[-1]}) or the next one ({years[-1] + 1})"
@@ -268,6 +298,11 @@ def validate_scenario(
                 "kept); cap or floor an influencer instead"
             )
             continue
+        kind = "driver" if lever.kind == "driver" else kinds[lever.target]
+        impossible = _impossible_value(lever, kind, facts["scale"])
+        if impossible:
+            problems.append(f"{label}: {impossible}")
+            continue
         flags = dict(zip(channels, measured[lever.kind][lever.target], strict=True))
         for channel in lever.channels or ():
             if channel not in channels:
@@ -280,6 +315,29 @@ def validate_scenario(
                     f"{label}: not measured in channel '{channel}'; it is measured in {', '.join(where_measured)}"
                 )
     return problems
+
+
+def _impossible_value(lever: Lever, kind: str, scale: tuple[float, float]) -> str:
+    """Why a lever's value is one its target can never take (empty when it can).
+
+    A shift may overshoot and is warned about on the data (the engine clips a count at 0); a value
+    set outright is known to be impossible before any data are read.
+    """
+    op, value = lever.operation, lever.value
+    if kind == "count" and op in ("cap", "set") and value < 0:
+        return f"{op} = {value:g} is below 0, but counts are 0 or more; set {op} to 0 or more"
+    if kind == "binary" and op in ("cap", "floor", "set") and not 0 <= value <= 1:
+        return (
+            f"{op} = {value:g} is outside 0-1, but a yes/no influencer moves as a share; "
+            f"set {op} between 0 and 1 (e.g. 0.3 for 30%)"
+        )
+    low, high = scale
+    if kind == "driver" and op == "set" and not low <= value <= high:
+        return (
+            f"set = {value:g} is off the rating scale [{low:g}, {high:g}]; set a mean rating "
+            "on the scale, or shift it instead"
+        )
+    return ""
 
 
 def apply_operation(operation: str, amount: float, values: np.ndarray) -> np.ndarray:

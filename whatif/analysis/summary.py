@@ -100,7 +100,9 @@ def summarize(model: FittedModel, ci: float = 0.9) -> dict:
     -------
     dict
         Keys ``ci``, ``weights``, ``effects``, ``direct``, ``importance``, ``r2``,
-        ``diagnostics`` (see the README for the shape).
+        ``diagnostics`` (see the README for the shape), ``single_period`` (the survey had no year
+        column: every ``year`` is its one period's stored value) and ``influencers`` (the ids;
+        empty for a survey of drivers only, whose ``effects`` and ``direct`` are empty).
     """
     standardized, share = importance(model)
     imp = (
@@ -118,6 +120,8 @@ def summarize(model: FittedModel, ci: float = 0.9) -> dict:
     diag = model.diagnostics
     return {
         "ci": ci,
+        "single_period": model.single_period,
+        "influencers": [str(i) for i in model.aggregates["influencer"].to_numpy()],
         "weights": tidy_interval(model.draws("weights"), ci).to_dict("records"),
         "effects": tidy_interval(model.draws("effects"), ci).to_dict("records"),
         "direct": tidy_interval(model.draws("direct"), ci).to_dict("records"),

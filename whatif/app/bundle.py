@@ -19,6 +19,7 @@ import pandas as pd
 
 from whatif.analysis.results import PriorityMap
 from whatif.app.controls import Control, build_controls
+from whatif.report.format import period
 
 __all__ = ["ModelBundle", "available_models", "clear_cache", "load_bundle", "manifest_key"]
 
@@ -38,7 +39,8 @@ class ModelBundle:
     channels
         Channel ids in display order (the spec's order when it lists them all).
     years
-        Observed years; ``next_year`` is the year after the last.
+        Observed years; ``next_year`` is the default scenario year: the year after the last, or
+        the one period of a survey without a year column (``single_period``).
     controls
         One :class:`Control` per measured influencer and driver, in spec order.
     """
@@ -54,7 +56,22 @@ class ModelBundle:
 
     @property
     def next_year(self) -> int:
-        return self.years[-1] + 1
+        """The default scenario year: the year after the last; a survey without a year column is
+        one period with no year after it, so its scenarios are for that period."""
+        return self.engine.default_year
+
+    @property
+    def single_period(self) -> bool:
+        """The survey had no year column: ``years`` holds its one period's stored value."""
+        return self.model.single_period
+
+    def year_label(self, year: int) -> str:
+        """A year as a label (``2026``), or ``Survey period`` for a survey without a year column."""
+        return period(year, self.single_period).capitalize()
+
+    def in_year(self, year: int) -> str:
+        """A year in a sentence: ``in 2026``, or ``in the survey period``."""
+        return f"in {'the ' if self.single_period else ''}{period(year, self.single_period)}"
 
     @property
     def flagged(self) -> bool:
@@ -133,7 +150,7 @@ class ModelBundle:
         """Responses with an outcome per channel (rows, labelled) and year (columns)."""
         n = self.model.aggregates["n_total"].to_pandas().loc[self.channels]
         n.index = [self.label(c) for c in n.index]
-        n.columns = [str(y) for y in n.columns]
+        n.columns = [self.year_label(y) for y in n.columns]
         n.index.name = "Channel"
         return n.astype(int)
 
@@ -156,7 +173,7 @@ class ModelBundle:
 
             r2 = r_squared(self.model).mean("sample").to_pandas().loc[self.channels]
             r2.index = [self.label(c) for c in r2.index]
-            r2.columns = [str(y) for y in r2.columns]
+            r2.columns = [self.year_label(y) for y in r2.columns]
             self._cache["r2"] = r2
         return self._cache["r2"]
 

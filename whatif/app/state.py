@@ -44,7 +44,8 @@ class PlannerState(param.Parameterized):
     year = param.Integer(
         default=None,
         allow_None=True,
-        doc="Scenario year: an observed year or the next one (default).",
+        doc="Scenario year: an observed year or the next one (default); a survey without a year "
+        "column has one period, the only choice.",
     )
     channels = param.List(
         default=[], item_type=str, doc="Channels the sidebar's levers apply to (all by default)."
@@ -128,6 +129,8 @@ class PlannerState(param.Parameterized):
         """Label -> year of the years a scenario can be set in."""
         if not self.bundle:
             return {}
+        if self.bundle.single_period:
+            return {self.bundle.year_label(y): y for y in self.bundle.years}
         options = {str(y): y for y in self.bundle.years}
         options[f"{self.bundle.next_year} (forecast)"] = self.bundle.next_year
         return options
@@ -299,7 +302,7 @@ class PlannerState(param.Parameterized):
                 cells[self.bundle.label(channel)] = (
                     _with_interval(entry.lift) if entry.affected else fmt.NOT_AFFECTED
                 )
-            cells["Year"] = str(summary.year)
+            cells["Year"] = self.bundle.year_label(summary.year)
             cells["Levers"] = "; ".join(self.describe(lever) for lever in scenario.levers) or "none"
             rows[title] = cells
         return pd.DataFrame(rows)

@@ -36,5 +36,9 @@ def _term_measured(aggregates: xr.Dataset) -> xr.DataArray:
 
 def interval(draws: np.ndarray, ci: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Equal-tailed interval of probability ``ci`` along ``axis``."""
-    lo, hi = np.nanquantile(draws, [(1 - ci) / 2, (1 + ci) / 2], axis=axis)
+    draws = np.asarray(draws)
+    # NumPy's nanquantile drops the quantiles' axis of an empty array (a survey with no
+    # influencers has none), so an empty array, which has no NaN to skip, takes quantile
+    quantile = np.quantile if draws.size == 0 else np.nanquantile
+    lo, hi = quantile(draws, [(1 - ci) / 2, (1 + ci) / 2], axis=axis)
     return lo, hi

@@ -123,6 +123,12 @@ class Spec:
     source: str = "<spec>"
 
     @property
+    def single_period(self) -> bool:
+        """No year column: the survey is one period (stored as year 0), not a year among others;
+        its scenarios are for that period, with no forecast year after it."""
+        return self.year is None
+
+    @property
     def driver_ids(self) -> list[str]:
         return [d.id for d in self.drivers]
 

@@ -10,6 +10,7 @@ import importlib.metadata
 import sys
 from dataclasses import dataclass, field
 
+import pandas as pd
 import xarray as xr
 
 from whatif.data.spec import Spec
@@ -78,6 +79,11 @@ class FittedModel:
     def years(self) -> list[int]:
         return [int(y) for y in self.aggregates["year"].to_numpy()]
 
+    @property
+    def single_period(self) -> bool:
+        """The survey had no year column: one period, no year to forecast after it."""
+        return self.spec.single_period
+
     def to_datatree(self) -> xr.DataTree:
         """The fit as an ArviZ DataTree (posterior, sample_stats, constant_data)."""
         return xr.DataTree.from_dict(
@@ -89,5 +95,25 @@ class FittedModel:
         )
 
     def draws(self, var: str) -> xr.DataArray:
-        """Posterior draws of ``var`` with (chain, draw) stacked into one ``sample`` dim."""
-        return self.posterior[var].stack(sample=("chain", "draw")).transpose("sample", ...)
+        """Posterior draws of ``var`` with (chain, draw) stacked into one ``sample`` dim.
+
+        A variable with an empty dimension (a survey without influencers has ``influencer`` of
+        length 0) stacks too: its ``sample`` dim has every draw and the array no values.
+        """
+        array = self.posterior[var]
+        if 0 not in array.shape:
+            return array.stack(sample=("chain", "draw")).transpose("sample", ...)
+        # xarray reshapes an empty array to (..., -1), which NumPy cannot resolve
+        rest = [d for d in array.dims if d not in ("chain", "draw")]
+        array = array.transpose("chain", "draw", *rest)
+        index = pd.MultiIndex.from_product(
+            [array["chain"].to_numpy(), array["draw"].to_numpy()], names=["chain", "draw"]
+        )
+        return xr.DataArray(
+            array.to_numpy().reshape((len(index), *array.shape[2:])),
+            dims=("sample", *rest),
+            coords={
+                **xr.Coordinates.from_pandas_multiindex(index, "sample"),
+                **{d: array[d] for d in rest if d in array.coords},
+            },
+        )

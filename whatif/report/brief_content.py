@@ -58,12 +58,13 @@ def headline(name: str, summary: LiftSummary, scale: dict, subject: str | None =
         What the sentence starts with (default: the quoted name).
     """
     subject = subject or f"\u201c{name}\u201d"
-    total, top, year = summary.total, summary.top_box, summary.year
+    total, top = summary.total, summary.top_box
+    year = _in_period(summary.year, summary.single_period)
     mean, lo, hi, p = total.mean, total.lo, total.hi, total.p_positive
     ci = _percent(summary.ci)
     if mean == lo == hi == 0:
         return (
-            f"{subject} would leave average customer satisfaction unchanged in {year}: "
+            f"{subject} would leave average customer satisfaction unchanged {year}: "
             "none of its levers moves an influencer or driver the model measures."
         )
     d = fmt.decimals(mean, lo, hi)
@@ -79,10 +80,15 @@ def headline(name: str, summary: LiftSummary, scale: dict, subject: str | None =
         )
     return (
         f"{subject} would {verb} average customer satisfaction by {abs(mean):.{d}f} points "
-        f"on the {scale['label']} scale in {year} ({ci} chance: between "
+        f"on the {scale['label']} scale {year} ({ci} chance: between "
         f"{fmt.interval(lo, hi, d).replace(' to ', ' and ')}) and {top_part}; the chance that it "
         f"improves satisfaction at all is {fmt.probability(p)}."
     )
+
+
+def _in_period(year: int, single_period: bool) -> str:
+    """``in 2026``, or ``in the survey period`` for a survey without a year column."""
+    return f"in {'the ' if single_period else ''}{fmt.period(year, single_period)}"
 
 
 # -- content --------------------------------------------------------------------------------
@@ -170,12 +176,16 @@ def _scenario_content(
     ]
     rows.sort(key=lambda r: -r["volume"])
     counts, edges = np.histogram(lift["company"].to_numpy(), bins=HIST_BINS)
+    population = model.years[engine.population_index(year)]
+    single = model.single_period
     return {
         "name": scenario.name,
         "description": scenario.description,
         "year": year,
+        "year_label": fmt.period(year, single).capitalize(),
         "forecast": year not in model.years,
-        "population_year": model.years[engine.population_index(year)],
+        "population_year": population,
+        "population_label": "the survey's" if single else f"{population}'s",
         "headline": headline(scenario.name, summary, scale),
         "levers": [_lever_content(model, lever, lift) for lever in scenario.levers],
         "result": summary,
@@ -224,6 +234,8 @@ def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: flo
         )
     return {
         "year": year,
+        "year_label": _in_period(year, model.single_period),
+        "year_heading": "" if model.single_period else f" ({year})",
         "channels": out,
         "key": [{"key": keys[d], "driver": d, "label": model.spec.label_of(d)} for d in used],
     }
@@ -257,6 +269,7 @@ def _provenance(model: FittedModel, scenarios: list[dict]) -> dict:
         "source": manifest.get("source") or "not recorded",
         "years": f"{years[0]}{DASH}{years[-1]}" if len(years) > 1 else str(years[0]),
         "n_years": len(years),
+        "single_period": model.single_period,
         "responses": int(responses),
         "complete_responses": int(complete),
         "channels": [model.spec.label_of(c) for c in model.channels],
@@ -342,6 +355,7 @@ def build_brief(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) 
         "headline": lead,
         "ci": ci,
         "ci_label": _percent(ci),
+        "single_period": model.single_period,
         "flagged": model.flagged,
         "verdict": model.verdict,
         "scale": scale,

@@ -15,9 +15,11 @@ import math
 __all__ = [
     "MINUS",
     "NOT_AFFECTED",
+    "SURVEY_PERIOD",
     "decimals",
     "interval",
     "percent",
+    "period",
     "points",
     "probability",
     "share_points",
@@ -26,6 +28,8 @@ __all__ = [
 
 MINUS = "\u2212"
 NOT_AFFECTED = "not affected"
+#: What a survey without a year column calls its one period (its stored year is no year).
+SURVEY_PERIOD = "survey period"
 _MAX_DIGITS = 6
 
 
@@ -106,6 +110,12 @@ def share_points(share: float, digits: int = 1, minus: str = MINUS) -> str:
 def percent(share: float, digits: int = 0) -> str:
     """A level as a percentage: ``0.31`` -> ``31%``."""
     return f"{100 * share:.{digits}f}%"
+
+
+def period(year: int, single_period: bool = False) -> str:
+    """A scenario's year as people read it: ``2026``, or ``survey period`` for a survey without
+    a year column (put "the" before it in a sentence)."""
+    return SURVEY_PERIOD if single_period else str(year)
 
 
 def probability(p: float) -> str:

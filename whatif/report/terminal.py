@@ -29,8 +29,13 @@ def survey_report(data: Path, survey: Survey, warnings: list[str]) -> str:
         out.append(f"note: {note}")
     for warning in warnings:
         out.append(f"warning: {warning}")
-    out.append("\nResponses per channel and year:")
-    out.append(profile["counts"].to_string())
+    counts = profile["counts"]
+    if survey.spec.single_period:  # no year column: one period, whose stored year is no year
+        out.append("\nResponses per channel:")
+        out.append(counts.sum(axis=1).rename("responses").to_frame().to_string())
+    else:
+        out.append("\nResponses per channel and year:")
+        out.append(counts.to_string())
     out.append("\nMeasured per channel (missing share):")
     for channel in survey.channels:
         miss = profile["missing_share"][channel]
@@ -53,17 +58,30 @@ def summary_report(path: Path, fitted: FittedModel, result: dict) -> str:
         f"{fitted.manifest['responses']} responses"
     )
     out.extend(carried_past(fitted.manifest))
-    for key, title in (
-        ("weights", "Driver weights (satisfaction points per driver point)"),
-        ("effects", "Influencer effects on drivers"),
-        ("direct", "Direct influencer effects on satisfaction"),
-    ):
+    if result.get("single_period"):
+        out.append("One survey period (the spec has no year column).")
+
+    def table(key: str) -> str:
+        rows = pd.DataFrame(result[key])
+        if result.get("single_period") and "year" in rows:
+            rows = rows.drop(columns="year")
+        return format_table(rows)
+
+    tables = [("weights", "Driver weights (satisfaction points per driver point)")]
+    if result.get("influencers", True):
+        tables += [
+            ("effects", "Influencer effects on drivers"),
+            ("direct", "Direct influencer effects on satisfaction"),
+        ]
+    for key, title in tables:
         out.append(f"\n{title}, mean and {pct} interval:")
-        out.append(format_table(result[key]))
+        out.append(table(key))
+    if not result.get("influencers", True):
+        out.append("\nInfluencer effects: none (the spec has no [influencers]).")
     out.append("\nDriver importance (standardised weight; share of explained variance):")
-    out.append(format_table(result["importance"]))
+    out.append(table("importance"))
     out.append("\nR-squared:")
-    out.append(format_table(result["r2"]))
+    out.append(table("r2"))
     d = result["diagnostics"]
     out.append(
         f"\nDiagnostics: max R-hat {d['max_rhat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f}, "
@@ -97,7 +115,7 @@ def lift_report(results: list[LiftSummary], fitted: FittedModel) -> str:
             direct = fmt.points(c.direct, 3, minus="-")
             indirect = fmt.points(c.indirect, 3, minus="-")
             cells[label] = f"{cell(c.lift)} (direct {direct}, via drivers {indirect})"
-        rows[f"{res.scenario} ({res.year})"] = cells
+        rows[f"{res.scenario} ({fmt.period(res.year, res.single_period)})"] = cells
     table = pd.DataFrame(rows)
     lines = [f"Satisfaction lift in points (mean [{pct} interval]):", table.to_string()]
     for res in results:

@@ -43,7 +43,10 @@ class Headline(Viewer):
         bundle = state.bundle
         pct = f"{forecast.ci:.0%}"
         total, top, year = forecast.total, forecast.top_box, forecast.year
-        when = f"{year} forecast" if year not in bundle.years else f"{year} (observed year)"
+        if bundle.single_period:
+            when = "the survey period"
+        else:
+            when = f"{year} forecast" if year not in bundle.years else f"{year} (observed year)"
         levers = [state.describe(lever) for _, lever in state.active_levers()]
         if levers:
             lever_html = "".join(f"<li>{esc(t)}</li>" for t in levers)

@@ -109,12 +109,13 @@ class LeverControl(Viewer):
         scope = [ch for ch in c.channels if ch in state.channels] or list(c.channels)
         now = state.bundle.current_mean(c.target, year, scope)
         pop = state.bundle.population_year(year)
+        where = state.bundle.in_year(pop)
         if c.measure == "binary":
-            current = f"{fmt.percent(now)} in {pop}"
+            current = f"{fmt.percent(now)} {where}"
         elif c.measure == "driver":
-            current = f"mean {now:.2f} in {pop}"
+            current = f"mean {now:.2f} {where}"
         else:
-            current = f"average {now:.2f} in {pop}"
+            current = f"average {now:.2f} {where}"
         parts = [f"Now {current}", c.observed_text()]
         where = ", ".join(state.bundle.label(ch) for ch in c.channels)
         if len(c.channels) < len(state.bundle.channels):

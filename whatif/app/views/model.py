@@ -55,9 +55,13 @@ class ModelPanel(Viewer):
                 f"{man.get('responses', 0):,} ({man.get('complete_responses', 0):,} complete)",
             ),
             (
-                "Channels x years",
-                f"{len(bundle.channels)} x {len(bundle.years)} "
-                f"({bundle.years[0]}-{bundle.years[-1]})",
+                ("Channels", f"{len(bundle.channels)} (one survey period, no year column)")
+                if bundle.single_period
+                else (
+                    "Channels x years",
+                    f"{len(bundle.channels)} x {len(bundle.years)} "
+                    f"({bundle.years[0]}-{bundle.years[-1]})",
+                )
             ),
             (
                 "Sampler",

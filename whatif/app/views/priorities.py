@@ -59,7 +59,7 @@ class PriorityPanel(Viewer):
             return
         bundle = state.bundle
         sync_channel_select(self._channel, state)
-        years = {str(y): y for y in bundle.years}
+        years = {bundle.year_label(y): y for y in bundle.years}
         year = self._year.value if self._year.value in bundle.years else bundle.years[-1]
         self._year.param.update(options=years, value=year)
         pmap = bundle.priorities(state.ci).select(channel=state.focus_channel, year=year)
