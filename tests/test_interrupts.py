@@ -205,7 +205,7 @@ def send_during(monkeypatch, owner, name: str, signum: int, swallow: bool = Fals
     return sent
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_while_writing_netcdf_writes_nothing(
     files, earlier, fake_sampler, monkeypatch, signum
 ):
