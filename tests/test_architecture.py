@@ -3,7 +3,7 @@ reads a fitted model, there are no import circles and no borrowed private names.
 
 Layers, lowest first (a module may import its own layer and those below it):
 
-    errors, exports -> data -> synthetic -> model -> fitting -> pipeline -> analysis -> report
+    errors, exports, interrupts -> data -> synthetic -> model -> fitting -> pipeline -> analysis -> report
     -> app -> cli
 
 Imports are read from the source (every ``import``, at module level or inside a function), so a
@@ -28,6 +28,7 @@ PACKAGE = ROOT / "whatif"
 LAYERS = {
     "whatif.errors": 0,
     "whatif.exports": 0,
+    "whatif.interrupts": 0,
     "whatif": 1,  # the package root re-exports the data layer's entry points
     "whatif.data": 1,
     "whatif.synthetic": 2,

@@ -65,7 +65,13 @@ def fake_fit(aggregates, spec, name="prev", manifest=None) -> FittedModel:
     base = {
         "fit_date": "2026-01-01T00:00:00+00:00",
         "fingerprint": f"fp-{name}",
-        "diagnostics": {"passed": True},
+        "diagnostics": {
+            "passed": True,
+            "max_rhat": 1.0,
+            "min_ess_bulk": 1000.0,
+            "min_ess_tail": 1000.0,
+            "divergences": 0,
+        },
         "responses": int(aggregates["n_total"].sum()),
         "years": years,
     }
@@ -362,7 +368,8 @@ def test_models_lists_artefacts_and_writes_the_index(files, world):
     assert listed["y12"]["years"] == [2021, 2022] and listed["y12"]["kind"] == "fit"
     assert listed["y123"]["span"] == "2021-2023" and listed["y123"]["kind"] == "carry-prior"
     assert listed["y123"]["discount"] == 0.7 and listed["y123"]["previous"] == "y12"
-    assert listed["broken"]["health"] == "unreadable" and listed["broken"]["problem"]
+    assert listed["broken"]["health"].startswith("damaged: manifest.json: not valid JSON")
+    assert listed["broken"]["problem"]
     index = json.loads((models / "index.json").read_text())
     assert [e["name"] for e in index["models"]] == [e["name"] for e in scan(models)]
     table = run_cli("models", "--dir", models)

@@ -20,6 +20,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
+from whatif import interrupts
 from whatif.errors import WhatifError
 
 try:  # recent Typer carries its own copy of click and raises its exceptions
@@ -94,15 +95,49 @@ def fail(error: WhatifError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def run_guarded(func):
-    """Turn project errors into clean messages; an interrupt writes nothing."""
+def run_guarded(func, out: Path | None = None):
+    """Turn project errors into clean messages, and an interrupt into one line and its exit code.
+
+    Parameters
+    ----------
+    func
+        The command's work.
+    out
+        The artefact folder the command writes (``fit``, ``refit``, ``demo``'s fit). While
+        ``func`` runs, SIGTERM is handled like Ctrl-C (exit code 143 instead of 130), an
+        interrupt writes nothing, and the line says what became of ``out``.
+    """
+    before = _artefact_state(out) if out is not None else None
     try:
-        return func()
+        if out is None:
+            return func()
+        with interrupts.handling_signals():
+            result = func()
+            interrupts.check()  # a signal whose exception a library swallowed
+        return result
     except WhatifError as err:
         raise fail(err) from None
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        raise typer.Exit(code=130) from None
+    except KeyboardInterrupt as err:
+        print(_interrupted(out, before), file=sys.stderr, flush=True)
+        raise typer.Exit(code=getattr(err, "exit_code", 130)) from None
+
+
+def _artefact_state(out: Path) -> tuple[int, bytes] | None:
+    """What identifies the artefact at ``out``: its folder's inode and its manifest."""
+    try:
+        return out.stat().st_ino, (out / "manifest.json").read_bytes()
+    except OSError:
+        return None
+
+
+def _interrupted(out: Path | None, before: tuple[int, bytes] | None) -> str:
+    if out is None:
+        return "interrupted: nothing was written"
+    if _artefact_state(out) != before:  # the interrupt came after the new artefact was in place
+        return f"interrupted after saving: {out} holds the new fit"
+    if before is None:
+        return "interrupted: nothing was written"
+    return f"interrupted: nothing was written; {out} is as it was"
 
 
 def check_choice(value: str, choices: tuple[str, ...], option: str) -> None:
@@ -202,7 +237,8 @@ def fit(
             scheduler=scheduler,
             progress=sys.stderr.isatty(),
             log=say,
-        )
+        ),
+        out=out,
     )
 
 
@@ -392,7 +428,7 @@ def refit(
             log=say,
         )
 
-    run_guarded(run)
+    run_guarded(run, out=out)
 
 
 @app.command()
@@ -517,8 +553,10 @@ def demo(
     from whatif.fitting.artefact import load_model
     from whatif.pipeline import fit_to_artefact
 
-    def run():
-        survey, spec = DEMO_DIR / "survey.parquet", DEMO_DIR / "spec.toml"
+    survey, spec = DEMO_DIR / "survey.parquet", DEMO_DIR / "spec.toml"
+
+    def prepare() -> bool:
+        """Write the demo data if missing; True when the model is to be fitted."""
         if not survey.exists() or not spec.exists():
             from whatif.synthetic.files import write_demo
 
@@ -527,14 +565,17 @@ def demo(
         else:
             say(f"demo survey: {survey}")
         if refit or not (DEMO_MODEL / "manifest.json").exists():
-            say(f"fitting the demo model into {DEMO_MODEL} (under a minute; once)")
-            fit_to_artefact(survey, spec, DEMO_MODEL, **DEMO_FIT, log=say)
-        else:
-            model = load_model(DEMO_MODEL)
-            say(f"demo model: {DEMO_MODEL} (fitted {model.manifest['fit_date']}; --refit to redo)")
-        serve(DEMO_MODEL, port=port, address=address, show=show)
+            return True
+        model = load_model(DEMO_MODEL)
+        say(f"demo model: {DEMO_MODEL} (fitted {model.manifest['fit_date']}; --refit to redo)")
+        return False
 
-    run_guarded(run)
+    if run_guarded(prepare):
+        say(f"fitting the demo model into {DEMO_MODEL} (under a minute; once)")
+        run_guarded(
+            lambda: fit_to_artefact(survey, spec, DEMO_MODEL, **DEMO_FIT, log=say), out=DEMO_MODEL
+        )
+    run_guarded(lambda: serve(DEMO_MODEL, port=port, address=address, show=show))
 
 
 def main() -> None:  # pragma: no cover - console entry point

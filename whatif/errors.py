@@ -12,6 +12,7 @@ from pathlib import Path
 
 __all__ = [
     "ArtefactError",
+    "DamagedArtefactError",
     "DataError",
     "ScenarioError",
     "SpecError",
@@ -46,6 +47,23 @@ class DataError(WhatifError):
 
 class ArtefactError(WhatifError):
     """A model artefact folder is missing, broken or from an incompatible version."""
+
+
+class DamagedArtefactError(ArtefactError):
+    """A model artefact's files do not match their checksums, or its manifest is malformed.
+
+    Parameters
+    ----------
+    file
+        The damaged file (or the artefact folder, when a file is missing).
+    detail
+        What is wrong, in a few words.
+    """
+
+    def __init__(self, file: str | Path, detail: str):
+        self.file = Path(file)
+        self.detail = detail
+        super().__init__(f"{self.file}: damaged ({detail}); refit or restore it")
 
 
 class ScenarioError(WhatifError):

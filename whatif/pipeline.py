@@ -3,7 +3,10 @@
 The command line (``whatif fit``, ``whatif refit``, ``whatif demo``), the planner's model provider
 and the benchmarks all call :func:`fit_to_artefact` or :func:`refit_to_artefact`, each passing its
 own ``log`` callback for progress lines; nothing here prints or reads module-level state, so two
-fits may run at once in one process.
+fits may run at once in one process. An interrupt at any stage (``KeyboardInterrupt``, or
+:class:`whatif.interrupts.Interrupted` for SIGTERM under the command line) propagates and writes
+nothing: the artefact is swapped into place only once complete, and a sampler that stopped early
+raises :class:`whatif.interrupts.InterruptedFit` instead of returning a fit.
 
 This module sits right above :mod:`whatif.fitting`: it may import ``data``, ``model`` and
 ``fitting`` (the sampler stack is imported when a fit starts, not on import).
@@ -145,7 +148,8 @@ def fit_to_artefact(
     progress
         Show the sampler's progress bar (a terminal).
     log
-        Called with one line per stage ("reading ...", "compiling ...", "saved ...").
+        Called with one line per stage ("reading ...", "aggregated ...", "compiling ...",
+        "sampling ...", "summarising ...", "saving ...", "saved ...").
 
     Returns
     -------
@@ -186,6 +190,7 @@ def fit_to_artefact(
         log=say,
     )
     model.manifest["timings"]["aggregate_s"] = agg_s
+    say(f"saving {out}")
     path = save_model(model, out)
     _report(model, t0, say)
     say(f"saved {path}")
@@ -262,6 +267,7 @@ def refit_to_artefact(
         source=str(data),
         log=say,
     )
+    say(f"saving {out}")
     path = save_model(model, out)
     _report(model, t0, say)
     say(f"saved {path} (years {', '.join(map(str, model.years))})")

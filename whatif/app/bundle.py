@@ -179,16 +179,17 @@ class ModelBundle:
 
     def diagnostics_rows(self) -> list[dict]:
         """Each convergence check with its value, threshold and whether it passes."""
-        from whatif.fitting.diagnostics import THRESHOLDS
+        from whatif.fitting.diagnostics import THRESHOLDS, one_chain
 
         d = self.model.diagnostics
+        single = one_chain(d)
         rows = [
             (
                 "Largest R-hat",
-                d.get("max_rhat"),
+                "not computed (1 chain)" if single else d.get("max_rhat"),
                 f"<= {THRESHOLDS['max_rhat']}",
-                d.get("max_rhat", 9) <= THRESHOLDS["max_rhat"],
-                "{:.3f}",
+                single or d.get("max_rhat", 9) <= THRESHOLDS["max_rhat"],
+                "{}" if single else "{:.3f}",
             ),
             (
                 "Smallest bulk ESS",

@@ -113,6 +113,9 @@ class ModelProvider:
         except WhatifError as err:
             self.error = "\n".join(err.problems) or str(err)
             self.status = "error"
+        except KeyboardInterrupt as err:  # the sampler stopped early: nothing was saved
+            self.error = f"{self.path}: the fit was interrupted ({err}); nothing was written"
+            self.status = "error"
         except Exception as err:  # never let a server thread die silently
             self.error = f"{self.path}: could not load the model ({type(err).__name__}: {err})"
             self.status = "error"

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-__all__ = ["THRESHOLDS", "compute_diagnostics", "verdict"]
+__all__ = ["THRESHOLDS", "compute_diagnostics", "one_chain", "verdict"]
 
 #: A fit passes when every one of these holds.
 THRESHOLDS = {"max_rhat": 1.01, "min_ess_bulk": 400.0, "min_ess_tail": 400.0, "divergences": 0}
@@ -52,7 +52,7 @@ def compute_diagnostics(posterior: xr.Dataset, sample_stats: xr.Dataset) -> dict
         "draws": int(posterior.sizes["draw"]),
     }
     diag["passed"] = bool(
-        diag["max_rhat"] <= THRESHOLDS["max_rhat"]
+        (diag["chains"] == 1 or diag["max_rhat"] <= THRESHOLDS["max_rhat"])
         and diag["min_ess_bulk"] >= THRESHOLDS["min_ess_bulk"]
         and diag["min_ess_tail"] >= THRESHOLDS["min_ess_tail"]
         and diag["divergences"] <= THRESHOLDS["divergences"]
@@ -60,22 +60,38 @@ def compute_diagnostics(posterior: xr.Dataset, sample_stats: xr.Dataset) -> dict
     return diag
 
 
+def one_chain(diag: dict) -> bool:
+    """True when the fit has one chain, so R-hat (a comparison of chains) was not computed."""
+    return diag.get("chains") == 1
+
+
 def verdict(diag: dict) -> str:
     """One or two plain sentences on whether the fit can be trusted, and what to do if not."""
+    single = one_chain(diag)
+    unchecked = (
+        " R-hat was not computed: it compares chains, and there was one; fit with --chains 2 "
+        "or more to check that chains agree."
+        if single
+        else ""
+    )
     if diag.get("passed"):
+        agree = "" if single else f"chains agree (R-hat {diag['max_rhat']:.3f} <= 1.01), "
         return (
-            f"Healthy fit: chains agree (R-hat {diag['max_rhat']:.3f} <= 1.01), enough independent "
-            f"draws (ESS >= {min(diag['min_ess_bulk'], diag['min_ess_tail']):.0f}), no divergences."
+            f"Healthy fit: {agree}enough independent draws "
+            f"(ESS >= {min(diag['min_ess_bulk'], diag['min_ess_tail']):.0f}), no divergences."
+            + unchecked
         )
     reasons = []
-    if not diag["max_rhat"] <= THRESHOLDS["max_rhat"]:
+    if not single and not diag["max_rhat"] <= THRESHOLDS["max_rhat"]:
         reasons.append(f"chains disagree (R-hat {diag['max_rhat']:.3f} > 1.01)")
     low_ess = min(diag["min_ess_bulk"], diag["min_ess_tail"])
     if not low_ess >= THRESHOLDS["min_ess_bulk"]:
         reasons.append(f"too few independent draws (ESS {low_ess:.0f} < 400)")
     if diag["divergences"] > 0:
         reasons.append(f"{diag['divergences']} divergent transitions")
+    if not reasons:  # written by a whatif that flagged one chain for its R-hat alone
+        reasons.append("its convergence checks failed when it was fitted")
     return (
         "FLAGGED fit: " + "; ".join(reasons) + ". Forecasts from it may be unreliable; refit with "
-        "more --tune and --draws, or check the data."
+        "more --tune and --draws, or check the data." + unchecked
     )

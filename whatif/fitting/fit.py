@@ -11,6 +11,7 @@ import xarray as xr
 from whatif.data.spec import Spec
 from whatif.fitting.diagnostics import compute_diagnostics
 from whatif.fitting.fitted import FittedModel, package_versions
+from whatif.interrupts import InterruptedFit
 from whatif.model.build import build_model
 from whatif.model.inputs import prepare_inputs
 from whatif.model.layout import FREE_VARS
@@ -30,6 +31,40 @@ def _mask_unmeasured(posterior: xr.Dataset, aggregates: xr.Dataset) -> xr.Datase
     out["direct"] = out["direct"].where(im)
     out["effects"] = out["effects"].where(dm & im)
     return out
+
+
+def _sample(nutpie, compiled, *, draws: int, tune: int, chains: int, seed: int, progress: bool):
+    """Sample with nutpie; an interrupt propagates instead of returning the draws so far.
+
+    Raises
+    ------
+    InterruptedFit
+        If the sampler returned fewer chains or draws per chain than asked for.
+    """
+    # nutpie.sample(blocking=True) turns Ctrl-C into the partial trace; waiting ourselves lets the
+    # interrupt (or SIGTERM's exception) through, and stops the sampler's threads
+    sampler = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        progress_bar=progress,
+        blocking=False,
+    )
+    try:
+        trace = sampler.wait()
+    except BaseException:
+        sampler.cancel()
+        raise
+    got = dict(trace.posterior.sizes) if "posterior" in trace.children else {}
+    got_chains, got_draws = got.get("chain", 0), got.get("draw", 0)
+    if (got_chains, got_draws) != (chains, draws):
+        raise InterruptedFit(
+            message=f"the sampler stopped early: {got_chains} chains x {got_draws} draws of "
+            f"{chains} x {draws}"
+        )
+    return trace
 
 
 def fit_model(
@@ -97,15 +132,11 @@ def fit_model(
     timings["compile_s"] = time.perf_counter() - t0
     say(f"sampling {chains} chains x {draws} draws (+{tune} tuning)")
     t0 = time.perf_counter()
-    trace = nutpie.sample(
-        compiled,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        progress_bar=progress,
+    trace = _sample(
+        nutpie, compiled, draws=draws, tune=tune, chains=chains, seed=seed, progress=progress
     )
     timings["sample_s"] = time.perf_counter() - t0
+    say("summarising the draws and checking convergence")
     recorded_draws = trace.posterior.to_dataset()
     if carry_from is None:
         recorded_draws = draws_in_data_units(inputs, priors, recorded_draws)

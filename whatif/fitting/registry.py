@@ -3,7 +3,8 @@
 The index is never edited by hand or updated incrementally: it is rebuilt from every artefact's
 ``manifest.json`` (and, for artefacts whose manifest does not list its years, the ``year``
 coordinate of ``aggregates.nc``), and written atomically, so it cannot go stale or half-written.
-Scanning reads no posterior draws and checks no checksums (``whatif summary`` does): it is cheap.
+Scanning checks each artefact's checksums, its manifest's included (a damaged artefact is listed
+as damaged, not by the health its manifest claims), and loads no posterior draws.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from whatif.errors import ArtefactError
+from whatif.errors import ArtefactError, DamagedArtefactError
 
 __all__ = ["INDEX_NAME", "entry", "scan", "write_index"]
 
@@ -43,11 +44,13 @@ def entry(path: str | Path) -> dict:
     -------
     dict
         ``name``, ``years``, ``span``, ``fingerprint``, ``fit_date``, ``health`` (``healthy``,
-        ``flagged`` or ``unreadable``), ``responses``, ``kind`` (``fit``, ``refit``,
+        ``flagged``, ``damaged: <what is wrong>`` or ``unreadable``), ``responses``, ``kind`` (``fit``, ``refit``,
         ``carry-prior`` or ``freeze-past``), ``previous``, ``discount`` (the ``a0`` of a carry-prior or freeze-past refit, else the
         smallest power-prior weight it inherited, else ``None``) and
-        ``problem`` (why an artefact is unreadable, else empty).
+        ``problem`` (why an artefact is damaged or unreadable, else empty).
     """
+    from whatif.fitting.artefact import read_manifest
+
     path = Path(path)
     base = {
         "name": path.name,
@@ -63,9 +66,12 @@ def entry(path: str | Path) -> dict:
         "problem": "",
     }
     try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = read_manifest(path)
         years = _years(path, manifest)
-    except Exception as err:  # a damaged artefact is listed as such, never hides the others
+    except DamagedArtefactError as err:
+        where = "" if err.file == path else f"{err.file.name}: "
+        return base | {"health": f"damaged: {where}{err.detail}", "problem": str(err)}
+    except Exception as err:  # an unreadable artefact is listed as such, never hides the others
         return base | {"problem": f"{type(err).__name__}: {err}".splitlines()[0]}
     refit = manifest.get("refit") or {}
     prior = manifest.get("power_prior") or {}
@@ -130,7 +136,9 @@ def write_index(directory: str | Path, entries: list[dict] | None = None) -> Pat
     try:
         tmp.write_text(json.dumps({"models": entries}, indent=1), encoding="utf-8")
         os.replace(tmp, target)
-    except OSError as err:
+    except BaseException as err:
         tmp.unlink(missing_ok=True)
-        raise ArtefactError(f"{target}: cannot write the index ({err.strerror})") from None
+        if isinstance(err, OSError):
+            raise ArtefactError(f"{target}: cannot write the index ({err.strerror})") from None
+        raise
     return target

@@ -10,6 +10,7 @@ import pandas as pd
 
 from whatif.analysis.results import LiftSummary
 from whatif.data.survey import Survey
+from whatif.fitting.diagnostics import one_chain
 from whatif.fitting.fitted import FittedModel
 from whatif.report import format as fmt
 from whatif.report.tables import format_table
@@ -83,8 +84,13 @@ def summary_report(path: Path, fitted: FittedModel, result: dict) -> str:
     out.append("\nR-squared:")
     out.append(table("r2"))
     d = result["diagnostics"]
+    rhat = (
+        "R-hat not computed (1 chain)"
+        if one_chain(fitted.diagnostics)
+        else f"max R-hat {d['max_rhat']:.3f}"
+    )
     out.append(
-        f"\nDiagnostics: max R-hat {d['max_rhat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f}, "
+        f"\nDiagnostics: {rhat}, min ESS bulk {d['min_ess_bulk']:.0f}, "
         f"tail {d['min_ess_tail']:.0f}, divergences {d['divergences']}, "
         f"min BFMI {d['min_bfmi']:.2f}"
     )
