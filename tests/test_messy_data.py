@@ -29,7 +29,7 @@ N = 400  # two channels x two years of 100 responses: enough for every term in e
 def survey_frame(seed: int = 0, scale: tuple[int, int] = (1, 10)) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     low, high = scale
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "channel": np.repeat(["web", "phone"], N // 2),
             "year": np.tile([2024, 2025], N // 2),
@@ -42,6 +42,9 @@ def survey_frame(seed: int = 0, scale: tuple[int, int] = (1, 10)) -> pd.DataFram
             "outage": rng.choice(["yes", "no"], N),
         }
     )
+    # the two trust items measure one thing (else whatif check warns that they do not)
+    frame["t2"] = ((2 * frame["t1"] + frame["t2"]) / 3).round()
+    return frame
 
 
 def survey_spec() -> dict:

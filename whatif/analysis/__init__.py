@@ -1,5 +1,5 @@
 """What a fitted model says: scenarios and the scenario engine, summaries, the priority map,
-the comparison of two fits, and their typed results.
+the comparison of two fits, Johnson's relative weights, and their typed results.
 
 Imports :mod:`whatif.data` and :mod:`whatif.fitting` (never the sampler stack).
 """
@@ -23,6 +23,11 @@ EXPORTS = {
     "r_squared": "whatif.analysis.summary",
     "summarize": "whatif.analysis.summary",
     "tidy_interval": "whatif.analysis.summary",
+    "johnson_weights": "whatif.analysis.importance",
+    "relative_importance": "whatif.analysis.importance",
+    "relative_importance_rows": "whatif.analysis.importance",
+    "relative_weight_shares": "whatif.analysis.importance",
+    "symmetric_sqrt": "whatif.analysis.importance",
     "QUADRANTS": "whatif.analysis.priorities",
     "priority_map": "whatif.analysis.priorities",
     "backtest": "whatif.analysis.compare",

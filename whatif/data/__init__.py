@@ -1,6 +1,6 @@
 """Survey data in: the spec, reading survey files (CSV, Parquet, Excel, SPSS), validating and
-cleaning them, warnings on suspicious data, aggregating to sufficient statistics (pandas or Dask),
-and group moments read off the aggregates.
+cleaning them, warnings on suspicious data, the reliability of multi-item drivers, aggregating
+to sufficient statistics (pandas or Dask), and group moments read off the aggregates.
 
 The lowest layer: it imports nothing else of whatif but :mod:`whatif.errors`.
 """
@@ -37,7 +37,20 @@ EXPORTS = {
     "collinearity_warnings": "whatif.data.diagnose",
     "far_out": "whatif.data.diagnose",
     "outlier_warnings": "whatif.data.diagnose",
+    "reliability_warnings": "whatif.data.diagnose",
     "survey_warnings": "whatif.data.diagnose",
+    "ALPHA_MIN": "whatif.data.reliability",
+    "ITEM_REST_MIN": "whatif.data.reliability",
+    "MIN_RESPONSES": "whatif.data.reliability",
+    "ItemMoments": "whatif.data.reliability",
+    "ItemReliability": "whatif.data.reliability",
+    "cronbach_alpha": "whatif.data.reliability",
+    "item_moments": "whatif.data.reliability",
+    "item_reliability": "whatif.data.reliability",
+    "item_rest_correlations": "whatif.data.reliability",
+    "mcdonald_omega": "whatif.data.reliability",
+    "one_factor_loadings": "whatif.data.reliability",
+    "reliability_problems": "whatif.data.reliability",
     "MIN_GROUP_RESPONSES": "whatif.data.validate",
     "binary_values": "whatif.data.validate",
     "check_binary": "whatif.data.validate",

@@ -13,15 +13,27 @@ count comes in small steps and does not.
 measured there, the drivers are taken in spec order and each is regressed on those before it: one
 with (numerically) no residual variance is an exact linear function of them, and a driver with no
 variance at all takes one value in every response.
+
+*Items that do not hang together.* A driver that is the mean of several items, in a channel where
+Cronbach's alpha of its items is below 0.7 or an item correlates below 0.3 with the rest
+(:mod:`whatif.data.reliability`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from whatif.data.reliability import item_reliability, reliability_problems
 from whatif.data.survey import Survey
 
-__all__ = ["GAP", "collinearity_warnings", "far_out", "outlier_warnings", "survey_warnings"]
+__all__ = [
+    "GAP",
+    "collinearity_warnings",
+    "far_out",
+    "outlier_warnings",
+    "reliability_warnings",
+    "survey_warnings",
+]
 
 #: How many interquartile ranges of empty values make a value "far out".
 GAP = 10.0
@@ -167,7 +179,24 @@ def collinearity_warnings(survey: Survey) -> list[str]:
     return warnings
 
 
+def reliability_warnings(survey: Survey) -> list[str]:
+    """One line per multi-item driver and channel whose items do not hang together: Cronbach's
+    alpha below 0.7 or an item correlating below 0.3 with the rest (naming the item)."""
+    warnings = []
+    for rel in item_reliability(survey.item_moments):
+        problems = reliability_problems(rel)
+        if problems is None:
+            continue
+        warnings.append(
+            f"{survey.source}: driver '{rel.driver}'{_channel_part(survey, rel.channel)}: its "
+            f"items do not hang together ({problems}); check for a reversed or off-topic item, "
+            "or make the items separate drivers"
+        )
+    return warnings
+
+
 def survey_warnings(survey: Survey) -> list[str]:
     """Valid but suspicious data, one line each: influencer values far outside the rest of their
-    channel's (likely "don't know" codes) and perfectly collinear or constant drivers."""
-    return outlier_warnings(survey) + collinearity_warnings(survey)
+    channel's (likely "don't know" codes), perfectly collinear or constant drivers, and
+    multi-item drivers whose items do not hang together."""
+    return outlier_warnings(survey) + collinearity_warnings(survey) + reliability_warnings(survey)

@@ -31,6 +31,7 @@ from whatif.data.clean import (
     dates_note,
 )
 from whatif.data.readers import read_survey_file
+from whatif.data.reliability import ItemMoments, item_moments
 from whatif.data.spec import Spec, load_spec
 from whatif.data.validate import (
     MIN_GROUP_RESPONSES,
@@ -74,6 +75,9 @@ class Survey:
     notes
         One line per thing read differently from the file as it stands (encoding, separator,
         missing-value codes, dates as years, merged channel names, constant influencers).
+    item_moments
+        Means and covariances of each multi-item driver's raw items per channel, for their
+        reliability (:mod:`whatif.data.reliability`); ``frame`` keeps only the items' mean.
     """
 
     frame: pd.DataFrame
@@ -84,6 +88,7 @@ class Survey:
     influencer_measured: pd.DataFrame = field(default_factory=pd.DataFrame)
     fingerprint: str = ""
     notes: list[str] = field(default_factory=list)
+    item_moments: tuple[ItemMoments, ...] = ()
 
     @property
     def channels(self) -> list[str]:
@@ -288,6 +293,7 @@ def validate_frame(
         driver_measured=driver_measured,
         influencer_measured=influencer_measured,
         notes=notes,
+        item_moments=item_moments(spec, numeric, channel, keep=numeric[spec.outcome].notna()),
     )
 
 

@@ -36,6 +36,7 @@ EXPORTS = {
     "compare_report": "whatif.report.terminal",
     "lift_report": "whatif.report.terminal",
     "summary_report": "whatif.report.terminal",
+    "reliability_table": "whatif.report.terminal",
     "survey_report": "whatif.report.terminal",
     "build_brief": "whatif.report.brief_content",
     "check_ci": "whatif.report.brief_content",

@@ -9,13 +9,21 @@ from pathlib import Path
 import pandas as pd
 
 from whatif.analysis.results import LiftSummary
+from whatif.data.reliability import item_reliability
 from whatif.data.survey import Survey
 from whatif.fitting.diagnostics import one_chain
 from whatif.fitting.fitted import FittedModel
 from whatif.report import format as fmt
 from whatif.report.tables import format_table
 
-__all__ = ["carried_past", "compare_report", "lift_report", "summary_report", "survey_report"]
+__all__ = [
+    "carried_past",
+    "compare_report",
+    "lift_report",
+    "reliability_table",
+    "summary_report",
+    "survey_report",
+]
 
 
 def survey_report(data: Path, survey: Survey, warnings: list[str]) -> str:
@@ -43,9 +51,34 @@ def survey_report(data: Path, survey: Survey, warnings: list[str]) -> str:
         drivers = ", ".join(f"{d} ({miss[d]:.0%})" for d in profile["measured_drivers"][channel])
         infl = ", ".join(f"{i} ({miss[i]:.0%})" for i in profile["measured_influencers"][channel])
         out.append(f"  {channel}\n    drivers: {drivers or '-'}\n    influencers: {infl or '-'}")
+    out.extend(reliability_table(survey))
     count = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''} above)"
     out.append(f"\nOK: the data fit the spec{count if warnings else ''}.")
     return "\n".join(out)
+
+
+def reliability_table(survey: Survey) -> list[str]:
+    """The item reliability of each multi-item driver per channel (no lines if there is none)."""
+    rows = [
+        {
+            "driver": r.driver,
+            "channel": r.channel,
+            "n": r.n,
+            # rounded here so that a value near zero does not print as -0.00
+            "alpha": round(r.alpha, 2) + 0.0,
+            "omega": round(r.omega, 2) + 0.0,
+            # with two items each one's item-rest correlation is their correlation: no weakest
+            "weakest item": r.weakest[0] if len(r.item_rest) > 2 else "(both)",
+            "item-rest r": round(r.weakest[1], 2) + 0.0,
+        }
+        for r in item_reliability(survey.item_moments)
+    ]
+    if not rows:
+        return []
+    return [
+        "\nItem reliability of multi-item drivers (Cronbach's alpha, McDonald's omega):",
+        format_table(rows, digits=2),
+    ]
 
 
 def summary_report(path: Path, fitted: FittedModel, result: dict) -> str:
