@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from whatif.analysis.importance import (
+from whatif.analysis.relative_weights import (
     johnson_weights,
     relative_importance,
     relative_importance_rows,
