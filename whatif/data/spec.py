@@ -1,14 +1,10 @@
 """The survey spec: the TOML contract that maps a user's survey columns onto the model.
 
 A spec names the outcome (overall satisfaction), the optional channel, year and weight columns,
-the rating scale, the drivers (rated elements, one column or the mean of several items) and the
-influencers (operational KPIs, of kind count, binary or continuous). It may also name
-missing-value codes (``missing``) and how to read the file (``separator``, ``encoding``,
-``sheet``).
-
-A driver may name the drivers that move it (``depends_on = ["attention"]`` under
-``[drivers.trust]``): each such *path* becomes a regressor of the driver's equation next to the
-influencers. The paths must form a directed graph without cycles.
+the rating scale, the drivers (rated elements, one column or the mean of several items, and the
+drivers that move them: ``depends_on``, :mod:`whatif.data.paths`) and the influencers
+(operational KPIs, of kind count, binary or continuous). It may also name missing-value codes
+(``missing``) and how to read the file (``separator``, ``encoding``, ``sheet``).
 """
 
 from __future__ import annotations
@@ -21,6 +17,7 @@ from typing import Any
 
 import tomli_w
 
+from whatif.data.paths import check_paths, parse_depends_on
 from whatif.errors import SpecError, closest, read_toml
 
 __all__ = [
@@ -271,7 +268,7 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> Spec:
     for i in influencers:
         if i.id in ids:
             bad(f"'{i.id}' is both a driver and an influencer; give them different ids")
-    _paths(drivers, [i.id for i in influencers], bad)
+    check_paths({d.id: d.depends_on for d in drivers}, [i.id for i in influencers], bad)
     _duplicate_columns(outcome, channel, year, weight, drivers, influencers, bad)
 
     if problems:
@@ -407,77 +404,9 @@ def _drivers(table: Any, bad) -> list[Driver]:
             columns = tuple(items)
         label = entry.get("label", key)
         missing = _codes(entry["missing"], f"{where}.missing", bad) if "missing" in entry else None
-        depends_on = entry.get("depends_on", [])
-        if not (isinstance(depends_on, list) and all(isinstance(k, str) for k in depends_on)):
-            bad(
-                f"'{where}.depends_on' must be a list of driver ids, e.g. [\"attention\"]; "
-                f"got {depends_on!r}"
-            )
-            depends_on = []
-        drivers.append(
-            Driver(
-                id=key,
-                columns=columns,
-                label=str(label),
-                missing=missing,
-                depends_on=tuple(dict.fromkeys(depends_on)),
-            )
-        )
+        depends_on = parse_depends_on(entry.get("depends_on", []), where, bad)
+        drivers.append(Driver(key, columns, str(label), missing, depends_on))
     return drivers
-
-
-def _paths(drivers: list[Driver], influencers: list[str], bad) -> None:
-    """Check every ``depends_on``: known driver ids, no driver moving itself, no cycle."""
-    ids = [d.id for d in drivers]
-    for d in drivers:
-        for source in d.depends_on:
-            key = f"drivers.{d.id}.depends_on"
-            if source == d.id:
-                bad(f"'{key}' names '{d.id}' itself; a driver cannot move itself, remove it")
-            elif source in influencers:
-                bad(
-                    f"'{key}' names '{source}', an influencer; influencers move drivers already, "
-                    f"list only drivers there"
-                )
-            elif source not in ids:
-                bad(
-                    f"'{key}' names '{source}', not a driver{closest(source, ids)}; "
-                    f"drivers: {', '.join(ids)}"
-                )
-    parents = {d.id: [s for s in d.depends_on if s in ids and s != d.id] for d in drivers}
-    for cycle in _cycles(ids, parents):
-        bad(
-            f"'drivers.{cycle[-1]}.depends_on' closes a cycle of paths: {' -> '.join(cycle)}; "
-            f"paths must not lead back to where they start, remove one of them"
-        )
-
-
-def _cycles(ids: list[str], parents: dict[str, list[str]]) -> list[list[str]]:
-    """One cycle per strongly connected knot of the graph, in the direction of influence
-    (``source -> driver``), starting and ending at its first driver in spec order."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    found: list[list[str]] = []
-    seen: set[frozenset[str]] = set()
-
-    def visit(node: str, trail: list[str]) -> None:
-        state[node] = 1
-        trail.append(node)
-        for source in parents[node]:
-            if state.get(source) == 1:
-                loop = trail[trail.index(source) :]
-                if frozenset(loop) not in seen:
-                    seen.add(frozenset(loop))
-                    # trail runs driver -> its source; influence runs the other way
-                    found.append([*loop, source][::-1])
-            elif source not in state:
-                visit(source, trail)
-        trail.pop()
-        state[node] = 2
-
-    for node in ids:
-        if node not in state:
-            visit(node, [])
-    return found
 
 
 def _influencers(table: Any, bad) -> list[Influencer]:
