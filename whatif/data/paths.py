@@ -113,6 +113,7 @@ def path_order(drivers: Sequence[str], paths: Iterable[tuple[str, str]]) -> list
     paths
         ``(driver, source)`` pairs without cycles (:attr:`whatif.data.spec.Spec.paths`).
     """
+    paths = list(paths)
     waiting = {k: {s for d, s in paths if d == k} for k in drivers}
     order: list[str] = []
     while len(order) < len(drivers):
