@@ -42,7 +42,7 @@ __all__ = ["build_anchored_model", "carried_prior"]
 def _summary(draws: np.ndarray, a0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and sd over the leading (chain, draw) axes, the sd inflated by ``1 / sqrt(a0)``, and
     where they exist (no finite draws: a term not measured, masked in the model anyway)."""
-    flat = draws.reshape((-1, *draws.shape[2:]))
+    flat = draws.reshape((draws.shape[0] * draws.shape[1], *draws.shape[2:]))
     safe = np.where(np.isfinite(flat), flat, 0.0)
     mean, spread = safe.mean(axis=0), safe.std(axis=0) / np.sqrt(a0)
     return mean, spread, np.isfinite(flat).all(axis=0) & (spread > 0)
