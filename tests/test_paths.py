@@ -163,3 +163,23 @@ def test_paths_survive_the_artefact_and_are_carried_by_freeze_past(recovered, tm
     later_without = dataclasses.replace(later, spec=without)
     with pytest.raises(SpecError, match=r"paths dropped: d1 -> d2, d1 -> d3, d2 -> d3, d3 -> d4"):
         refit(loaded, later_without, freeze=True)
+
+
+def test_path_matrix_lays_the_edges_out_by_driver_and_source():
+    from whatif.model.units import edge_coords, path_matrix, with_paths
+
+    paths = [("d2", "d1"), ("d3", "d2")]
+    draws = xr.DataArray(
+        [[[0.5, 0.25], [0.4, np.nan]]],  # one draw, two channels (d3 not measured in ch2)
+        dims=("draw", "channel", "edge"),
+        coords={"channel": ["ch1", "ch2"]},
+    ).assign_coords(edge_coords(paths))
+    matrix = path_matrix(draws, ["d1", "d2", "d3"])
+    assert matrix.dims == ("draw", "channel", "driver", "source")
+    assert matrix.sel(channel="ch1", driver="d3", source="d2").item() == 0.25
+    assert matrix.sel(channel="ch2", driver="d2", source="d1").item() == 0.4
+    assert np.isnan(matrix.sel(channel="ch2", driver="d3", source="d2")).all()
+    assert np.abs(matrix.sel(channel="ch1")).sum().item() == 0.75  # zero off the edges
+    empty = with_paths(xr.Dataset(coords={"chain": [0], "draw": [0, 1], "channel": ["a"]}))
+    assert empty["paths"].shape == (1, 2, 1, 0)
+    assert path_matrix(empty["paths"], ["d1"]).shape == (1, 2, 1, 1, 1)

@@ -224,3 +224,13 @@ def test_bad_paths_are_one_line_errors(depends, expected):
     message = errors_of(_with_depends(**depends))
     assert expected in message
     assert len(message.splitlines()) == 1, message
+
+
+def test_path_order_puts_sources_first():
+    from whatif.data.paths import path_order
+
+    drivers = ["speed", "trust", "attention"]
+    assert path_order(drivers, []) == drivers
+    assert path_order(drivers, parse(PATHS).paths) == ["attention", "trust", "speed"]
+    with pytest.raises(ValueError, match="cycle"):
+        path_order(["a", "b"], [("a", "b"), ("b", "a")])
