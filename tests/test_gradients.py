@@ -3,7 +3,9 @@
 Three checks, each at random points of small groups (a few hundred responses) and of huge ones
 (the same statistics scaled as if every group had ~600k responses), on survey data with survey
 weights, a driver not measured in one channel (a driver equation with ``n == 0``, a zero column
-in the satisfaction factors) and an influencer not measured in another (zero columns in both):
+in the satisfaction factors) and an influencer not measured in another (zero columns in both),
+without driver paths and with three (:data:`PATHS`: one into and one out of the driver not
+measured in a channel, so masked there, and one between measured drivers):
 
 * each gradient output of the likelihood kernels :func:`whatif.model.kernels.sat_kernel` and
   :func:`whatif.model.kernels.driver_kernel` against finite differences of their log-likelihood;
@@ -23,8 +25,9 @@ Each check has teeth: the same checker is run on gradients with one term removed
 term of the satisfaction sigma gradient, the intercept's share of the driver residual, the
 Gamma prior of the spreads, the half-normal prior of the noise sds, the satisfaction
 likelihood's share of the intercepts' raw gradient (against finite differences and against the
-row model) -- and must report errors above :data:`MUTANT` where the real gradients stay below
-:data:`TOL`.
+row model), the paths' share of the driver residual and the driver likelihood's share of the
+paths' raw gradient -- and must report errors above :data:`MUTANT` where the real gradients stay
+below :data:`TOL`.
 """
 
 from __future__ import annotations
@@ -61,6 +64,10 @@ TOL = 1e-6
 MUTANT = 1e-3
 #: Group sizes: as sampled (a few hundred responses), and as if ~600k responses a group.
 FACTORS = [1.0, 2000.0]
+#: Driver paths ``(driver, source)``: d1 -> d3 and d3 -> d2 touch d3, which the second channel
+#: does not measure; d1 -> d2 does not.
+PATHS = (("d3", "d1"), ("d2", "d3"), ("d2", "d1"))
+WITH_PATHS = pytest.mark.parametrize("paths", [(), PATHS], ids=["no-paths", "paths"])
 
 
 # -- the checker ---------------------------------------------------------------------------------
@@ -69,6 +76,8 @@ FACTORS = [1.0, 2000.0]
 def relative_error(got, want) -> float:
     """``max |got - want| / max(1, |want|)`` over all elements."""
     got, want = np.asarray(got, float), np.asarray(want, float)
+    if got.size == 0:
+        return 0.0
     return float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))))
 
 
@@ -132,11 +141,11 @@ def fd_error(f, x, gradient, step) -> float:
 
 
 @functools.cache
-def _problem(factor: float):
+def _problem(factor: float, paths: tuple = ()):
     """Survey, model inputs and kernel arguments: 3 channels x 3 years, 3 drivers, 2 influencers, survey
     weights, the last driver not measured in the second channel (by design of the truth) and
     the last influencer not asked in the first; ``factor`` scales every group's statistics as if
-    it had that many times the responses."""
+    it had that many times the responses; ``paths`` are the driver paths of the model."""
     truth = random_truth(n_channels=3, n_years=3, n_drivers=3, n_influencers=2, seed=3)
     spec = dataclasses.replace(spec_for(truth), scale=(-100.0, 100.0))
     frame = simulate_survey(truth, 300, seed=3, round_to_scale=False)
@@ -146,9 +155,11 @@ def _problem(factor: float):
     data = aggregate(survey)
     data["cross"] = data["cross"] * factor
     data["n"] = (data["n"] * factor).astype(np.int64)
-    inputs = prepare_inputs(data, Priors())
+    inputs = prepare_inputs(data, Priors(), paths)
     assert spec.weight and data.attrs["weighted"] and survey.frame["weight"].std() > 0.1
     assert not inputs.driver_mask.all() and not inputs.influencer_mask.all()
+    if paths:
+        assert inputs.path_mask.sum(axis=0).tolist() == [2, 2, 3]  # masked where d3 is not measured
     return survey, inputs, kernel_arguments(inputs, Priors())
 
 
@@ -176,9 +187,10 @@ def _sat_point(rng, inputs):
 
 
 def _driver_point(rng, inputs):
-    """Random ``gamma0``, ``gamma`` and ``sigma`` (standardised units)."""
+    """Random ``gamma0``, ``gamma``, ``paths`` and ``sigma`` (standardised units)."""
     C, K, J = len(inputs.channels), len(inputs.drivers), len(inputs.influencers)
-    coefs = [rng.normal(scale=0.5, size=shape) for shape in [(C, K), (C, K, J)]]
+    P = len(inputs.paths)
+    coefs = [rng.normal(scale=0.5, size=shape) for shape in [(C, K), (C, K, J), (C, P)]]
     return [*coefs, np.exp(rng.normal(np.log(0.8), 0.3, size=(C, K)))]
 
 
@@ -194,14 +206,23 @@ def _sat_sigma_gradient(alpha, beta, delta, sigma, R, b, rss0, n, *, rss_term=Tr
     return g + rss.sum(axis=1) / sigma**3 if rss_term else g
 
 
-def _driver_coef_gradient(gamma0, gamma, sigma, R, b, rss0, n, *, gamma0_term=True):
-    """The driver log-likelihood's gradients in ``gamma0`` and ``gamma`` (NumPy);
-    ``gamma0_term=False`` leaves the intercept out of the residual."""
-    coef = np.concatenate([gamma0[..., None] * float(gamma0_term), gamma], axis=-1)
+def _driver_coef_gradient(
+    gamma0, gamma, paths, sigma, R, b, rss0, n, path_at, *, gamma0_term=True, paths_term=True
+):
+    """The driver log-likelihood's gradients in ``gamma0``, ``gamma`` and ``paths`` (NumPy);
+    ``gamma0_term=False`` leaves the intercept out of the residual, ``paths_term=False`` the
+    paths."""
+    C, K, Q = b.shape
+    J = gamma.shape[2]
+    coef = np.zeros((C, K, Q))
+    coef[..., 0] = gamma0 * float(gamma0_term)
+    coef[..., 1 : 1 + J] = gamma
+    at = path_at.astype(int)
+    coef[:, at[:, 0], at[:, 1]] = paths * float(paths_term)
     resid = np.einsum("ciq,ckq->cki", R, coef) - b
     g = -np.einsum("ciq,cki->ckq", R, resid) / sigma[..., None] ** 2
     g = np.where((n > 0)[..., None], g, 0.0)  # equations of unmeasured drivers are skipped
-    return g[..., 0], g[..., 1:]
+    return g[..., 0], g[..., 1 : 1 + J], g[:, at[:, 0], at[:, 1]]
 
 
 @pytest.mark.parametrize("factor", FACTORS)
@@ -227,31 +248,36 @@ def test_satisfaction_kernel_gradient(factor):
         assert numpy <= TOL and mutant > MUTANT
 
 
+@WITH_PATHS
 @pytest.mark.parametrize("factor", FACTORS)
-def test_driver_kernel_gradient(factor):
+def test_driver_kernel_gradient(factor, paths):
     """Every gradient output of ``driver_kernel`` is the derivative of its log-likelihood, also
     where a driver is not measured (``n == 0``: no likelihood, zero gradient); without the
-    intercept's share of the residual the coefficient gradients are told apart."""
-    _, inputs, arguments = _problem(factor)
+    intercept's share of the residual (or, with paths, the paths') the coefficient gradients
+    are told apart."""
+    _, inputs, arguments = _problem(factor, paths)
     data = arguments.likelihood[4:]
-    n = data[3]
+    n, path_at = data[3], data[4]
     assert (n == 0).any() and (n > 0).any()
     assert (np.abs(data[0]).sum(axis=-2) == 0).any(), "no zero column for an unmeasured term"
+    assert data[0].shape[-1] == 1 + len(inputs.influencers) + (2 if paths else 0)  # d1, d3
     rng = np.random.default_rng(12)
     for _ in range(3):
         params = _driver_point(rng, inputs)
         _, *gradients = driver_kernel(*params, *data)
-        steps = [0.1, 0.1, 0.1 * params[2]]
+        steps = [0.1, 0.1, 0.1, 0.1 * params[3]]
         assert max(_kernel_errors(driver_kernel, params, data, gradients, steps)) <= TOL
-        assert np.all(gradients[2][n == 0] == 0.0)
-        numpy, mutant = (
-            _kernel_errors(driver_kernel, params, data, [*g_coef, gradients[2]], steps)[:2]
-            for g_coef in (
-                _driver_coef_gradient(*params, *data),
-                _driver_coef_gradient(*params, *data, gamma0_term=False),
-            )
-        )
-        assert max(numpy) <= TOL and min(mutant) > MUTANT
+        assert np.all(gradients[3][n == 0] == 0.0)
+        unmeasured = n[:, path_at[:, 0].astype(int)] == 0
+        assert np.all(gradients[2][unmeasured] == 0.0)
+        mutants = [{"gamma0_term": False}] + ([{"paths_term": False}] if paths else [])
+        for options in [{}, *mutants]:
+            g_coef = _driver_coef_gradient(*params, *data, **options)
+            errors = _kernel_errors(driver_kernel, params, data, [*g_coef, gradients[3]], steps)
+            if options:
+                assert max(errors[:3]) > MUTANT, options
+            else:
+                assert max(errors[:3]) <= TOL
 
 
 # -- 2. the whole density ------------------------------------------------------------------------
@@ -277,7 +303,7 @@ def _intercepts_likelihood_share(point, arguments, layout):
     ``d loglik / d alpha * d alpha / d raw``."""
     log_scales, mean_raw, coef_raw, log_noise = point
     prior, likelihood = arguments.prior, arguments.likelihood
-    alpha, beta, _, delta, _ = coefficients_kernel(np.exp(log_scales), mean_raw, coef_raw, *prior)
+    alpha, beta, _, delta, *_ = coefficients_kernel(np.exp(log_scales), mean_raw, coef_raw, *prior)
     sigma = np.exp(log_noise[: alpha.shape[0]])
     g_alpha = sat_kernel(alpha, beta, delta, sigma, *likelihood[:4])[1]
     sd = prior.prior_sd[3]
@@ -288,11 +314,30 @@ def _intercepts_likelihood_share(point, arguments, layout):
     return out
 
 
+def _paths_likelihood_share(point, arguments, layout):
+    """What the driver likelihood adds to the gradient of the paths' raw variables:
+    ``d loglik / d path * d path / d raw`` (zero where a path is masked)."""
+    log_scales, mean_raw, coef_raw, log_noise = point
+    prior, likelihood = arguments.prior, arguments.likelihood
+    scales = np.exp(log_scales)
+    _, _, gamma, _, gamma0, paths = coefficients_kernel(scales, mean_raw, coef_raw, *prior)
+    C, K = gamma0.shape
+    sigma = np.exp(log_noise[C:]).reshape(C, K)
+    g_paths = driver_kernel(gamma0, gamma, paths, sigma, *likelihood[4:])[3]
+    spread = layout["log_scales"].unpack(scales)["path_spread"]
+    share = g_paths * prior.pmask * spread / np.sqrt(1.0 + prior.p_info * spread**2)
+    out = np.zeros(layout["coef_raw"].size)
+    block = layout["coef_raw"].block("paths")
+    out[block.start : block.stop] = share.ravel()
+    return out
+
+
+@WITH_PATHS
 @pytest.mark.parametrize("factor", FACTORS)
-def test_density_gradient(factor):
+def test_density_gradient(factor, paths):
     """The compiled density's whole gradient is the derivative of its value; each of three
-    gradients with one term removed is told apart."""
-    _, inputs, arguments = _problem(factor)
+    gradients with one term removed (four with paths) is told apart."""
+    _, inputs, arguments = _problem(factor, paths)
     layout = ParameterLayout.of(inputs)
     f, steps = _density(arguments, layout)
     rate, noise_sd = arguments.hyper.scale_rate, arguments.hyper.noise_sd[0]
@@ -308,7 +353,9 @@ def test_density_gradient(factor):
             "log_noise": g["log_noise"] + np.exp(point[3]) ** 2 / noise_sd**2,
             "coef_raw": g["coef_raw"] - _intercepts_likelihood_share(point, arguments, layout),
         }
-        for name, mutant in mutants.items():
+        broken_paths = g["coef_raw"] - _paths_likelihood_share(point, arguments, layout)
+        assert bool(paths) == bool(np.any(broken_paths != g["coef_raw"]))
+        for name, mutant in [*mutants.items(), ("coef_raw", broken_paths)][: 3 + bool(paths)]:
             broken = np.concatenate([mutant if v == name else g[v] for v in FREE_VARS])
             assert fd_error(f, x, broken, steps) > MUTANT, name
 
@@ -324,10 +371,12 @@ def _gradient_function(model):
 
 def test_statistics_gradient_equals_rows_gradient():
     """The reference model's autodiff gradient and the compiled density's equal the autodiff
-    gradient of the same model written row by row (survey weights, unmeasured terms), and the
-    log densities differ by a constant; without the likelihood's share of the intercepts' raw
-    gradient the statistics gradient is told apart."""
-    survey, inputs, arguments = _problem(1.0)
+    gradient of the same model written row by row (survey weights, unmeasured terms, paths from
+    and to a driver not measured in a channel, drivers without paths), and the log densities
+    differ by a constant; without the likelihood's share of the intercepts' or the paths' raw
+    gradient the statistics gradient is told apart. (Without paths the statistics model is held
+    to its value before paths existed: tests/test_density.py.)"""
+    survey, inputs, arguments = _problem(1.0, PATHS)
     rows = row_data(survey.frame, inputs)
     assert len(rows.weight) == int(inputs.std.n.sum()) and rows.weight.std() > 0.1
     f_rows = _gradient_function(build_row_model(inputs, rows))
@@ -346,6 +395,8 @@ def test_statistics_gradient_equals_rows_gradient():
             logp, *g = f(*point)
             assert relative_error(np.concatenate(g), np.concatenate(g_rows)) <= 1e-8
             gaps.append(float(logp_rows - logp))
-        g[coef_raw] = g[coef_raw] - _intercepts_likelihood_share(point, arguments, layout)
-        assert relative_error(np.concatenate(g), np.concatenate(g_rows)) > MUTANT
+        for share in (_intercepts_likelihood_share, _paths_likelihood_share):
+            broken = [*g]
+            broken[coef_raw] = g[coef_raw] - share(point, arguments, layout)
+            assert relative_error(np.concatenate(broken), np.concatenate(g_rows)) > MUTANT
     assert np.ptp(gaps) <= 1e-8 * abs(float(logp_rows))

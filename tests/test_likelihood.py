@@ -61,13 +61,15 @@ def test_factors_batched_and_at_a_million_rows():
 
 @pytest.fixture(scope="module")
 def survey_problem():
-    """Three channels x two years, a driver missing by design, survey weights, real rows."""
+    """Three channels x two years, a driver missing by design, survey weights, real rows, and
+    driver paths d1 -> d2 and d1 -> d3 -> d2 (the last two masked where d3 is not measured)."""
     truth = random_truth(n_channels=3, n_years=2, n_drivers=3, n_influencers=3, seed=11)
     frame = simulate_survey(truth, 250, seed=11)
     survey = validate_frame(frame, spec_for(truth), min_group=30)
     data = aggregate(survey)
     assert not data["driver_measured"].values.all()  # missing-by-design is exercised
-    inputs = prepare_inputs(data, Priors())
+    inputs = prepare_inputs(data, Priors(), [("d2", "d1"), ("d3", "d1"), ("d2", "d3")])
+    assert not inputs.path_mask.all()
     return survey, inputs
 
 
@@ -100,14 +102,24 @@ def _row_reference(rows, inputs, out):
             m[i : i + 1, -1], m[i : i + 1, :-1], coef, sigma[c[i]], w[i : i + 1]
         )
     gamma = out["effects"] * sd[1 + K : -1][None, :] / sd[1 : 1 + K][:, None]
+    # paths in data units -> the standardised (driver, source) matrix, and their intercept share
+    paths = np.zeros((len(inputs.channels), K, K))
+    shift = np.zeros((len(inputs.channels), K))
+    for e, (k, source) in enumerate(inputs.edges):
+        paths[:, k, source] = out["paths"][:, e] * sd[1 + source] / sd[1 + k]
+        shift[:, k] += out["paths"][:, e] * mean[1 + source]
     gamma0 = (
-        out["driver_intercept"] - mean[1 : 1 + K] + (out["effects"] * mean[1 + K : -1]).sum(-1)
+        out["driver_intercept"]
+        - mean[1 : 1 + K]
+        + (out["effects"] * mean[1 + K : -1]).sum(-1)
+        + shift
     ) / sd[1 : 1 + K]
     dsig = out["driver_sigma"] / sd[1 : 1 + K]
     drv = 0.0
     for k in range(K):
         x = m[:, 1 + k]
         mu = gamma0[c, k] + (gamma[c, k] * m[:, 1 + K : 1 + K + J]).sum(-1)
+        mu = mu + (paths[c, k] * m[:, 1 : 1 + K]).sum(-1)
         ll = w * (
             -0.5 * np.log(2 * np.pi) - np.log(dsig[c, k]) - 0.5 * ((x - mu) / dsig[c, k]) ** 2
         )
@@ -132,6 +144,7 @@ def test_model_potentials_equal_rows(survey_problem):
         "driver_intercept",
         "sigma",
         "driver_sigma",
+        "paths",
     ]
     outs = model.replace_rvs_by_values([model[v] for v in names])
     fn = model.compile_fn(outs, inputs=model.value_vars, mode="FAST_COMPILE")

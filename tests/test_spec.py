@@ -137,3 +137,100 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("[survey\noutcome = 1")
     with pytest.raises(SpecError, match="not valid TOML"):
         load_spec(bad)
+
+
+# -- driver paths --------------------------------------------------------------------------------
+
+PATHS = """
+[survey]
+outcome = "y"
+
+[drivers.attention]
+column = "a"
+
+[drivers.trust]
+column = "t"
+depends_on = ["attention"]
+
+[drivers.speed]
+column = "s"
+depends_on = ["trust", "attention"]
+
+[influencers.wait]
+column = "w"
+"""
+
+#: SHA-256 of the demo spec's TOML as written before driver paths existed (a spec without
+#: ``depends_on`` keeps its TOML, so its data fingerprint, byte for byte).
+DEMO_SPEC_TOML_SHA256 = "1dd5dd595cc391db435a5607a52b911f01662b0b2ab6ef0e11a8981b59d145be"
+
+
+def test_paths_parse_in_spec_order_and_round_trip(tmp_path):
+    spec = parse(PATHS)
+    assert spec.paths == (("trust", "attention"), ("speed", "trust"), ("speed", "attention"))
+    assert spec.driver("speed").depends_on == ("trust", "attention")
+    path = tmp_path / "spec.toml"
+    path.write_text(spec.to_toml())
+    again = load_spec(path)
+    assert again.paths == spec.paths and again.to_dict() == spec.to_dict()
+
+
+def test_a_spec_without_paths_keeps_its_toml(demo_paths):
+    import hashlib
+
+    spec = load_spec(demo_paths["spec"])
+    assert spec.paths == () and "depends_on" not in spec.to_toml()
+    assert hashlib.sha256(spec.to_toml().encode()).hexdigest() == DEMO_SPEC_TOML_SHA256
+    assert "depends_on" not in parse(GOOD).to_toml()
+
+
+def _with_depends(**depends: str) -> str:
+    text = PATHS.replace('depends_on = ["attention"]\n', "").replace(
+        'depends_on = ["trust", "attention"]\n', ""
+    )
+    for driver, value in depends.items():
+        text = text.replace(f"[drivers.{driver}]\n", f"[drivers.{driver}]\ndepends_on = {value}\n")
+    return text
+
+
+@pytest.mark.parametrize(
+    ("depends", "expected"),
+    [
+        (
+            {"trust": '["attention"]', "attention": '["trust"]'},
+            "spec.toml: 'drivers.attention.depends_on' closes a cycle of paths: "
+            "attention -> trust -> attention; paths must not lead back to where they start",
+        ),
+        (
+            {"trust": '["attention"]', "speed": '["trust"]', "attention": '["speed"]'},
+            "closes a cycle of paths: attention -> trust -> speed -> attention;",
+        ),
+        (
+            {"trust": '["trust"]'},
+            "spec.toml: 'drivers.trust.depends_on' names 'trust' itself; a driver cannot move "
+            "itself",
+        ),
+        (
+            {"trust": '["atention"]'},
+            "spec.toml: 'drivers.trust.depends_on' names 'atention', not a driver (did you mean "
+            "'attention'?); drivers: attention, trust, speed",
+        ),
+        ({"trust": '["wait"]'}, "'drivers.trust.depends_on' names 'wait', an influencer"),
+        ({"trust": '"attention"'}, "'drivers.trust.depends_on' must be a list of driver ids"),
+    ],
+    ids=["cycle", "long-cycle", "self-loop", "unknown", "influencer", "not-a-list"],
+)
+def test_bad_paths_are_one_line_errors(depends, expected):
+    message = errors_of(_with_depends(**depends))
+    assert expected in message
+    assert len(message.splitlines()) == 1, message
+
+
+def test_path_order_puts_sources_first():
+    from whatif.data.paths import path_order
+
+    drivers = ["speed", "trust", "attention"]
+    assert path_order(drivers, []) == drivers
+    assert path_order(drivers, parse(PATHS).paths) == ["attention", "trust", "speed"]
+    with pytest.raises(ValueError, match="cycle"):
+        path_order(["a", "b"], [("a", "b"), ("b", "a")])

@@ -1,10 +1,10 @@
 """The survey spec: the TOML contract that maps a user's survey columns onto the model.
 
 A spec names the outcome (overall satisfaction), the optional channel, year and weight columns,
-the rating scale, the drivers (rated elements, one column or the mean of several items) and the
-influencers (operational KPIs, of kind count, binary or continuous). It may also name
-missing-value codes (``missing``) and how to read the file (``separator``, ``encoding``,
-``sheet``).
+the rating scale, the drivers (rated elements, one column or the mean of several items, and the
+drivers that move them: ``depends_on``, :mod:`whatif.data.paths`) and the influencers
+(operational KPIs, of kind count, binary or continuous). It may also name missing-value codes
+(``missing``) and how to read the file (``separator``, ``encoding``, ``sheet``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import tomli_w
 
+from whatif.data.paths import check_paths, parse_depends_on
 from whatif.errors import SpecError, closest, read_toml
 
 __all__ = [
@@ -43,7 +44,7 @@ SURVEY_KEYS = (
     "encoding",
     "sheet",
 )
-DRIVER_KEYS = ("column", "items", "label", "missing")
+DRIVER_KEYS = ("column", "items", "label", "missing", "depends_on")
 INFLUENCER_KEYS = ("column", "kind", "better", "label", "missing")
 CHANNEL_KEYS = ("label", "volume")
 
@@ -56,6 +57,7 @@ class Driver:
     columns: tuple[str, ...]
     label: str
     missing: tuple[float, ...] | None = None  # None: the survey-wide codes
+    depends_on: tuple[str, ...] = ()  # drivers that move this one (its paths' sources)
 
     @property
     def is_item_mean(self) -> bool:
@@ -136,6 +138,12 @@ class Spec:
     def influencer_ids(self) -> list[str]:
         return [i.id for i in self.influencers]
 
+    @property
+    def paths(self) -> tuple[tuple[str, str], ...]:
+        """Every driver path as ``(driver, source)``: ``source`` moves ``driver``; in spec order
+        of the drivers, then of their ``depends_on``."""
+        return tuple((d.id, source) for d in self.drivers for source in d.depends_on)
+
     def driver(self, driver_id: str) -> Driver:
         return {d.id: d for d in self.drivers}[driver_id]
 
@@ -191,6 +199,8 @@ class Spec:
             entry["label"] = d.label
             if d.missing is not None:
                 entry["missing"] = list(d.missing)
+            if d.depends_on:
+                entry["depends_on"] = list(d.depends_on)
             drivers[d.id] = entry
         influencers = {}
         for i in self.influencers:
@@ -264,6 +274,7 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> Spec:
     for i in influencers:
         if i.id in ids:
             bad(f"'{i.id}' is both a driver and an influencer; give them different ids")
+    check_paths({d.id: d.depends_on for d in drivers}, [i.id for i in influencers], bad)
     _duplicate_columns(outcome, channel, year, weight, drivers, influencers, bad)
 
     if problems:
@@ -399,7 +410,8 @@ def _drivers(table: Any, bad) -> list[Driver]:
             columns = tuple(items)
         label = entry.get("label", key)
         missing = _codes(entry["missing"], f"{where}.missing", bad) if "missing" in entry else None
-        drivers.append(Driver(id=key, columns=columns, label=str(label), missing=missing))
+        depends_on = parse_depends_on(entry.get("depends_on", []), where, bad)
+        drivers.append(Driver(key, columns, str(label), missing, depends_on))
     return drivers
 
 

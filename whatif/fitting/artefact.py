@@ -30,6 +30,7 @@ from whatif.data.spec import parse_spec
 from whatif.errors import ArtefactError, DamagedArtefactError, WhatifError
 from whatif.fitting.fitted import FittedModel
 from whatif.model.priors import Priors
+from whatif.model.units import with_paths
 
 __all__ = ["FORMAT_VERSION", "MANIFEST_CHECKSUM", "load_model", "read_manifest", "save_model"]
 
@@ -401,6 +402,7 @@ def load_model(path: str | Path) -> FittedModel:
         raise ArtefactError(
             f"{path}: cannot read the artefact ({type(err).__name__}: {err}); refit it"
         ) from None
-    posterior = _decoded(tree["posterior"].to_dataset())
+    # an artefact from before driver paths has no ``paths``: it has none
+    posterior = with_paths(_decoded(tree["posterior"].to_dataset()))
     stats = _decoded(tree["sample_stats"].to_dataset())
     return FittedModel(posterior, stats, aggregates, spec, priors, manifest, name=path.name)

@@ -16,7 +16,7 @@ from whatif.model.build import build_model
 from whatif.model.inputs import prepare_inputs
 from whatif.model.layout import FREE_VARS
 from whatif.model.priors import Priors
-from whatif.model.units import DATA_VARS, draws_in_data_units
+from whatif.model.units import DATA_VARS, draws_in_data_units, edge_coords
 
 __all__ = ["fit_model"]
 
@@ -30,6 +30,16 @@ def _mask_unmeasured(posterior: xr.Dataset, aggregates: xr.Dataset) -> xr.Datase
         out[var] = out[var].where(dm)
     out["direct"] = out["direct"].where(im)
     out["effects"] = out["effects"].where(dm & im)
+    ends = [
+        dm.transpose("channel", "driver").sel(driver=list(out[end].values)).values
+        for end in ("target", "source")
+    ]
+    both = xr.DataArray(
+        ends[0] & ends[1],
+        dims=("channel", "edge"),
+        coords={"channel": dm["channel"].values, "edge": out["edge"].values},
+    )
+    out["paths"] = out["paths"].where(both)
     return out
 
 
@@ -115,7 +125,7 @@ def fit_model(
     priors = priors or Priors()
     say = log or (lambda _msg: None)
     timings = {}
-    inputs = prepare_inputs(aggregates, priors)
+    inputs = prepare_inputs(aggregates, priors, spec.paths)
     if carry_from is None:
         model = build_model(inputs, priors)
         # only the free vectors are recorded: the data-unit variables are computed afterwards in
@@ -140,6 +150,7 @@ def fit_model(
     recorded_draws = trace.posterior.to_dataset()
     if carry_from is None:
         recorded_draws = draws_in_data_units(inputs, priors, recorded_draws)
+    recorded_draws = recorded_draws.assign_coords(edge_coords(inputs.paths))
     posterior = _mask_unmeasured(recorded_draws[DATA_VARS], aggregates)
     stats = trace.sample_stats.to_dataset()
     sample_stats = stats[[v for v in SAMPLE_STATS if v in stats]]

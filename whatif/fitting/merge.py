@@ -50,8 +50,10 @@ def spec_changes(old: Spec, new: Spec) -> dict:
     dict
         ``drivers_added``, ``drivers_dropped``, ``influencers_added``, ``influencers_dropped``
         (lists of ids), ``kind_changed`` (``id: [old, new]``), ``scale_changed`` (``[old, new]`` or
-        ``None``), ``items_changed`` (driver ids whose item columns differ) and ``weighting``
-        (``[old, new]`` when one spec has survey weights and the other not, else ``None``).
+        ``None``), ``items_changed`` (driver ids whose item columns differ), ``weighting``
+        (``[old, new]`` when one spec has survey weights and the other not, else ``None``) and,
+        when a spec has driver paths, ``paths_added`` and ``paths_dropped`` (``"source ->
+        driver"`` labels).
     """
     od, nd = old.driver_ids, new.driver_ids
     oi, ni = old.influencer_ids, new.influencer_ids
@@ -74,6 +76,18 @@ def spec_changes(old: Spec, new: Spec) -> dict:
         "weighting": [bool(old.weight), bool(new.weight)]
         if bool(old.weight) != bool(new.weight)
         else None,
+    } | _path_changes(old, new)
+
+
+def _path_changes(old: Spec, new: Spec) -> dict:
+    """Paths added and dropped; nothing for two specs without paths (a refit's changes keep
+    the keys they had before paths existed)."""
+    if not (old.paths or new.paths):
+        return {}
+    was, now = set(old.paths), set(new.paths)
+    return {
+        "paths_added": [f"{s} -> {k}" for k, s in new.paths if (k, s) not in was],
+        "paths_dropped": [f"{s} -> {k}" for k, s in old.paths if (k, s) not in now],
     }
 
 
@@ -113,6 +127,13 @@ def check_changes(changes: dict, source: str) -> list[str]:
             f"drivers made of different item columns than before: "
             f"{', '.join(changes['items_changed'])} (kept: same driver, new items)"
         )
+    for kind in ("added", "dropped"):
+        if changes.get(f"paths_{kind}"):
+            notes.append(
+                f"driver paths {kind}: {', '.join(changes[f'paths_{kind}'])}; every year is "
+                f"refitted {'with' if kind == 'added' else 'without'} them (the statistics hold "
+                f"the drivers' cross-products)"
+            )
     if changes["weighting"]:
         was, now = changes["weighting"]
         notes.append(

@@ -281,8 +281,15 @@ def _refit_frozen(previous, survey, *, discount, draws, tune, chains, seed, prog
     plan = plan_refit(previous, aggregate(survey), survey.spec, power_prior=False)
     changed = [
         f"{key.replace('_', ' ')}: {', '.join(map(str, plan.changes[key]))}"
-        for key in ("channels_added", "channels_dropped", "drivers_dropped", "influencers_dropped")
-        if plan.changes[key]
+        for key in (
+            "channels_added",
+            "channels_dropped",
+            "drivers_dropped",
+            "influencers_dropped",
+            "paths_added",
+            "paths_dropped",
+        )
+        if plan.changes.get(key)
     ]
     if changed:
         raise SpecError(
@@ -338,6 +345,7 @@ def _refit_frozen(previous, survey, *, discount, draws, tune, chains, seed, prog
             "sigma",
             "driver_sigma",
             "weight_drift",
+            *(["paths"] if plan.spec.paths else []),
         ],
         "copied": [
             "weights and intercepts of earlier years",

@@ -77,7 +77,7 @@ def build_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
         log_scales, mean_raw, coef_raw, log_noise = free
         scales = layout["log_scales"].unpack(pt.exp(log_scales))
         noise = layout["log_noise"].unpack(pt.exp(log_noise))
-        alpha, beta, gamma, delta, gamma0 = Coefficients()(
+        alpha, beta, gamma, delta, gamma0, paths = Coefficients()(
             pt.exp(log_scales), mean_raw, coef_raw, *arguments.prior
         )
         record_data_units(
@@ -87,6 +87,7 @@ def build_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
             gamma=gamma,
             delta=delta,
             gamma0=gamma0,
+            paths=paths,
             sigma=noise["sigma"],
             driver_sigma=noise["driver_sigma"],
             weight_drift=scales["weight_drift"],

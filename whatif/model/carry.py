@@ -8,8 +8,9 @@ previous certainty, smaller values forget some of it):
 * the **last previous year's weights** ``w[c, T0, k]`` (Gaussian): they enter the new model as a year with no
   data of its own and this prior, and the new years follow from them by the random walk, so the
   weights' change from ``T0`` to the new year has a joint posterior (``compare``'s P(rose));
-* the parameters constant over years -- **influencer effects**, **direct effects** and driver
-  intercepts (Gaussian) -- in place of their cross-channel hierarchy;
+* the parameters constant over years -- **influencer effects**, **direct effects**, **driver
+  paths** and driver intercepts (Gaussian) -- in place of their cross-channel hierarchy (the
+  paths must be the previous fit's: ``refit`` checks);
 * the **random-walk drift** of every driver and the residual sds of both regressions, as Gamma
   distributions with the previous posterior's mean and (inflated) variance.
 
@@ -33,6 +34,7 @@ from whatif.model.kernels import DriverLoglik, SatisfactionLoglik
 from whatif.model.layout import ParameterLayout, kernel_arguments
 from whatif.model.priors import Priors
 from whatif.model.reference import record_data_units, weight_walk, whitened
+from whatif.model.units import with_paths
 
 __all__ = ["build_anchored_model", "carried_prior"]
 
@@ -40,7 +42,7 @@ __all__ = ["build_anchored_model", "carried_prior"]
 def _summary(draws: np.ndarray, a0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and sd over the leading (chain, draw) axes, the sd inflated by ``1 / sqrt(a0)``, and
     where they exist (no finite draws: a term not measured, masked in the model anyway)."""
-    flat = draws.reshape((-1, *draws.shape[2:]))
+    flat = draws.reshape((draws.shape[0] * draws.shape[1], *draws.shape[2:]))
     safe = np.where(np.isfinite(flat), flat, 0.0)
     mean, spread = safe.mean(axis=0), safe.std(axis=0) / np.sqrt(a0)
     return mean, spread, np.isfinite(flat).all(axis=0) & (spread > 0)
@@ -76,8 +78,9 @@ def carried_prior(previous: xr.Dataset, inputs: ModelInputs, discount: float = 1
     -------
     dict
         ``year`` (the previous fit's last), ``a0``; Gaussian ``(mean, sd)`` pairs ``weight``
-        (C, K) for that year, ``effect`` (C, K, J), ``direct`` (C, J) and ``gamma0`` (C, K);
-        Gamma ``(shape, rate)`` pairs ``drift`` (K), ``sigma`` (C) and ``driver_sigma`` (C, K).
+        (C, K) for that year, ``effect`` (C, K, J), ``direct`` (C, J), ``gamma0`` (C, K) and
+        ``path`` (C, P; N(0, 1) for a path the previous fit did not have); Gamma
+        ``(shape, rate)`` pairs ``drift`` (K), ``sigma`` (C) and ``driver_sigma`` (C, K).
     """
     if not 0.0 < discount <= 1.0:
         raise SpecError(f"--discount must be in (0, 1], got {discount}")
@@ -86,7 +89,7 @@ def carried_prior(previous: xr.Dataset, inputs: ModelInputs, discount: float = 1
     sd_y, sd_x, sd_z = sd[-1], sd[1 : 1 + K], sd[1 + K : 1 + K + J]
     mu_x, mu_z = mu[1 : 1 + K], mu[1 + K : 1 + K + J]
     year = int(previous["year"].max())
-    post = previous.sel(
+    post = with_paths(previous).sel(
         channel=inputs.channels, driver=inputs.drivers, influencer=inputs.influencers
     )
 
@@ -94,12 +97,24 @@ def carried_prior(previous: xr.Dataset, inputs: ModelInputs, discount: float = 1
         return post[name].sel(**sel).transpose("chain", "draw", ...).to_numpy()
 
     effects = values("effects")
-    gamma0 = (values("driver_intercept") - mu_x + (np.nan_to_num(effects) * mu_z).sum(-1)) / sd_x
+    paths = np.full((*effects.shape[:3], len(inputs.paths)), np.nan)
+    known = list(post["edge"].values)
+    for e, label in enumerate(inputs.edge_labels):
+        if label in known:
+            paths[..., e] = values("paths", edge=label)
+    target = np.array([k for k, _ in inputs.edges], int)
+    source = np.array([s for _, s in inputs.edges], int)
+    onto_driver = (target[:, None] == np.arange(K)[None, :]).astype(float)
+    path_shift = ((np.nan_to_num(paths) * mu_x[source])[..., None] * onto_driver).sum(-2)
+    gamma0 = (
+        values("driver_intercept") - mu_x + (np.nan_to_num(effects) * mu_z).sum(-1) + path_shift
+    ) / sd_x
     gaussian = {
         "weight": values("weights", year=year) * sd_x / sd_y,
         "effect": effects * sd_z / sd_x[:, None],
         "direct": values("direct") * sd_z / sd_y,
         "gamma0": gamma0,
+        "path": paths * sd_x[source] / sd_x[target],
     }
     positive = {
         "drift": (values("weight_drift") * sd_x / sd_y, 0.1),
@@ -126,7 +141,8 @@ def build_anchored_model(inputs: ModelInputs, priors: Priors, carried: dict) -> 
     C, K = layout.channels, layout.drivers
     dmask = inputs.driver_mask.astype(float)
     imask = inputs.influencer_mask.astype(float)
-    R, b, rss0, n, R_d, b_d, rss0_d, n_d = kernel_arguments(inputs, priors).likelihood
+    pmask = inputs.path_mask.astype(float)
+    R, b, rss0, n, R_d, b_d, rss0_d, n_d, path_at = kernel_arguments(inputs, priors).likelihood
     with pm.Model(coords=inputs.coords) as model:
         drift = pm.Gamma("drift_std", *carried["drift"], shape=K)  # (alpha, beta)
         raw = layout["coef_raw"].unpack(pm.Flat("coef_raw", shape=layout["coef_raw"].size))
@@ -151,6 +167,9 @@ def build_anchored_model(inputs: ModelInputs, priors: Priors, carried: dict) -> 
             raw["gamma0"], inputs.gamma0_est, inputs.gamma0_info, *carried["gamma0"]
         )
         logp.append(lp)
+        paths, lp = whitened(raw["paths"], inputs.path_est, inputs.path_info, *carried["path"])
+        paths = paths * pmask
+        logp.append(lp)
         pm.Potential("coef_prior", pt.add(*logp))
         sigma = pm.Gamma("sigma_std", *carried["sigma"], shape=C)
         driver_sigma = pm.Gamma("driver_sigma_std", *carried["driver_sigma"], shape=(C, K))
@@ -160,7 +179,9 @@ def build_anchored_model(inputs: ModelInputs, priors: Priors, carried: dict) -> 
         )
         pm.Potential(
             "driver_loglik",
-            DriverLoglik("driver")(gamma0, gamma, driver_sigma, R_d, b_d, rss0_d, n_d)[0],
+            DriverLoglik("driver")(
+                gamma0, gamma, paths, driver_sigma, R_d, b_d, rss0_d, n_d, path_at
+            )[0],
         )
         record_data_units(
             inputs,
@@ -169,6 +190,7 @@ def build_anchored_model(inputs: ModelInputs, priors: Priors, carried: dict) -> 
             gamma=gamma,
             delta=delta,
             gamma0=gamma0,
+            paths=paths,
             sigma=sigma,
             driver_sigma=driver_sigma,
             weight_drift=drift,

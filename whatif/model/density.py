@@ -5,8 +5,9 @@ operations (:func:`whatif.model.reference.build_reference_model`): readable, dif
 PyTensor, but some 1,200 graph nodes once the gradient is taken, which cost nutpie 20-30 s of
 graph rewriting and LLVM compilation on every fit. The fitted form
 (:func:`whatif.model.build.build_model`) calls :class:`ModelDensity` here instead: the same
-arithmetic -- data-whitened coefficients (module docstring of :mod:`whatif.model.build`), the
-random walk over years, the partially pooled means, both likelihoods -- written as loops with a
+arithmetic -- data-whitened coefficients (module docstring of :mod:`whatif.model.build`; one
+coefficient's pieces are :mod:`whatif.model.whiten`), the random walk over years, the partially
+pooled means, the driver paths, both likelihoods -- written as loops with a
 hand-derived reverse pass, compiled once and cached on disk by numba. The tests hold the two
 forms to the same value and gradient, and the gradient to finite differences.
 
@@ -27,6 +28,7 @@ from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
 from whatif.model.kernels import FASTMATH, KernelOp, driver_kernel, sat_kernel
+from whatif.model.whiten import whiten, whiten_grad, whiten_mean, whiten_mean_grad
 
 __all__ = [
     "Coefficients",
@@ -38,70 +40,6 @@ __all__ = [
 ]
 
 _HALF_LOG_2_OVER_PI = 0.5 * math.log(2.0 / math.pi)
-
-
-# -- one coefficient: theta = mean + scale * z, z its whitened standardisation ---------------------
-
-
-@numba.njit(cache=True, fastmath=FASTMATH)
-def _whiten(raw, est, info, mean, scale):  # pragma: no cover - compiled
-    """Coefficient and log density of its raw variable (prior plus log-Jacobian)."""
-    s2i = info * scale * scale
-    root2 = 1.0 / (1.0 + s2i)
-    root = math.sqrt(root2)
-    z = info * scale * root2 * (est - mean) + root * raw
-    return mean + scale * z, -0.5 * z * z + 0.5 * math.log(root2)
-
-
-@numba.njit(cache=True, fastmath=FASTMATH)
-def _whiten_grad(g_theta, raw, est, info, mean, scale):  # pragma: no cover - compiled
-    """Gradient of ``g_theta * theta + logp`` with respect to ``raw``, ``mean`` and ``scale``."""
-    s2i = info * scale * scale
-    root2 = 1.0 / (1.0 + s2i)
-    root = math.sqrt(root2)
-    a = info * scale * root2
-    d = est - mean
-    z = a * d + root * raw
-    dz_dscale = info * (1.0 - s2i) * root2 * root2 * d - info * scale * root2 * root * raw
-    g_z = g_theta * scale - z
-    return g_z * root, g_theta - g_z * a, g_theta * z + g_z * dz_dscale - info * scale * root2
-
-
-# -- one cross-channel mean, whitened given its spread with the coefficients integrated out -------
-
-
-@numba.njit(cache=True, fastmath=FASTMATH)
-def _mean_terms(est, info, scale, prior_sd):  # pragma: no cover - compiled
-    prec = 1.0 / (prior_sd * prior_sd)
-    num = 0.0
-    for c in range(est.shape[0]):
-        w = info[c] / (1.0 + info[c] * scale * scale)
-        prec += w
-        num += w * est[c]
-    return prec, num
-
-
-@numba.njit(cache=True, fastmath=FASTMATH)
-def _whiten_mean(raw, est, info, scale, prior_sd):  # pragma: no cover - compiled
-    prec, num = _mean_terms(est, info, scale, prior_sd)
-    mean = num / prec + raw / math.sqrt(prec)
-    return mean, -0.5 * mean * mean / (prior_sd * prior_sd) - 0.5 * math.log(prec)
-
-
-@numba.njit(cache=True, fastmath=FASTMATH)
-def _whiten_mean_grad(g_mean, raw, est, info, scale, prior_sd):  # pragma: no cover - compiled
-    """Gradient of ``g_mean * mean + logp`` with respect to ``raw`` and ``scale``."""
-    prec, num = _mean_terms(est, info, scale, prior_sd)
-    inv_root = 1.0 / math.sqrt(prec)
-    mean = num / prec + raw * inv_root
-    g = g_mean - mean / (prior_sd * prior_sd)
-    g_prec = g * (-num / (prec * prec) - 0.5 * raw * inv_root / prec) - 0.5 / prec
-    g_num = g / prec
-    g_scale = 0.0
-    for c in range(est.shape[0]):
-        w = info[c] / (1.0 + info[c] * scale * scale)
-        g_scale += (g_prec + g_num * est[c]) * (-2.0 * scale * w * w)
-    return g * inv_root, g_scale
 
 
 # -- the coefficients of the whole model -------------------------------------------------------------
@@ -122,42 +60,52 @@ def forward_coefficients(
     a_info,
     g0_est,
     g0_info,
+    p_est,
+    p_info,
     dmask,
     imask,
+    pmask,
     prior_sd,
 ):  # pragma: no cover - compiled
-    """Unmasked coefficients, the three means and the log density of all raw variables."""
+    """Unmasked coefficients, the four means and the log density of all raw variables."""
     C, T, K = w_est.shape
-    J = d_est.shape[1]
+    J, P = d_est.shape[1], p_est.shape[1]
     w_spread, drift = scales[:K], scales[K : 2 * K]
-    e_spread, d_spread = scales[2 * K : 2 * K + J], scales[2 * K + J :]
+    e_spread, d_spread = scales[2 * K : 2 * K + J], scales[2 * K + J : 2 * K + 2 * J]
+    p_spread = scales[2 * K + 2 * J :]
     lp = 0.0
     w_mean, e_mean, d_mean = np.empty(K), np.empty((K, J)), np.empty(J)
+    p_mean = np.empty(P)
     for k in range(K):
-        w_mean[k], part = _whiten_mean(
+        w_mean[k], part = whiten_mean(
             mean_raw[k], w_est[:, 0, k], w_info[:, 0, k], w_spread[k], prior_sd[0]
         )
         lp += part
         for j in range(J):
-            e_mean[k, j], part = _whiten_mean(
+            e_mean[k, j], part = whiten_mean(
                 mean_raw[K + k * J + j], e_est[:, k, j], e_info[:, k, j], e_spread[j], prior_sd[1]
             )
             lp += part
     for j in range(J):
-        d_mean[j], part = _whiten_mean(
+        d_mean[j], part = whiten_mean(
             mean_raw[K + K * J + j], d_est[:, j], d_info[:, j], d_spread[j], prior_sd[2]
+        )
+        lp += part
+    for e in range(P):
+        p_mean[e], part = whiten_mean(
+            mean_raw[K + K * J + J + e], p_est[:, e], p_info[:, e], p_spread[e], prior_sd[4]
         )
         lp += part
 
     beta, gamma, delta = np.empty((C, T, K)), np.empty((C, K, J)), np.empty((C, J))
-    alpha, gamma0 = np.empty((C, T)), np.empty((C, K))
+    alpha, gamma0, paths = np.empty((C, T)), np.empty((C, K)), np.empty((C, P))
     at = 0
     for c in range(C):
         for t in range(T):
             for k in range(K):
                 mean = w_mean[k] if t == 0 else beta[c, t - 1, k]
                 scale = w_spread[k] if t == 0 else drift[k]
-                beta[c, t, k], part = _whiten(
+                beta[c, t, k], part = whiten(
                     coef_raw[at], w_est[c, t, k], w_info[c, t, k], mean, scale
                 )
                 lp += part
@@ -165,35 +113,41 @@ def forward_coefficients(
     for c in range(C):
         for k in range(K):
             for j in range(J):
-                gamma[c, k, j], part = _whiten(
+                gamma[c, k, j], part = whiten(
                     coef_raw[at], e_est[c, k, j], e_info[c, k, j], e_mean[k, j], e_spread[j]
                 )
                 lp += part
                 at += 1
     for c in range(C):
         for j in range(J):
-            delta[c, j], part = _whiten(
+            delta[c, j], part = whiten(
                 coef_raw[at], d_est[c, j], d_info[c, j], d_mean[j], d_spread[j]
             )
             lp += part
             at += 1
     for c in range(C):
         for t in range(T):
-            alpha[c, t], part = _whiten(coef_raw[at], a_est[c, t], a_info[c, t], 0.0, prior_sd[3])
+            alpha[c, t], part = whiten(coef_raw[at], a_est[c, t], a_info[c, t], 0.0, prior_sd[3])
             lp += part
             at += 1
     for c in range(C):
         for k in range(K):
-            gamma0[c, k], part = _whiten(
-                coef_raw[at], g0_est[c, k], g0_info[c, k], 0.0, prior_sd[3]
+            gamma0[c, k], part = whiten(coef_raw[at], g0_est[c, k], g0_info[c, k], 0.0, prior_sd[3])
+            lp += part
+            at += 1
+    for c in range(C):
+        for e in range(P):
+            paths[c, e], part = whiten(
+                coef_raw[at], p_est[c, e], p_info[c, e], p_mean[e], p_spread[e]
             )
             lp += part
             at += 1
-    return alpha, beta, gamma, delta, gamma0, w_mean, e_mean, d_mean, lp
+    means = (w_mean, e_mean, d_mean, p_mean)
+    return alpha, beta, gamma, delta, gamma0, paths, means, lp
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, boundscheck=False)
-def _masked(beta, gamma, delta, dmask, imask):  # pragma: no cover - compiled
+def _masked(beta, gamma, delta, paths, dmask, imask, pmask):  # pragma: no cover - compiled
     C, T, K = beta.shape
     J = delta.shape[1]
     beta_m, gamma_m, delta_m = beta.copy(), gamma.copy(), delta.copy()
@@ -204,7 +158,7 @@ def _masked(beta, gamma, delta, dmask, imask):  # pragma: no cover - compiled
                 gamma_m[c, k, j] *= dmask[c, k] * imask[c, j]
         for j in range(J):
             delta_m[c, j] *= imask[c, j]
-    return beta_m, gamma_m, delta_m
+    return beta_m, gamma_m, delta_m, paths * pmask
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, boundscheck=False)
@@ -222,11 +176,14 @@ def coefficients_kernel(
     a_info,
     g0_est,
     g0_info,
+    p_est,
+    p_info,
     dmask,
     imask,
+    pmask,
     prior_sd,
 ):  # pragma: no cover - compiled
-    alpha, beta, gamma, delta, gamma0, _, _, _, _ = forward_coefficients(
+    alpha, beta, gamma, delta, gamma0, paths, _, _ = forward_coefficients(
         scales,
         mean_raw,
         coef_raw,
@@ -240,12 +197,15 @@ def coefficients_kernel(
         a_info,
         g0_est,
         g0_info,
+        p_est,
+        p_info,
         dmask,
         imask,
+        pmask,
         prior_sd,
     )
-    beta_m, gamma_m, delta_m = _masked(beta, gamma, delta, dmask, imask)
-    return alpha, beta_m, gamma_m, delta_m, gamma0
+    beta_m, gamma_m, delta_m, paths_m = _masked(beta, gamma, delta, paths, dmask, imask, pmask)
+    return alpha, beta_m, gamma_m, delta_m, gamma0, paths_m
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, boundscheck=False)
@@ -266,8 +226,11 @@ def density_kernel(
     a_info,
     g0_est,
     g0_info,
+    p_est,
+    p_info,
     dmask,
     imask,
+    pmask,
     prior_sd,
     R,
     b,
@@ -277,11 +240,12 @@ def density_kernel(
     b_d,
     rss0_d,
     n_d,
+    path_at,
 ):  # pragma: no cover - compiled
     C, T, K = w_est.shape
-    J = d_est.shape[1]
+    J, P = d_est.shape[1], p_est.shape[1]
     scales, noise = np.exp(log_scales), np.exp(log_noise)
-    alpha, beta, gamma, delta, gamma0, w_mean, e_mean, d_mean, lp = forward_coefficients(
+    alpha, beta, gamma, delta, gamma0, paths, means, lp = forward_coefficients(
         scales,
         mean_raw,
         coef_raw,
@@ -295,26 +259,32 @@ def density_kernel(
         a_info,
         g0_est,
         g0_info,
+        p_est,
+        p_info,
         dmask,
         imask,
+        pmask,
         prior_sd,
     )
-    beta_m, gamma_m, delta_m = _masked(beta, gamma, delta, dmask, imask)
+    w_mean, e_mean, d_mean, p_mean = means
+    beta_m, gamma_m, delta_m, paths_m = _masked(beta, gamma, delta, paths, dmask, imask, pmask)
     sigma = noise[:C]
     d_sigma = noise[C:].reshape((C, K))
     ll_s, g_alpha, g_beta, g_delta, g_sigma = sat_kernel(
         alpha, beta_m, delta_m, sigma, R, b, rss0, n
     )
-    ll_d, g_gamma0, g_gamma, g_dsigma = driver_kernel(
-        gamma0, gamma_m, d_sigma, R_d, b_d, rss0_d, n_d
+    ll_d, g_gamma0, g_gamma, g_paths, g_dsigma = driver_kernel(
+        gamma0, gamma_m, paths_m, d_sigma, R_d, b_d, rss0_d, n_d, path_at
     )
 
     # reverse pass: masks, then coefficients (the random walk backwards in time), then means
     g_scales, g_mean_raw = np.zeros_like(scales), np.zeros_like(mean_raw)
     g_coef_raw, g_noise = np.zeros_like(coef_raw), np.empty_like(noise)
     g_w_mean, g_e_mean, g_d_mean = np.zeros(K), np.zeros((K, J)), np.zeros(J)
+    g_p_mean = np.zeros(P)
     w_spread, drift = scales[:K], scales[K : 2 * K]
-    e_spread, d_spread = scales[2 * K : 2 * K + J], scales[2 * K + J :]
+    e_spread, d_spread = scales[2 * K : 2 * K + J], scales[2 * K + J : 2 * K + 2 * J]
+    p_spread = scales[2 * K + 2 * J :]
     for c in range(C):
         for k in range(K):
             carry = 0.0
@@ -322,7 +292,7 @@ def density_kernel(
                 at = (c * T + t) * K + k
                 g_theta = g_beta[c, t, k] * dmask[c, k] + carry
                 if t == 0:
-                    g_raw, g_mean, g_scale = _whiten_grad(
+                    g_raw, g_mean, g_scale = whiten_grad(
                         g_theta,
                         coef_raw[at],
                         w_est[c, t, k],
@@ -333,7 +303,7 @@ def density_kernel(
                     g_w_mean[k] += g_mean
                     g_scales[k] += g_scale
                 else:
-                    g_raw, carry, g_scale = _whiten_grad(
+                    g_raw, carry, g_scale = whiten_grad(
                         g_theta,
                         coef_raw[at],
                         w_est[c, t, k],
@@ -348,7 +318,7 @@ def density_kernel(
         for k in range(K):
             for j in range(J):
                 g_theta = g_gamma[c, k, j] * dmask[c, k] * imask[c, j]
-                g_coef_raw[at], g_mean, g_scale = _whiten_grad(
+                g_coef_raw[at], g_mean, g_scale = whiten_grad(
                     g_theta,
                     coef_raw[at],
                     e_est[c, k, j],
@@ -361,7 +331,7 @@ def density_kernel(
                 at += 1
     for c in range(C):
         for j in range(J):
-            g_coef_raw[at], g_mean, g_scale = _whiten_grad(
+            g_coef_raw[at], g_mean, g_scale = whiten_grad(
                 g_delta[c, j] * imask[c, j],
                 coef_raw[at],
                 d_est[c, j],
@@ -374,24 +344,37 @@ def density_kernel(
             at += 1
     for c in range(C):
         for t in range(T):
-            g_coef_raw[at], _, _ = _whiten_grad(
+            g_coef_raw[at], _, _ = whiten_grad(
                 g_alpha[c, t], coef_raw[at], a_est[c, t], a_info[c, t], 0.0, prior_sd[3]
             )
             at += 1
     for c in range(C):
         for k in range(K):
-            g_coef_raw[at], _, _ = _whiten_grad(
+            g_coef_raw[at], _, _ = whiten_grad(
                 g_gamma0[c, k], coef_raw[at], g0_est[c, k], g0_info[c, k], 0.0, prior_sd[3]
             )
             at += 1
+    for c in range(C):
+        for e in range(P):
+            g_coef_raw[at], g_mean, g_scale = whiten_grad(
+                g_paths[c, e] * pmask[c, e],
+                coef_raw[at],
+                p_est[c, e],
+                p_info[c, e],
+                p_mean[e],
+                p_spread[e],
+            )
+            g_p_mean[e] += g_mean
+            g_scales[2 * K + 2 * J + e] += g_scale
+            at += 1
     for k in range(K):
-        g_mean_raw[k], g_scale = _whiten_mean_grad(
+        g_mean_raw[k], g_scale = whiten_mean_grad(
             g_w_mean[k], mean_raw[k], w_est[:, 0, k], w_info[:, 0, k], w_spread[k], prior_sd[0]
         )
         g_scales[k] += g_scale
         for j in range(J):
             i = K + k * J + j
-            g_mean_raw[i], g_scale = _whiten_mean_grad(
+            g_mean_raw[i], g_scale = whiten_mean_grad(
                 g_e_mean[k, j],
                 mean_raw[i],
                 e_est[:, k, j],
@@ -402,10 +385,16 @@ def density_kernel(
             g_scales[2 * K + j] += g_scale
     for j in range(J):
         i = K + K * J + j
-        g_mean_raw[i], g_scale = _whiten_mean_grad(
+        g_mean_raw[i], g_scale = whiten_mean_grad(
             g_d_mean[j], mean_raw[i], d_est[:, j], d_info[:, j], d_spread[j], prior_sd[2]
         )
         g_scales[2 * K + J + j] += g_scale
+    for e in range(P):
+        i = K + K * J + J + e
+        g_mean_raw[i], g_scale = whiten_mean_grad(
+            g_p_mean[e], mean_raw[i], p_est[:, e], p_info[:, e], p_spread[e], prior_sd[4]
+        )
+        g_scales[2 * K + 2 * J + e] += g_scale
     g_noise[:C] = g_sigma
     g_noise[C:] = g_dsigma.ravel()
 
@@ -432,14 +421,15 @@ class ModelDensity(KernelOp):
 
 
 class Coefficients(Op):
-    """``(scales, mean_raw, coef_raw, *PriorArguments) -> alpha, beta, gamma, delta, gamma0``,
-    masked where unmeasured; for the recorded draws only (no gradient)."""
+    """``(scales, mean_raw, coef_raw, *PriorArguments) -> alpha, beta, gamma, delta, gamma0,
+    paths``, masked where unmeasured; for the recorded draws only (no gradient)."""
 
     __props__ = ()
 
     def make_node(self, *inputs):
         inputs = [pt.cast(pt.as_tensor_variable(x), "float64") for x in inputs]
         outputs = [pt.dmatrix(), pt.dtensor3(), pt.dtensor3(), pt.dmatrix(), pt.dmatrix()]
+        outputs.append(pt.dmatrix())
         return Apply(self, inputs, outputs)
 
     def perform(self, node, inputs, output_storage):
@@ -459,7 +449,7 @@ def coefficient_draws(log_scales, mean_raw, coef_raw, constants) -> tuple[np.nda
 
     Returns
     -------
-    alpha, beta, gamma, delta, gamma0 with the leading dimensions of the draws.
+    alpha, beta, gamma, delta, gamma0, paths with the leading dimensions of the draws.
     """
     lead = log_scales.shape[:-1]
     flat = [

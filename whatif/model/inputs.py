@@ -1,6 +1,15 @@
 """What the model needs from the aggregates: standardised, factored statistics and each
 coefficient's estimate and precision from its own group's data (the whitening of
-:mod:`whatif.model.build`)."""
+:mod:`whatif.model.build`).
+
+Driver paths (``depends_on`` in the spec) put the drivers that move a driver into its equation
+next to the influencers. The driver equations of a channel then share one design,
+``[1, z, x_S]`` with ``S`` every driver that is the source of some path (in driver order), and
+one factorisation of its pooled cross-products: completing the square is exact for any
+coefficient vector, so each driver's equation holds its own sources' coefficients and zeros for
+the rest of ``S`` (a source's own equation included: it does not move itself). Without paths
+``S`` is empty and the design is ``[1, z]``.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +30,8 @@ class ModelInputs:
 
     ``*_est`` and ``*_info`` are each coefficient's least-squares estimate and precision from its
     own group's data (0 and 0 where the term is not measured or not identified); the model
-    whitens the coefficient's raw variable with them.
+    whitens the coefficient's raw variable with them. A driver's ``effect_*``, ``gamma0_*`` and
+    its paths' ``path_*`` come from one regression on its influencers and its sources.
     """
 
     std: Standardised
@@ -42,7 +52,22 @@ class ModelInputs:
     gamma0_est: np.ndarray  # (C, K) driver intercepts
     gamma0_info: np.ndarray
     sat_factors: tuple  # (R (C,T,Q,Q), b (C,T,Q), rss0 (C,T)) with Q = 1 + K + J
-    driver_factors: tuple  # (R (C,Q,Q), b (C,K,Q), rss0 (C,K)) with Q = 1 + J
+    driver_factors: tuple  # (R (C,Q,Q), b (C,K,Q), rss0 (C,K)) with Q = 1 + J + len(S)
+    paths: list[tuple[str, str]]  # (driver, source) per edge, P of them
+    path_mask: np.ndarray  # (C, P): both ends measured
+    path_est: np.ndarray  # (C, P)
+    path_info: np.ndarray
+    path_at: np.ndarray  # (P, 2) int: the edge's driver and its source's driver design column
+
+    @property
+    def edges(self) -> list[tuple[int, int]]:
+        """Each path as ``(driver index, source index)``."""
+        return [(self.drivers.index(k), self.drivers.index(s)) for k, s in self.paths]
+
+    @property
+    def edge_labels(self) -> list[str]:
+        """Each path as ``"source -> driver"``."""
+        return [f"{s} -> {k}" for k, s in self.paths]
 
     @property
     def coords(self) -> dict[str, list]:
@@ -52,6 +77,7 @@ class ModelInputs:
             "step": self.years[1:],
             "driver": self.drivers,
             "influencer": self.influencers,
+            "edge": self.edge_labels,
         }
 
     def centring(self, block: str, scale: float | np.ndarray) -> np.ndarray:
@@ -81,7 +107,11 @@ def ols(xx: np.ndarray, xy: np.ndarray, yy: float, n: float, keep: np.ndarray):
     return est, info
 
 
-def prepare_inputs(data: xr.Dataset, priors: Priors | None = None) -> ModelInputs:
+def prepare_inputs(
+    data: xr.Dataset,
+    priors: Priors | None = None,
+    paths: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+) -> ModelInputs:
     """Standardise the aggregates, factorise them, and estimate each coefficient from its own group.
 
     Parameters
@@ -90,14 +120,25 @@ def prepare_inputs(data: xr.Dataset, priors: Priors | None = None) -> ModelInput
         Aggregates from :func:`whatif.data.aggregate.aggregate`.
     priors
         Prior scales (unused: kept for a stable interface; the centring is chosen in the model).
+    paths
+        Driver paths ``(driver, source)`` (:attr:`whatif.data.spec.Spec.paths`), without cycles.
     """
     std = standardise(data)
     K, J = data.sizes["driver"], data.sizes["influencer"]
     C, T = data.sizes["channel"], data.sizes["year"]
+    drivers = [str(d) for d in data["driver"].to_numpy()]
+    paths = [(str(k), str(s)) for k, s in paths]
+    unknown = sorted({name for edge in paths for name in edge} - set(drivers))
+    if unknown:
+        raise ValueError(f"paths name drivers the aggregates do not have: {unknown}")
+    edges = [(drivers.index(k), drivers.index(s)) for k, s in paths]
+    sources = sorted({s for _, s in edges})  # S: the driver columns of the driver design
+    parents = [[(e, s) for e, (k, s) in enumerate(edges) if k == target] for target in range(K)]
     P = K + J + 2
     design = np.arange(P - 1)
     e_idx = np.concatenate([[0], np.arange(1 + K, 1 + K + J)]).astype(int)
     d_idx = np.arange(1, 1 + K)
+    dd_idx = np.concatenate([e_idx, 1 + np.asarray(sources, int)]).astype(int)
     cross = std.cross
     sat_est, sat_info = np.zeros((C, T, P - 1)), np.zeros((C, T, P - 1))
     for c in range(C):
@@ -111,16 +152,22 @@ def prepare_inputs(data: xr.Dataset, priors: Priors | None = None) -> ModelInput
             )
     pooled, n_pooled = cross.sum(axis=1), std.n.sum(axis=1)
     eff_est, eff_info = np.zeros((C, K, J + 1)), np.zeros((C, K, J + 1))
+    path_est, path_info = np.zeros((C, len(edges))), np.zeros((C, len(edges)))
     for c in range(C):
         for k in range(K):
             if std.measured[c, 1 + k]:
-                eff_est[c, k], eff_info[c, k] = ols(
-                    pooled[c][np.ix_(e_idx, e_idx)],
-                    pooled[c, e_idx, 1 + k],
+                # the driver's own design: intercept, influencers and its sources
+                idx = np.concatenate([e_idx, [1 + s for _, s in parents[k]]]).astype(int)
+                est, info = ols(
+                    pooled[c][np.ix_(idx, idx)],
+                    pooled[c, idx, 1 + k],
                     pooled[c, 1 + k, 1 + k],
                     n_pooled[c],
-                    std.measured[c, e_idx],
+                    std.measured[c, idx],
                 )
+                eff_est[c, k], eff_info[c, k] = est[: J + 1], info[: J + 1]
+                for i, (e, _) in enumerate(parents[k]):
+                    path_est[c, e], path_info[c, e] = est[J + 1 + i], info[J + 1 + i]
     d_info = sat_info[..., 1 + K :].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         d_est = np.where(
@@ -132,20 +179,23 @@ def prepare_inputs(data: xr.Dataset, priors: Priors | None = None) -> ModelInput
         cross[..., design, P - 1],
         cross[..., P - 1, P - 1],
     )
+    Q = len(dd_idx)
     drv_R, _, _ = factorise(
-        pooled[:, e_idx[:, None], e_idx[None, :]], pooled[:, e_idx, 1], pooled[:, 1, 1]
+        pooled[:, dd_idx[:, None], dd_idx[None, :]], pooled[:, dd_idx, 1], pooled[:, 1, 1]
     )
-    xy_d = np.moveaxis(pooled[:, e_idx[:, None], d_idx[None, :]], -1, -2)  # (C, K, J+1)
+    xy_d = np.moveaxis(pooled[:, dd_idx[:, None], d_idx[None, :]], -1, -2)  # (C, K, Q)
     _, drv_b, drv_r0 = factorise(
-        np.broadcast_to(pooled[:, None, e_idx[:, None], e_idx[None, :]], (C, K, J + 1, J + 1)),
+        np.broadcast_to(pooled[:, None, dd_idx[:, None], dd_idx[None, :]], (C, K, Q, Q)),
         xy_d,
         pooled[:, d_idx, d_idx],
     )
+    measured = std.measured[:, 1 : 1 + K]
+    path_mask = np.array([[measured[c, k] and measured[c, s] for k, s in edges] for c in range(C)])
     return ModelInputs(
         std=std,
         channels=[str(c) for c in data["channel"].to_numpy()],
         years=[int(y) for y in data["year"].to_numpy()],
-        drivers=[str(d) for d in data["driver"].to_numpy()],
+        drivers=drivers,
         influencers=[str(i) for i in data["influencer"].to_numpy()],
         driver_mask=std.measured[:, 1 : 1 + K],
         influencer_mask=std.measured[:, 1 + K : 1 + K + J],
@@ -161,4 +211,9 @@ def prepare_inputs(data: xr.Dataset, priors: Priors | None = None) -> ModelInput
         gamma0_info=eff_info[..., 0],
         sat_factors=(sat_R, sat_b, sat_r0),
         driver_factors=(drv_R, drv_b, drv_r0),
+        paths=paths,
+        path_mask=path_mask.reshape(C, len(edges)),
+        path_est=path_est,
+        path_info=path_info,
+        path_at=np.array([(k, 1 + J + sources.index(s)) for k, s in edges], int).reshape(-1, 2),
     )

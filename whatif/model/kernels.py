@@ -72,21 +72,30 @@ def sat_kernel(alpha, beta, delta, sigma, R, b, rss0, n):  # pragma: no cover - 
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, boundscheck=False)
-def driver_kernel(gamma0, gamma, sigma, R, b, rss0, n):  # pragma: no cover - compiled
+def driver_kernel(gamma0, gamma, paths, sigma, R, b, rss0, n, path_at):  # pragma: no cover
     C, K, Q = b.shape
-    g_gamma0, g_gamma, g_sigma = np.zeros((C, K)), np.zeros((C, K, Q - 1)), np.zeros((C, K))
-    resid, grad = np.empty(Q), np.empty(Q)
+    J, P = gamma.shape[2], paths.shape[1]
+    g_gamma0, g_gamma, g_sigma = np.zeros((C, K)), np.zeros((C, K, J)), np.zeros((C, K))
+    g_paths = np.zeros((C, P))
+    coef, resid, grad = np.zeros(Q), np.empty(Q), np.empty(Q)
     total = 0.0
     for c in range(C):
         for k in range(K):
             if n[c, k] == 0.0:
                 continue
+            # the design's source columns hold this driver's paths, zero for other drivers'
+            coef[0] = gamma0[c, k]
+            coef[1 : 1 + J] = gamma[c, k]
+            coef[1 + J :] = 0.0
+            for e in range(P):
+                if int(path_at[e, 0]) == k:
+                    coef[int(path_at[e, 1])] = paths[c, e]
             inv = 1.0 / (sigma[c, k] * sigma[c, k])
             rss = rss0[c, k]
             for i in range(Q):
-                r = R[c, i, 0] * gamma0[c, k] - b[c, k, i]
+                r = R[c, i, 0] * coef[0] - b[c, k, i]
                 for q in range(1, Q):
-                    r += R[c, i, q] * gamma[c, k, q - 1]
+                    r += R[c, i, q] * coef[q]
                 resid[i] = r
                 rss += r * r
             total += -0.5 * n[c, k] * (LOG_2PI + 2.0 * np.log(sigma[c, k])) - 0.5 * rss * inv
@@ -97,8 +106,11 @@ def driver_kernel(gamma0, gamma, sigma, R, b, rss0, n):  # pragma: no cover - co
                 for q in range(Q):
                     grad[q] += R[c, i, q] * r
             g_gamma0[c, k] = grad[0]
-            g_gamma[c, k] = grad[1:]
-    return np.asarray(total), g_gamma0, g_gamma, g_sigma
+            g_gamma[c, k] = grad[1 : 1 + J]
+            for e in range(P):
+                if int(path_at[e, 0]) == k:
+                    g_paths[c, e] = grad[int(path_at[e, 1])]
+    return np.asarray(total), g_gamma0, g_gamma, g_paths, g_sigma
 
 
 class KernelOp(Op):
@@ -147,11 +159,14 @@ class SatisfactionLoglik(KernelOp):
 
 
 class DriverLoglik(KernelOp):
-    """``(gamma0 (C,K), gamma (C,K,J), sigma (C,K), R (C,Q,Q), b (C,K,Q), rss0, n) -> loglik,
-    grads`` with ``Q = 1 + J``; driver equations with ``n == 0`` (not measured) are skipped."""
+    """``(gamma0 (C,K), gamma (C,K,J), paths (C,P), sigma (C,K), R (C,Q,Q), b (C,K,Q), rss0, n,
+    path_at (P,2)) -> loglik, grads``: the design is ``[1, z, x_S]`` (``Q = 1 + J + |S|``, see
+    :mod:`whatif.model.inputs`), path ``e`` is the coefficient of column ``path_at[e, 1]`` in
+    the equation of driver ``path_at[e, 0]``; driver equations with ``n == 0`` (not measured)
+    are skipped."""
 
     kernel = staticmethod(driver_kernel)
-    n_params = 3
+    n_params = 4
 
 
 @register_funcify_default_op_cache_key(SatisfactionLoglik)

@@ -108,16 +108,19 @@ class Vector:
 
 @dataclass(frozen=True)
 class ParameterLayout:
-    """The four free vectors of the model, by name, for C channels, T years, K drivers and J
-    influencers (all in standardised units; see :mod:`whatif.model.build`).
+    """The four free vectors of the model, by name, for C channels, T years, K drivers, J
+    influencers and P driver paths (all in standardised units; see :mod:`whatif.model.build`).
 
-    * ``log_scales``: logs of the weight spread (K), weight drift (K), effect spread (J) and
-      direct spread (J);
+    * ``log_scales``: logs of the weight spread (K), weight drift (K), effect spread (J), direct
+      spread (J) and path spread (P);
     * ``mean_raw``: whitened cross-channel means of the first-year weights (K), the influencer
-      effects (K, J) and the direct effects (J);
+      effects (K, J), the direct effects (J) and the paths (P);
     * ``coef_raw``: whitened weights (C, T, K), effects (C, K, J), direct effects (C, J),
-      satisfaction intercepts (C, T) and driver intercepts (C, K);
+      satisfaction intercepts (C, T), driver intercepts (C, K) and paths (C, P);
     * ``log_noise``: logs of the residual sds of satisfaction (C) and of each driver (C, K).
+
+    The path blocks close each vector, so without paths (P = 0, blocks of size zero, as the
+    effect blocks are without influencers) every other block keeps its offset.
     """
 
     channels: int
@@ -125,10 +128,25 @@ class ParameterLayout:
     drivers: int
     influencers: int
     vectors: tuple[Vector, ...]
+    edges: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def paths(self) -> int:
+        return len(self.edges)
 
     @classmethod
-    def for_model(cls, channels: int, years: int, drivers: int, influencers: int):
+    def for_model(
+        cls,
+        channels: int,
+        years: int,
+        drivers: int,
+        influencers: int,
+        edges: tuple[tuple[int, int], ...] | list[tuple[int, int]] = (),
+    ):
+        """The layout; ``edges`` are the paths as ``(driver index, source index)``."""
         C, T, K, J = channels, years, drivers, influencers
+        edges = tuple((int(k), int(s)) for k, s in edges)
+        P = len(edges)
         vectors = (
             Vector.of(
                 "log_scales",
@@ -137,11 +155,17 @@ class ParameterLayout:
                     "weight_drift": (K,),
                     "effect_spread": (J,),
                     "direct_spread": (J,),
+                    "path_spread": (P,),
                 },
             ),
             Vector.of(
                 "mean_raw",
-                {"weight_mean": (K,), "effect_mean": (K, J), "direct_mean": (J,)},
+                {
+                    "weight_mean": (K,),
+                    "effect_mean": (K, J),
+                    "direct_mean": (J,),
+                    "path_mean": (P,),
+                },
             ),
             Vector.of(
                 "coef_raw",
@@ -151,18 +175,19 @@ class ParameterLayout:
                     "direct": (C, J),
                     "alpha": (C, T),
                     "gamma0": (C, K),
+                    "paths": (C, P),
                 },
             ),
             Vector.of("log_noise", {"sigma": (C,), "driver_sigma": (C, K)}),
         )
         assert tuple(v.name for v in vectors) == FREE_VARS
-        return cls(C, T, K, J, vectors)
+        return cls(C, T, K, J, vectors, edges)
 
     @classmethod
     def of(cls, inputs) -> ParameterLayout:
         """The layout of a model on :class:`whatif.model.inputs.ModelInputs`."""
         C, T = inputs.std.n.shape
-        return cls.for_model(C, T, len(inputs.drivers), len(inputs.influencers))
+        return cls.for_model(C, T, len(inputs.drivers), len(inputs.influencers), inputs.edges)
 
     def __getitem__(self, name: str) -> Vector:
         for v in self.vectors:
@@ -185,7 +210,8 @@ class HyperArguments(NamedTuple):
 
 class PriorArguments(NamedTuple):
     """Each coefficient block's own-group estimate and precision (the whitening), the masks of
-    measured terms and the prior sds of the means and intercepts."""
+    measured terms (``pmask``: paths with both ends measured) and the prior sds of the weight,
+    effect and direct means, the intercepts and the path means, in that order."""
 
     w_est: np.ndarray
     w_info: np.ndarray
@@ -197,14 +223,19 @@ class PriorArguments(NamedTuple):
     a_info: np.ndarray
     g0_est: np.ndarray
     g0_info: np.ndarray
+    p_est: np.ndarray
+    p_info: np.ndarray
     dmask: np.ndarray
     imask: np.ndarray
+    pmask: np.ndarray
     prior_sd: np.ndarray
 
 
 class LikelihoodArguments(NamedTuple):
     """The factored sufficient statistics of both regressions (driver equations masked where the
-    driver is not measured)."""
+    driver is not measured), and where each path's coefficient sits in the driver equations
+    (``path_at``: its driver, and its source's column of the driver design; as floats, like
+    every kernel argument)."""
 
     R: np.ndarray
     b: np.ndarray
@@ -214,6 +245,7 @@ class LikelihoodArguments(NamedTuple):
     b_d: np.ndarray
     rss0_d: np.ndarray
     n_d: np.ndarray
+    path_at: np.ndarray
 
 
 class KernelArguments(NamedTuple):
@@ -242,7 +274,7 @@ def kernel_arguments(inputs, priors) -> KernelArguments:
     priors
         :class:`whatif.model.priors.Priors`.
     """
-    K, J = len(inputs.drivers), len(inputs.influencers)
+    K, J, P = len(inputs.drivers), len(inputs.influencers), len(inputs.paths)
     dmask = inputs.driver_mask.astype(float)
     imask = inputs.influencer_mask.astype(float)
     typical = np.concatenate(
@@ -251,6 +283,7 @@ def kernel_arguments(inputs, priors) -> KernelArguments:
             np.full(K, priors.weight_drift),
             np.full(J, priors.effect_spread),
             np.full(J, priors.direct_spread),
+            np.full(P, priors.path_spread),
         ]
     )
     hyper = HyperArguments(_contiguous(2.0 / typical), _contiguous([priors.noise_sd]))
@@ -268,13 +301,17 @@ def kernel_arguments(inputs, priors) -> KernelArguments:
                 inputs.alpha_info,
                 inputs.gamma0_est,
                 inputs.gamma0_info,
+                inputs.path_est,
+                inputs.path_info,
                 dmask,
                 imask,
+                inputs.path_mask.astype(float),
                 [
                     priors.weight_mean_sd,
                     priors.effect_mean_sd,
                     priors.direct_mean_sd,
                     priors.intercept_sd,
+                    priors.path_mean_sd,
                 ],
             )
         )
@@ -293,6 +330,7 @@ def kernel_arguments(inputs, priors) -> KernelArguments:
                 b_d * dmask[..., None],
                 rss0_d * dmask,
                 inputs.std.n.sum(axis=1)[:, None] * dmask,
+                inputs.path_at,
             )
         )
     )

@@ -33,6 +33,11 @@ class Priors:
         Influencer -> driver effects: sd of the cross-channel mean; typical channel spread.
     direct_mean_sd, direct_spread
         Direct influencer -> satisfaction effects: sd of the cross-channel mean; typical spread.
+    path_mean_sd, path_spread
+        Driver -> driver paths (``depends_on`` in the spec): sd of an edge's cross-channel mean;
+        typical channel spread. A path is a partial regression coefficient of one rating on
+        another in standard deviations; 0.5 leaves room for the strong paths ratings show (a
+        driver feeding another) without favouring them.
 
     Every spread (``*_spread``, ``weight_drift``) has a Gamma(2, 2/s) prior: mean ``s``, mode
     ``s/2``, no mass piled at zero, so that a hierarchy over a few channels or years cannot
@@ -49,6 +54,8 @@ class Priors:
     effect_spread: float = 0.2
     direct_mean_sd: float = 0.3
     direct_spread: float = 0.1
+    path_mean_sd: float = 0.5
+    path_spread: float = 0.2
     noise_sd: float = 1.0
 
     def to_dict(self) -> dict[str, float]:

@@ -4,12 +4,13 @@ Per channel c, year t, driver k, influencer j (all terms standardised, see
 :mod:`whatif.model.likelihood`):
 
 * satisfaction: ``y = alpha[c,t] + sum_k beta[c,t,k] x_k + sum_j delta[c,j] z_j + N(0, sigma[c])``
-* drivers: ``x_k = gamma0[c,k] + sum_j gamma[c,k,j] z_j + N(0, s[c,k])``
+* drivers: ``x_k = gamma0[c,k] + sum_j gamma[c,k,j] z_j + sum_{e = (k <- k')} path[c,e] x_k'
+  + N(0, s[c,k])``, the last sum over the driver paths into ``k`` (``depends_on`` in the spec)
 
 Driver weights ``beta`` start, in the first year, around a cross-channel mean (partial pooling)
 and then follow a per-channel random walk whose step has a per-driver scale. Influencer effects
-``gamma`` and direct effects ``delta`` are pooled across channels. Terms not measured in a channel
-are masked out there. The parameterisation (data-whitened coefficients) is described in
+``gamma``, direct effects ``delta`` and paths are pooled across channels. Terms not measured in a
+channel are masked out there, and so are paths from or to a driver not measured there. The parameterisation (data-whitened coefficients) is described in
 :mod:`whatif.model.build`; the parameter vectors' layout is :mod:`whatif.model.layout`.
 
 :func:`build_reference_model` is the model on sufficient statistics, :func:`build_row_model` the
@@ -80,12 +81,14 @@ def reference_coefficients(inputs: ModelInputs, priors: Priors) -> dict:
     Returns
     -------
     dict
-        ``alpha``, ``beta``, ``gamma``, ``delta``, ``gamma0``, ``sigma``, ``driver_sigma``,
-        ``weight_drift``, ``weight_spread`` (the arguments of :func:`record_data_units`).
+        ``alpha``, ``beta``, ``gamma``, ``delta``, ``gamma0``, ``paths``, ``sigma``,
+        ``driver_sigma``, ``weight_drift``, ``weight_spread`` (the arguments of
+        :func:`record_data_units`).
     """
     layout = ParameterLayout.of(inputs)
     dmask = inputs.driver_mask.astype(float)
     imask = inputs.influencer_mask.astype(float)
+    pmask = inputs.path_mask.astype(float)
     hyper = kernel_arguments(inputs, priors).hyper
     # Gamma(2, 2/s): mean s, no mass piled at zero (Chung et al. 2013).
     scale_vector = pm.Gamma(
@@ -122,6 +125,13 @@ def reference_coefficients(inputs: ModelInputs, priors: Priors) -> dict:
         priors.direct_mean_sd,
         scales["direct_spread"][None],
     )
+    path_mean, lp_p = whitened_mean(
+        means_raw["path_mean"],
+        inputs.path_est,
+        inputs.path_info,
+        priors.path_mean_sd,
+        scales["path_spread"][None],
+    )
     beta, logp_w = weight_walk(
         raw["weights"],
         inputs,
@@ -129,7 +139,7 @@ def reference_coefficients(inputs: ModelInputs, priors: Priors) -> dict:
         scales["weight_spread"][None],
         scales["weight_drift"],
     )
-    logp = [lp_w, lp_e, lp_d, logp_w]
+    logp = [lp_w, lp_e, lp_d, lp_p, logp_w]
     beta = beta * dmask[:, None, :]  # (C, T, K)
     gamma, lp = whitened(
         raw["effects"],
@@ -157,6 +167,14 @@ def reference_coefficients(inputs: ModelInputs, priors: Priors) -> dict:
         raw["gamma0"], inputs.gamma0_est, inputs.gamma0_info, 0.0, priors.intercept_sd
     )
     logp.append(lp)
+    paths, lp = whitened(
+        raw["paths"],
+        inputs.path_est,
+        inputs.path_info,
+        path_mean[None],
+        scales["path_spread"][None],
+    )
+    logp.append(lp)
     pm.Potential("coef_prior", pt.add(*logp))
     return {
         "alpha": alpha,
@@ -164,6 +182,7 @@ def reference_coefficients(inputs: ModelInputs, priors: Priors) -> dict:
         "gamma": gamma,
         "delta": delta,
         "gamma0": gamma0,
+        "paths": paths * pmask,
         "sigma": noise["sigma"],
         "driver_sigma": noise["driver_sigma"],
         "weight_drift": scales["weight_drift"],
@@ -218,7 +237,7 @@ def build_reference_model(inputs: ModelInputs, priors: Priors | None = None) -> 
         ``driver_loglik``: the same total as :func:`build_model`'s ``log_density``.
     """
     priors = priors or Priors()
-    R, b, rss0, n, R_d, b_d, rss0_d, n_d = kernel_arguments(inputs, priors).likelihood
+    R, b, rss0, n, R_d, b_d, rss0_d, n_d, path_at = kernel_arguments(inputs, priors).likelihood
     with pm.Model(coords=inputs.coords) as model:
         co = reference_coefficients(inputs, priors)
         sat = SatisfactionLoglik("satisfaction")(
@@ -227,9 +246,8 @@ def build_reference_model(inputs: ModelInputs, priors: Priors | None = None) -> 
         pm.Potential("satisfaction_loglik", sat)
         # the driver equations do not vary by year: their statistics pool over years, and the
         # K regressions of a channel share one design, so one R per channel
-        drv = DriverLoglik("driver")(
-            co["gamma0"], co["gamma"], co["driver_sigma"], R_d, b_d, rss0_d, n_d
-        )[0]
+        params = (co["gamma0"], co["gamma"], co["paths"], co["driver_sigma"])
+        drv = DriverLoglik("driver")(*params, R_d, b_d, rss0_d, n_d, path_at)[0]
         pm.Potential("driver_loglik", drv)
         record_data_units(inputs, **co)
     return model
@@ -297,6 +315,12 @@ def build_row_model(inputs: ModelInputs, rows: RowData, priors: Priors | None = 
             (w * (-0.5 * LOG_2PI - pt.log(sigma) - 0.5 * ((y - mu) / sigma) ** 2)).sum(),
         )
         mu_x = co["gamma0"][c] + (co["gamma"][c] * z[:, None, :]).sum(-1)  # (N, K)
+        # paths as a (C, K, K) matrix: the edge (k <- k') at [k, k'], zero off the edges
+        onehot = np.zeros((len(inputs.paths), K, K))
+        for e, (k, source) in enumerate(inputs.edges):
+            onehot[e, k, source] = 1.0
+        path_matrix = pt.tensordot(co["paths"], onehot, axes=[[1], [0]])
+        mu_x = mu_x + (path_matrix[c] * x[:, None, :]).sum(-1)
         sd = co["driver_sigma"][c]
         ll = -0.5 * LOG_2PI - pt.log(sd) - 0.5 * ((x - mu_x) / sd) ** 2
         pm.Potential("driver_loglik", (w[:, None] * dmask[c] * ll).sum())
@@ -312,6 +336,7 @@ def record_data_units(
     gamma,
     delta,
     gamma0,
+    paths,
     sigma,
     driver_sigma,
     weight_drift,
@@ -319,7 +344,17 @@ def record_data_units(
 ) -> None:
     """Record :func:`whatif.model.units.data_units` as the model's deterministics."""
     values = data_units(
-        inputs, alpha, beta, gamma, delta, gamma0, sigma, driver_sigma, weight_drift, weight_spread
+        inputs,
+        alpha,
+        beta,
+        gamma,
+        delta,
+        gamma0,
+        paths,
+        sigma,
+        driver_sigma,
+        weight_drift,
+        weight_spread,
     )
     for name, value in values.items():
         pm.Deterministic(name, value, dims=DIMS[name])

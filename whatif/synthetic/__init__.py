@@ -31,6 +31,7 @@ EXPORTS = {
     "YEAR_SHARE": "whatif.synthetic.design",
     "demo_truth": "whatif.synthetic.truth",
     "feed_indices": "whatif.synthetic.truth",
+    "path_matrices": "whatif.synthetic.truth",
     "random_truth": "whatif.synthetic.truth",
     "simulate_survey": "whatif.synthetic.survey",
     "load_truth": "whatif.synthetic.files",

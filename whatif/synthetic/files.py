@@ -34,10 +34,20 @@ def spec_for(truth: xr.Dataset, *, weights: bool = True) -> Spec:
     Returns
     -------
     whatif.data.spec.Spec
-        With the truth's labels, influencer kinds and ``better``, channel labels and volumes.
+        With the truth's labels, influencer kinds and ``better``, channel labels and volumes, and
+        its driver paths as ``depends_on``.
     """
+    sources = {}
+    if "paths" in truth:
+        for k, source in zip(truth["target"].values, truth["source"].values, strict=True):
+            sources.setdefault(str(k), []).append(str(source))
     drivers = tuple(
-        Driver(id=str(k), columns=tuple(str(cols).split()), label=str(label))
+        Driver(
+            id=str(k),
+            columns=tuple(str(cols).split()),
+            label=str(label),
+            depends_on=tuple(sources.get(str(k), ())),
+        )
         for k, cols, label in zip(
             truth["driver"].values,
             truth["driver_columns"].values,

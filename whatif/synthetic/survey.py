@@ -2,8 +2,9 @@
 
 Satisfaction is generated from the *observed* (rounded, clipped) driver scores, so the
 satisfaction regression is exactly linear in the survey's columns; only the outcome's own rounding
-and clipping blur it. Influencers are drawn independently of each other (Poisson counts, Bernoulli
-flags, normal continuous values).
+and clipping blur it. Likewise a driver with paths (a truth's ``paths``) is generated from its
+sources' observed scores, its sources first. Influencers are drawn independently of each other
+(Poisson counts, Bernoulli flags, normal continuous values).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from whatif.data.paths import path_order
 from whatif.synthetic.design import ITEM_SD, OUTCOME, SCALE
-from whatif.synthetic.truth import feed_indices
+from whatif.synthetic.truth import feed_indices, path_matrices
 
 __all__ = ["simulate_survey"]
 
@@ -77,6 +79,11 @@ def simulate_survey(
     kinds = truth["kind"].values
     item_sd = float(truth.attrs.get("item_sd", ITEM_SD))
     feed = feed_indices(truth)
+    paths = path_matrices(truth)
+    order = range(len(drivers))
+    if paths is not None:
+        edges = list(zip(truth["target"].values, truth["source"].values, strict=True))
+        order = [drivers.index(k) for k in path_order(drivers, edges)]
     low, high = SCALE
     volume = truth["volume"].values
     n_years = sum(1 for y in years if any(counts.get((c, y), 0) for c in channels))
@@ -118,7 +125,10 @@ def simulate_survey(
 
             out: dict[str, np.ndarray] = {}
             score = np.full((n, len(drivers)), np.nan)
-            for ki, cols in enumerate(columns):
+            for ki in order:
+                cols = columns[ki]
+                if paths is not None:
+                    latent[:, ki] += np.nan_to_num(score) @ paths[ci, ki]
                 if not d_meas[ki]:
                     for col in cols:
                         out[col] = np.full(n, np.nan)
@@ -154,7 +164,7 @@ def simulate_survey(
                 "channel": np.full(n, ch, dtype=object),
                 "year": np.full(n, year),
                 OUTCOME: sat,
-                **out,
+                **{col: out[col] for cols in columns for col in cols},  # spec order, not draw order
             }
             frame.update({j: infl[:, ji] for ji, j in enumerate(influencers)})
             if weights:

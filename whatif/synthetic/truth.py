@@ -21,7 +21,10 @@ driver's score is their mean), ``influencer_label``, ``kind`` (count|binary|cont
 ``better`` (lower|higher). Variables ``weights``, ``intercept``, ``direct``, ``effects``,
 ``driver_intercept``, ``sigma``, ``driver_sigma``, ``driver_measured``, ``influencer_measured``,
 ``influencer_mean`` (Poisson mean, probability or mean), ``influencer_sd`` (continuous only) and
-``volume`` (share of contacts). Unmeasured parameters are NaN. Attributes ``item_sd`` (noise of one
+``volume`` (share of contacts), and, in a truth with driver paths, ``paths`` (dims ``channel``,
+``edge``; coordinates ``source`` and ``target`` along ``edge``, as in a fitted posterior): the
+target driver is ``... + paths * source + noise``, its ``effects``, ``driver_intercept`` and
+``driver_sigma`` those of its own equation. Unmeasured parameters are NaN. Attributes ``item_sd`` (noise of one
 item around its driver) and, in the demo, ``feed_source``/``feed_target``/``feed_coef``: the
 target driver's latent noise contains ``feed_coef`` times the source driver's (individual attention
 feeding trust), so ``effects``/``driver_intercept``/``driver_sigma`` of the target are the
@@ -29,6 +32,8 @@ reduced form that a regression of the target on the influencers recovers (:func:
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
@@ -54,7 +59,7 @@ from whatif.synthetic.design import (
     YEARS,
 )
 
-__all__ = ["demo_truth", "feed_indices", "random_truth"]
+__all__ = ["demo_truth", "feed_indices", "path_matrices", "random_truth"]
 
 
 def demo_truth(seed: int = 2026) -> xr.Dataset:
@@ -184,6 +189,7 @@ def random_truth(
     seed: int = 0,
     *,
     missing_by_design: bool = True,
+    paths: Sequence[tuple[str, str]] | None = None,
 ) -> xr.Dataset:
     """A small random truth in the demo's layout, for tests.
 
@@ -197,6 +203,12 @@ def random_truth(
     missing_by_design
         With more than one channel and more than two drivers, leave the last driver unmeasured
         in the second channel.
+    paths
+        Driver paths ``(driver, source)`` between the drivers ``d1``, ``d2``, ... (as
+        :attr:`whatif.data.spec.Spec.paths`, without cycles): each gets a cross-channel mean in
+        [0.25, 0.6] and channel departures of sd 0.05, drawn from a generator of their own so
+        that everything else is the truth without paths; driver intercepts keep each driver's
+        mean where it is without them.
 
     Returns
     -------
@@ -272,7 +284,45 @@ def random_truth(
     )
     ds.attrs["title"] = "whatif random truth"
     ds.attrs["seed"] = int(seed)
+    if paths:
+        ds = _with_paths(ds, list(paths), target_mean, np.random.default_rng([seed, 1]))
     return _calibrate(ds, sat_mean, np.full(C, 0.75))
+
+
+def _with_paths(ds: xr.Dataset, paths, target_mean: np.ndarray, rng) -> xr.Dataset:
+    """``ds`` with random driver paths, and driver intercepts that keep the drivers' means."""
+    drivers = [str(d) for d in ds["driver"].values]
+    paths = [(k, s) for k in drivers for d, s in paths if d == k]  # spec order
+    measured = ds["driver_measured"].values
+    C, P = measured.shape[0], len(paths)
+    ends = [(drivers.index(k), drivers.index(s)) for k, s in paths]
+    values = rng.uniform(0.25, 0.6, P)[None, :] + 0.05 * rng.standard_normal((C, P))
+    both = np.array([[measured[c, k] and measured[c, s] for k, s in ends] for c in range(C)])
+    values = np.where(both.reshape(C, P), values, np.nan)
+    intercept = ds["driver_intercept"].values.copy()
+    for e, (k, s) in enumerate(ends):
+        intercept[:, k] -= np.nan_to_num(values[:, e]) * target_mean[:, s]
+    ds["driver_intercept"] = (("channel", "driver"), intercept)
+    ds["paths"] = (("channel", "edge"), values)
+    return ds.assign_coords(
+        edge=[f"{s} -> {k}" for k, s in paths],
+        source=("edge", [s for _, s in paths]),
+        target=("edge", [k for k, _ in paths]),
+    )
+
+
+def path_matrices(truth: xr.Dataset) -> np.ndarray | None:
+    """The truth's paths as ``(channel, driver, source)`` matrices (0 off the paths and where
+    unmeasured); ``None`` without paths."""
+    if "paths" not in truth:
+        return None
+    drivers = [str(d) for d in truth["driver"].values]
+    out = np.zeros((truth.sizes["channel"], len(drivers), len(drivers)))
+    for e, (k, s) in enumerate(zip(truth["target"].values, truth["source"].values, strict=True)):
+        out[:, drivers.index(str(k)), drivers.index(str(s))] = np.nan_to_num(
+            truth["paths"].values[:, e]
+        )
+    return out
 
 
 def feed_indices(truth: xr.Dataset) -> tuple[int, int, float] | None:
@@ -387,6 +437,7 @@ def _calibrate(ds: xr.Dataset, sat_mean: np.ndarray, target_r2: np.ndarray) -> x
     measured = ds["driver_measured"].values
     n_cols = np.array([len(c.split()) for c in ds["driver_columns"].values])
     feed = feed_indices(ds)
+    paths = path_matrices(ds)
 
     C, T, _ = weights.shape
     intercept = np.empty((C, T))
@@ -402,6 +453,13 @@ def _calibrate(ds: xr.Dataset, sat_mean: np.ndarray, target_r2: np.ndarray) -> x
             if feed is not None and measured[c, feed[0]] and measured[c, feed[1]]:
                 s, tg, coef = feed
                 noise_cov[s, tg] = noise_cov[tg, s] = coef * d_sd[c, s] ** 2
+            if paths is not None:  # through the paths: drivers = (I - B)^-1 (own equations)
+                total = np.linalg.inv(np.eye(len(beta)) - paths[c])
+                intercept[c, t] = (
+                    sat_mean[c, t] - beta @ total @ driver_mean - direct[c] @ mean[c, t]
+                )
+                through = (total @ effects[c]).T @ beta + direct[c]
+                noise_cov = total @ noise_cov @ total.T
             var_l.append(through @ (var[c, t] * through) + beta @ noise_cov @ beta)
         total = float(np.mean(var_l)) * (1 - target_r2[c]) / target_r2[c] - ROUNDING_VAR
         sigma[c] = np.sqrt(max(total, 0.01))
