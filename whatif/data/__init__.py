@@ -86,6 +86,11 @@ EXPORTS = {
     "escape": "whatif.data.problems",
     "found_problems": "whatif.data.problems",
     "merge_problems": "whatif.data.problems",
+    "encoding_value": "whatif.data.spec_values",
+    "missing_codes_value": "whatif.data.spec_values",
+    "scale_value": "whatif.data.spec_values",
+    "separator_value": "whatif.data.spec_values",
+    "sheet_value": "whatif.data.spec_values",
 }
 
 __all__ = sorted(EXPORTS)

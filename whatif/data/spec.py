@@ -9,8 +9,6 @@ drivers that move them: ``depends_on``, :mod:`whatif.data.paths`) and the influe
 
 from __future__ import annotations
 
-import codecs
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,13 @@ from typing import Any
 import tomli_w
 
 from whatif.data.paths import check_paths, parse_depends_on
+from whatif.data.spec_values import (
+    encoding_value,
+    missing_codes_value,
+    scale_value,
+    separator_value,
+    sheet_value,
+)
 from whatif.errors import SpecError, closest, read_toml
 
 __all__ = [
@@ -166,7 +171,7 @@ class Spec:
         cols += [i.column for i in self.influencers]
         return cols
 
-    def missing_codes(self) -> dict[str, tuple[float, ...]]:
+    def missingmissing_codes_value(self) -> dict[str, tuple[float, ...]]:
         """Missing-value codes by column: outcome, every driver item and influencer (no empties)."""
         codes = {
             self.outcome: self.missing if self.outcome_missing is None else self.outcome_missing
@@ -255,16 +260,16 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> Spec:
     channel = _string(survey, "channel", "survey.", bad)
     year = _string(survey, "year", "survey.", bad)
     weight = _string(survey, "weight", "survey.", bad)
-    scale = _scale(survey.get("scale", [1, 10]), bad)
-    missing = _codes(survey.get("missing", []), "survey.missing", bad)
+    scale = scale_value(survey.get("scale", [1, 10]), bad)
+    missing = missing_codes_value(survey.get("missing", []), "survey.missing", bad)
     outcome_missing = (
-        _codes(survey["outcome_missing"], "survey.outcome_missing", bad)
+        missing_codes_value(survey["outcome_missing"], "survey.outcome_missing", bad)
         if "outcome_missing" in survey
         else None
     )
-    separator = _separator(survey.get("separator"), bad)
-    encoding = _encoding(survey.get("encoding"), bad)
-    sheet = _sheet(survey.get("sheet"), bad)
+    separator = separator_value(survey.get("separator"), bad)
+    encoding = encoding_value(survey.get("encoding"), bad)
+    sheet = sheet_value(survey.get("sheet"), bad)
 
     drivers = _drivers(raw.get("drivers"), bad)
     influencers = _influencers(raw.get("influencers", {}), bad)
@@ -315,71 +320,6 @@ def _string(table: dict, key: str, prefix: str, bad, required: bool = False) -> 
     return value
 
 
-def _scale(value: Any, bad) -> tuple[float, float]:
-    ok = (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        and value[0] < value[1]
-    )
-    if not ok:
-        bad(f"'survey.scale' must be [low, high] with low < high, e.g. [1, 10]; got {value!r}")
-        return (1.0, 10.0)
-    return (float(value[0]), float(value[1]))
-
-
-def _codes(value: Any, key: str, bad) -> tuple[float, ...] | None:
-    """A list of missing-value codes: finite numbers (``None`` after reporting a bad value)."""
-    ok = isinstance(value, list) and all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
-    )
-    if not ok:
-        bad(
-            f"'{key}' must be a list of numbers that mean 'no answer', e.g. [98, 99]; got {value!r}"
-        )
-        return None
-    return tuple(dict.fromkeys(value))
-
-
-def _separator(value: Any, bad) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) != 1:
-        bad(
-            f'\'survey.separator\' must be one character such as ",", ";", "\\t" or "|"; '
-            f"got {value!r}"
-        )
-        return None
-    return value
-
-
-def _encoding(value: Any, bad) -> str | None:
-    if value is None:
-        return None
-    try:
-        if not isinstance(value, str):
-            raise LookupError(value)
-        codecs.lookup(value)
-    except LookupError:
-        bad(
-            f"'survey.encoding' is {value!r}, not a known text encoding; use e.g. \"utf-8\", "
-            f'"cp1252" (Windows Western) or "latin-1"'
-        )
-        return None
-    return value
-
-
-def _sheet(value: Any, bad) -> str | int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not (
-        (isinstance(value, str) and value.strip()) or (isinstance(value, int) and value >= 0)
-    ):
-        bad(f"'survey.sheet' must be the name of a sheet (or its position from 0); got {value!r}")
-        return None
-    return value
-
-
 def _drivers(table: Any, bad) -> list[Driver]:
     if not isinstance(table, dict) or not table:
         bad('no drivers; add at least one [drivers.<id>] table with column = "<column>"')
@@ -409,7 +349,11 @@ def _drivers(table: Any, bad) -> list[Driver]:
                 continue
             columns = tuple(items)
         label = entry.get("label", key)
-        missing = _codes(entry["missing"], f"{where}.missing", bad) if "missing" in entry else None
+        missing = (
+            missing_codes_value(entry["missing"], f"{where}.missing", bad)
+            if "missing" in entry
+            else None
+        )
         depends_on = parse_depends_on(entry.get("depends_on", []), where, bad)
         drivers.append(Driver(key, columns, str(label), missing, depends_on))
     return drivers
@@ -439,7 +383,11 @@ def _influencers(table: Any, bad) -> list[Influencer]:
         if better is not None and better not in BETTER:
             bad(f"'{where}.better' is {better!r}{closest(better, BETTER)}; use 'lower' or 'higher'")
             continue
-        missing = _codes(entry["missing"], f"{where}.missing", bad) if "missing" in entry else None
+        missing = (
+            missing_codes_value(entry["missing"], f"{where}.missing", bad)
+            if "missing" in entry
+            else None
+        )
         if col is None:
             continue
         out.append(
