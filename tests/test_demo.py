@@ -13,6 +13,7 @@ from whatif.data.spec import load_spec
 from whatif.synthetic import (
     demo_truth,
     load_truth,
+    path_matrices,
     random_truth,
     simulate_survey,
     spec_for,
@@ -29,6 +30,7 @@ RESEARCH_TOP = {
     "phone_customer_service": ("timeliness", "resolved_timely"),
     "phone_tech_support": ("knowledge", "hard_to_understand"),
 }
+PHONE = ("phone_customer_service", "phone_tech_support")
 
 # 3,000 responses per channel-year keep the standard error of a satisfaction weight near 0.01
 # (asserted below), so 0.05 is over four standard errors plus room for the small attenuation that
@@ -92,16 +94,25 @@ def _satisfaction_fits(df, truth):
 
 
 def _driver_fits(df, truth):
-    """Per channel OLS (all years) of each measured driver's score on the measured influencers."""
+    """Per channel OLS (all years) of each measured driver's score on the measured influencers
+    and, for a driver with paths, its sources' scores (coefficients after the influencers')."""
     scores = _scores(df, truth)
+    spec = spec_for(truth)
     for channel, rows in df.groupby("channel").groups.items():
         drivers, influencers = _measured(truth, channel)
-        x = df.loc[rows, influencers]
         for driver in drivers:
+            sources = [s for s in spec.driver(driver).depends_on if s in drivers]
+            x = pd.concat([df.loc[rows, influencers], scores.loc[rows, sources]], axis=1)
             y = scores.loc[rows, driver]
-            ok = y.notna()
+            ok = y.notna() & x.notna().all(axis=1)
             coef, se, _ = _ols(y[ok].to_numpy(), x[ok].to_numpy())
-            yield channel, driver, influencers, coef, se
+            yield channel, driver, influencers, sources, coef, se
+
+
+def _sd(t: xr.Dataset, year) -> xr.DataArray:
+    """Standard deviation of each influencer (binary or count) in one channel-year."""
+    mean = t["influencer_mean"].sel(year=year)
+    return np.sqrt(xr.where(t["kind"] == "binary", mean * (1 - mean), mean))
 
 
 # --- determinism ---------------------------------------------------------------------------
@@ -154,7 +165,13 @@ def test_spec_without_weights_matches_unweighted_survey():
 
 
 def test_demo_truth_layout(truth):
-    assert dict(truth.sizes) == {"channel": 5, "year": 5, "driver": 10, "influencer": 8}
+    assert dict(truth.sizes) == {
+        "channel": 5,
+        "year": 5,
+        "driver": 10,
+        "influencer": 8,
+        "edge": 1,
+    }
     assert list(truth["year"].values) == [2021, 2022, 2023, 2024, 2025]
     assert truth["volume"].sum() == pytest.approx(1.0)
     assert set(truth["kind"].values) == {"count", "binary"}
@@ -168,6 +185,7 @@ def test_demo_truth_layout(truth):
         "driver_sigma": ("channel", "driver"),
         "influencer_mean": ("channel", "year", "influencer"),
         "influencer_sd": ("channel", "year", "influencer"),
+        "paths": ("channel", "edge"),
     }.items():
         assert truth[name].dims == dims
     dm, im = truth["driver_measured"], truth["influencer_measured"]
@@ -218,7 +236,12 @@ def test_group_sizes_accept_int_mapping_and_dataarray():
 
 
 def test_demo_sizes_are_unequal_and_every_group_has_several_hundred(tmp_path):
-    df = pd.read_parquet(write_demo(tmp_path, n=75_000)["survey"])
+    written = write_demo(tmp_path, n=75_000)
+    # The committed demo is exactly what `whatif demo-data` writes.
+    for name, path in written.items():
+        committed = REPO / "data" / "demo" / path.name
+        assert path.read_bytes() == committed.read_bytes(), name
+    df = pd.read_parquet(written["survey"])
     sizes = df.groupby(["channel", "year"]).size()
     assert len(df) == 75_000 and len(sizes) == 25
     assert sizes.min() >= 500
@@ -293,13 +316,13 @@ def test_research_ordering_in_the_truth(truth):
                 assert w.drop(top_driver).idxmax() == "trust", (channel, year)
             # A few drivers carry most of satisfaction.
             assert w.nlargest(3).sum() > 0.6 * w.sum()
-            # Influencer importance: total effect on satisfaction (via drivers and direct) per
-            # standard deviation of the influencer.
-            beta = t["weights"].sel(year=year).fillna(0.0)
-            total = (t["effects"].fillna(0.0) * beta).sum("driver") + t["direct"]
-            mean = t["influencer_mean"].sel(year=year)
-            sd = np.sqrt(xr.where(t["kind"] == "binary", mean * (1 - mean), mean))
-            importance = abs(total * sd).to_series().dropna()
+            # Influencer importance: total effect on satisfaction (via drivers, their paths and
+            # direct) per standard deviation of the influencer.
+            beta = t["weights"].sel(year=year).fillna(0.0).values
+            paths = path_matrices(truth)[list(truth["channel"].values).index(channel)]
+            reach = beta @ np.linalg.inv(np.eye(len(beta)) - paths)
+            total = reach @ t["effects"].fillna(0.0).values + t["direct"].values
+            importance = abs(total * _sd(t, year)).to_series().dropna()
             assert importance.idxmax() == top_influencer, (channel, year)
     assert set(truth["driver"].values[truth["driver_measured"].sel(channel="ivr_routing")]) == {
         "timeliness",
@@ -333,19 +356,66 @@ def test_regression_recovers_weights_effects_and_r2(truth, large):
     for channel, r2s in r2_by_channel.items():
         assert min(r2s) > 0.65 and max(r2s) < 0.85, (channel, r2s)
 
-    for channel, driver, influencers, coef, se in _driver_fits(large, truth):
+    for channel, driver, influencers, sources, coef, se in _driver_fits(large, truth):
         true_e = truth["effects"].sel(channel=channel, driver=driver, influencer=influencers)
-        err = np.abs(coef[1:] - true_e.values)
+        edges = [f"{s} -> {driver}" for s in sources]
+        true_p = truth["paths"].sel(channel=channel, edge=edges).values if sources else []
+        want = np.concatenate([true_e.values, true_p])
+        err = np.abs(coef[1:] - want)
         np.testing.assert_array_less(err, EFFECT_BIAS + EFFECT_Z * se[1:])
         true_i = float(truth["driver_intercept"].sel(channel=channel, driver=driver))
         assert abs(coef[0] - true_i) < 0.1 + EFFECT_Z * se[0], (channel, driver)
 
 
-def test_attention_feeds_trust(truth, large):
-    assert truth.attrs["feed_source"] == "attention" and truth.attrs["feed_target"] == "trust"
-    phone = large[large["channel"] == "phone_customer_service"]
-    trust = phone[["q_trust_solve", "q_trust_confident"]].mean(axis=1)
-    assert trust.corr(phone["attention"]) > 0.3
+def test_attention_drives_trust_in_the_live_phone_channels(truth, large):
+    """The research's path: attention -> trust only where both are asked (the live-phone
+    channels); per standard deviation, attention moves trust more than any influencer does
+    (directly and through attention), and trust has the largest satisfaction weight after the
+    channel's top driver, above attention's total weight (its own plus through trust)."""
+    assert list(truth["edge"].values) == ["attention -> trust"]
+    assert list(truth["source"].values) == ["attention"]
+    assert list(truth["target"].values) == ["trust"]
+    path = truth["paths"].sel(edge="attention -> trust")
+    assert path.notnull().to_series().to_dict() == {c: c in PHONE for c in truth["channel"].values}
+    assert "feed_source" not in truth.attrs
+    for channel in PHONE:
+        t = truth.sel(channel=channel)
+        p = float(path.sel(channel=channel))
+        assert 0.3 < p < 0.7
+        effects = t["effects"]
+        for year in truth["year"].values:
+            sd = _sd(t, year)
+            via = effects.sel(driver="trust") + p * effects.sel(driver="attention")
+            on_trust = abs(via * sd).to_series().dropna()
+            # Attention's score: its influencers, its own noise and rounding.
+            att_var = (effects.sel(driver="attention") ** 2 * sd**2).sum("influencer")
+            att_sd = float(
+                np.sqrt(att_var + t["driver_sigma"].sel(driver="attention") ** 2 + 1 / 12)
+            )
+            assert p * att_sd > 1.3 * on_trust.max(), (channel, year)
+            w = t["weights"].sel(year=year)
+            top = RESEARCH_TOP[channel][0]
+            assert w.drop_sel(driver=top).to_series().dropna().idxmax() == "trust"
+            attention_total = float(w.sel(driver="attention") + p * w.sel(driver="trust"))
+            assert float(w.sel(driver="trust")) > attention_total
+    # In the survey: trust correlates with attention in the live-phone channels.
+    for channel in PHONE:
+        phone = large[large["channel"] == channel]
+        trust = phone[["q_trust_solve", "q_trust_confident"]].mean(axis=1)
+        assert trust.corr(phone["attention"]) > 0.3, channel
+
+
+def test_demo_spec_declares_the_path(truth):
+    spec = load_spec(REPO / "data" / "demo" / "spec.toml")
+    assert spec.driver("trust").depends_on == ("attention",)
+    assert all(not d.depends_on for d in spec.drivers if d.id != "trust")
+    assert spec_for(truth).driver("trust").depends_on == ("attention",)
+
+
+def test_specs_of_random_truths_without_paths_have_no_depends_on():
+    spec = spec_for(random_truth(n_drivers=4, seed=3))
+    assert all(not d.depends_on for d in spec.drivers)
+    assert "depends_on" not in str(spec.to_dict())
 
 
 # --- random truth --------------------------------------------------------------------------
@@ -378,7 +448,7 @@ def test_random_truth_recovers_tightly_without_rounding():
         np.testing.assert_array_less(np.abs(coef[1 + k :] - true_d), 4 * se[1 + k :])
         true_a = float(t["intercept"].sel(channel=channel, year=year))
         assert abs(coef[0] - true_a) < 4 * se[0]
-    for channel, driver, influencers, coef, se in _driver_fits(df, t):
+    for channel, driver, influencers, _, coef, se in _driver_fits(df, t):
         true_e = t["effects"].sel(channel=channel, driver=driver, influencer=influencers).values
         np.testing.assert_array_less(np.abs(coef[1:] - true_e), 4 * se[1:])
         assert se[1:].max() < 0.03

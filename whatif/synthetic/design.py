@@ -17,10 +17,10 @@ __all__ = [
     "EFFECTS",
     "EFFECT_JITTER",
     "EFFECT_MULTIPLIERS",
-    "FEED",
     "INFLUENCERS",
     "ITEM_SD",
     "OUTCOME",
+    "PATH",
     "ROUNDING_VAR",
     "SATISFACTION",
     "SCALE",
@@ -226,7 +226,7 @@ WEIGHT_TREND = dict(
 WEIGHT_SPREAD = 0.01
 WEIGHT_DRIFT = 0.008
 
-# Effects of influencers on drivers (common means); trust's row is structural, before feeding.
+# Effects of influencers on drivers (common means); trust's row is its own, besides the path.
 EFFECTS = {
     "timeliness": dict(
         contacts_to_resolve=-0.60,
@@ -275,8 +275,10 @@ EFFECT_JITTER = 0.05  # relative sd of the random channel departure of every eff
 DIRECT = dict(outage=-0.50, transfers=-0.20, repeat_info=-0.05, contacts_to_resolve=-0.03)
 DIRECT_JITTER = 0.10
 
-# Individual attention feeds trust: trust's latent noise contains 0.5 x attention's.
-FEED = ("attention", "trust", 0.5)
+# The research's driver path in the live-phone channels: trust = ... + path * attention + noise.
+# Per standard deviation, attention then moves trust more than any influencer does (the largest,
+# hard to understand in tech support, about 0.5 against attention's 0.65).
+PATH = ("attention", "trust", {"phone_customer_service": 0.50, "phone_tech_support": 0.45})
 
 # Satisfaction: year-0 mean, change per year, and target R^2 of the observed regression.
 SATISFACTION = {

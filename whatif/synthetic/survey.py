@@ -17,7 +17,7 @@ import xarray as xr
 
 from whatif.data.paths import path_order
 from whatif.synthetic.design import ITEM_SD, OUTCOME, SCALE
-from whatif.synthetic.truth import feed_indices, path_matrices
+from whatif.synthetic.truth import path_matrices
 
 __all__ = ["simulate_survey"]
 
@@ -78,7 +78,6 @@ def simulate_survey(
     influencers = list(truth["influencer"].values)
     kinds = truth["kind"].values
     item_sd = float(truth.attrs.get("item_sd", ITEM_SD))
-    feed = feed_indices(truth)
     paths = path_matrices(truth)
     order = range(len(drivers))
     if paths is not None:
@@ -112,11 +111,7 @@ def simulate_survey(
             noise = np.zeros((n, len(drivers)))
             for ki in np.flatnonzero(d_meas):
                 own = sd[ki] ** 2 - (item_sd**2 / len(columns[ki]) if len(columns[ki]) > 1 else 0)
-                if feed is not None and ki == feed[1] and d_meas[feed[0]]:
-                    own -= feed[2] ** 2 * sd[feed[0]] ** 2
                 noise[:, ki] = np.sqrt(own) * rng.standard_normal(n)
-            if feed is not None and d_meas[feed[0]] and d_meas[feed[1]]:
-                noise[:, feed[1]] += feed[2] * noise[:, feed[0]]
             latent = (
                 np.nan_to_num(p["driver_intercept"].values)
                 + x @ np.nan_to_num(p["effects"].values).T

@@ -24,11 +24,9 @@ driver's score is their mean), ``influencer_label``, ``kind`` (count|binary|cont
 ``volume`` (share of contacts), and, in a truth with driver paths, ``paths`` (dims ``channel``,
 ``edge``; coordinates ``source`` and ``target`` along ``edge``, as in a fitted posterior): the
 target driver is ``... + paths * source + noise``, its ``effects``, ``driver_intercept`` and
-``driver_sigma`` those of its own equation. Unmeasured parameters are NaN. Attributes ``item_sd`` (noise of one
-item around its driver) and, in the demo, ``feed_source``/``feed_target``/``feed_coef``: the
-target driver's latent noise contains ``feed_coef`` times the source driver's (individual attention
-feeding trust), so ``effects``/``driver_intercept``/``driver_sigma`` of the target are the
-reduced form that a regression of the target on the influencers recovers (:func:`feed_indices`).
+``driver_sigma`` those of its own equation (the demo has one path, individual attention -> trust in
+the live-phone channels). Unmeasured parameters are NaN. Attribute ``item_sd``: noise of one item
+around its driver.
 """
 
 from __future__ import annotations
@@ -47,9 +45,9 @@ from whatif.synthetic.design import (
     EFFECT_JITTER,
     EFFECT_MULTIPLIERS,
     EFFECTS,
-    FEED,
     INFLUENCERS,
     ITEM_SD,
+    PATH,
     ROUNDING_VAR,
     SATISFACTION,
     SCALE,
@@ -59,7 +57,7 @@ from whatif.synthetic.design import (
     YEARS,
 )
 
-__all__ = ["demo_truth", "feed_indices", "path_matrices", "random_truth"]
+__all__ = ["demo_truth", "path_matrices", "random_truth"]
 
 
 def demo_truth(seed: int = 2026) -> xr.Dataset:
@@ -67,8 +65,10 @@ def demo_truth(seed: int = 2026) -> xr.Dataset:
 
     The design follows the seed research: timeliness of resolution leads web and IVR
     self-service and live customer service, clarity of the IVR leads IVR routing, knowledge of
-    the representative leads software tech support; trust in problem-solving capacity (fed by
-    individual attention) has the largest weight of all other drivers where it is measured.
+    the representative leads software tech support; trust in problem-solving capacity has the
+    largest weight of all other drivers where it is measured (the live-phone channels), and
+    individual attention, through a driver path, the largest effect on trust per standard
+    deviation.
     The seed only moves small random parts (the weights' random walk, channel departures of
     the effects, influencer rates); they are small enough that the ordering above held for
     each of the 200 seeds checked.
@@ -123,18 +123,13 @@ def demo_truth(seed: int = 2026) -> xr.Dataset:
                 mean = EFFECTS[k].get(j, 0.0) * EFFECT_MULTIPLIERS.get((c, k, j), 1.0)
                 structural[ci, ki, ji] = mean * (1.0 + EFFECT_JITTER * rng.standard_normal())
 
-    source, target, coef = FEED
-    si, ti = drivers.index(source), drivers.index(target)
-    effects = structural.copy()
-    effects[:, ti, :] = structural[:, ti, :] + coef * structural[:, si, :]
+    effects = structural
 
+    # A driver asked in several items is their mean, so its equation's noise includes theirs.
+    n_items = np.array([len(d[2]) for d in DRIVERS])
     own_sd = np.array([d[5] for d in DRIVERS])
-    driver_sigma = np.where(d_measured, own_sd[None, :], np.nan)
-    n_items = len(DRIVERS[ti][2])
-    driver_sigma[:, ti] = np.sqrt(
-        own_sd[ti] ** 2 + coef**2 * own_sd[si] ** 2 + ITEM_SD**2 / n_items
-    )
-    driver_sigma = np.where(d_measured, driver_sigma, np.nan)
+    sd = np.sqrt(own_sd**2 + np.where(n_items > 1, ITEM_SD**2 / n_items, 0.0))
+    driver_sigma = np.where(d_measured, sd[None, :], np.nan)
 
     # Driver intercepts put each driver's mean at its target in the middle year.
     target_mean = np.array([d[4] for d in DRIVERS])[None, :] + 0.15 * rng.standard_normal((C, K))
@@ -175,9 +170,11 @@ def demo_truth(seed: int = 2026) -> xr.Dataset:
         influencer_mean=inf_mean,
         influencer_sd=np.full((C, T, J), np.nan),
     )
-    ds.attrs.update(feed_source=source, feed_target=target, feed_coef=coef)
     ds.attrs["title"] = "whatif demo truth (synthetic, calibrated to CX research)"
     ds.attrs["seed"] = int(seed)
+    source, target, by_channel = PATH
+    values = np.array([[by_channel.get(c, np.nan)] for c in channels])
+    ds = _with_paths(ds, [(target, source)], target_mean, values)
     return _calibrate(ds, sat_mean, target_r2)
 
 
@@ -285,18 +282,21 @@ def random_truth(
     ds.attrs["title"] = "whatif random truth"
     ds.attrs["seed"] = int(seed)
     if paths:
-        ds = _with_paths(ds, list(paths), target_mean, np.random.default_rng([seed, 1]))
+        paths = [(k, s) for k in drivers for d, s in paths if d == k]  # spec order
+        path_rng = np.random.default_rng([seed, 1])
+        values = path_rng.uniform(0.25, 0.6, len(paths))[None, :]
+        values = values + 0.05 * path_rng.standard_normal((C, len(paths)))
+        ds = _with_paths(ds, paths, target_mean, values)
     return _calibrate(ds, sat_mean, np.full(C, 0.75))
 
 
-def _with_paths(ds: xr.Dataset, paths, target_mean: np.ndarray, rng) -> xr.Dataset:
-    """``ds`` with random driver paths, and driver intercepts that keep the drivers' means."""
+def _with_paths(ds: xr.Dataset, paths, target_mean: np.ndarray, values: np.ndarray) -> xr.Dataset:
+    """``ds`` with driver paths ``(driver, source)`` of ``values`` (channel, path), NaN where
+    either end is unmeasured, and driver intercepts that keep the drivers' means."""
     drivers = [str(d) for d in ds["driver"].values]
-    paths = [(k, s) for k in drivers for d, s in paths if d == k]  # spec order
     measured = ds["driver_measured"].values
     C, P = measured.shape[0], len(paths)
     ends = [(drivers.index(k), drivers.index(s)) for k, s in paths]
-    values = rng.uniform(0.25, 0.6, P)[None, :] + 0.05 * rng.standard_normal((C, P))
     both = np.array([[measured[c, k] and measured[c, s] for k, s in ends] for c in range(C)])
     values = np.where(both.reshape(C, P), values, np.nan)
     intercept = ds["driver_intercept"].values.copy()
@@ -323,31 +323,6 @@ def path_matrices(truth: xr.Dataset) -> np.ndarray | None:
             truth["paths"].values[:, e]
         )
     return out
-
-
-def feed_indices(truth: xr.Dataset) -> tuple[int, int, float] | None:
-    """Where one driver's latent noise feeds another's, if the truth says so.
-
-    Parameters
-    ----------
-    truth
-        A truth; the demo's carries ``feed_source``, ``feed_target`` and ``feed_coef``
-        attributes, a random truth none.
-
-    Returns
-    -------
-    tuple[int, int, float] or None
-        Index of the source driver, index of the target driver and the coefficient on the
-        source's noise; ``None`` without a feed.
-    """
-    if "feed_source" not in truth.attrs:
-        return None
-    drivers = list(truth["driver"].values)
-    return (
-        drivers.index(truth.attrs["feed_source"]),
-        drivers.index(truth.attrs["feed_target"]),
-        float(truth.attrs["feed_coef"]),
-    )
 
 
 def _assemble(
@@ -436,7 +411,6 @@ def _calibrate(ds: xr.Dataset, sat_mean: np.ndarray, target_r2: np.ndarray) -> x
     var = np.nan_to_num(_influencer_var(ds))
     measured = ds["driver_measured"].values
     n_cols = np.array([len(c.split()) for c in ds["driver_columns"].values])
-    feed = feed_indices(ds)
     paths = path_matrices(ds)
 
     C, T, _ = weights.shape
@@ -450,9 +424,6 @@ def _calibrate(ds: xr.Dataset, sat_mean: np.ndarray, target_r2: np.ndarray) -> x
             intercept[c, t] = sat_mean[c, t] - beta @ driver_mean - direct[c] @ mean[c, t]
             through = effects[c].T @ beta + direct[c]
             noise_cov = np.diag(d_sd[c] ** 2 + ROUNDING_VAR / n_cols * measured[c])
-            if feed is not None and measured[c, feed[0]] and measured[c, feed[1]]:
-                s, tg, coef = feed
-                noise_cov[s, tg] = noise_cov[tg, s] = coef * d_sd[c, s] ** 2
             if paths is not None:  # through the paths: drivers = (I - B)^-1 (own equations)
                 total = np.linalg.inv(np.eye(len(beta)) - paths[c])
                 intercept[c, t] = (
