@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
+from pathlib import Path
 
+import pandas as pd
 from typer.testing import CliRunner
 
 import whatif.app.server
 import whatif.pipeline
 from whatif.cli import app
+from whatif.data.spec import load_spec
+from whatif.data.survey import fingerprint_files
+from whatif.fitting.artefact import load_model, save_model
 
 
 def test_demo_fits_once_then_reuses_the_model(tmp_path, monkeypatch, tiny_model_path):
@@ -16,8 +20,11 @@ def test_demo_fits_once_then_reuses_the_model(tmp_path, monkeypatch, tiny_model_
     served, fitted = [], []
 
     def fake_fit(data, spec, out, **kwargs):
+        """The tiny model, saved as if fitted on the demo files (their fingerprint)."""
         fitted.append((data, out, kwargs))
-        shutil.copytree(tiny_model_path, out)
+        model = load_model(tiny_model_path)
+        model.manifest["fingerprint"] = fingerprint_files([Path(data)], load_spec(spec))
+        save_model(model, out)
 
     monkeypatch.setattr(whatif.pipeline, "fit_to_artefact", fake_fit)
     monkeypatch.setattr(whatif.app.server, "serve", lambda path, **kw: served.append((path, kw)))
@@ -32,3 +39,9 @@ def test_demo_fits_once_then_reuses_the_model(tmp_path, monkeypatch, tiny_model_
     assert "demo model: models/demo" in second.output
     assert [str(p) for p, _ in served] == ["models/demo", "models/demo"]
     assert served[0][1]["port"] == 5999 and served[0][1]["show"] is False
+    # new demo data (a newer whatif, a regenerated survey): the stale model is fitted again
+    survey = tmp_path / "data/demo/survey.parquet"
+    pd.read_parquet(survey).iloc[:-1].to_parquet(survey)
+    third = runner.invoke(app, ["demo", "--no-show"])
+    assert third.exit_code == 0, third.output
+    assert len(fitted) == 2 and "changed since models/demo was fitted" in third.output

@@ -550,6 +550,8 @@ def demo(
     """The main job: demo data -> fitted demo model (once; later runs reuse it) -> planner app."""
     from whatif.app.demo import DEMO_FIT
     from whatif.app.server import serve
+    from whatif.data.spec import load_spec
+    from whatif.data.survey import fingerprint_files
     from whatif.fitting.artefact import load_model
     from whatif.pipeline import fit_to_artefact
 
@@ -567,6 +569,9 @@ def demo(
         if refit or not (DEMO_MODEL / "manifest.json").exists():
             return True
         model = load_model(DEMO_MODEL)
+        if model.manifest.get("fingerprint") != fingerprint_files([survey], load_spec(spec)):
+            say(f"the demo survey or spec changed since {DEMO_MODEL} was fitted; fitting it again")
+            return True
         say(f"demo model: {DEMO_MODEL} (fitted {model.manifest['fit_date']}; --refit to redo)")
         return False
 

@@ -171,7 +171,7 @@ class Spec:
         cols += [i.column for i in self.influencers]
         return cols
 
-    def missingmissing_codes_value(self) -> dict[str, tuple[float, ...]]:
+    def missing_codes(self) -> dict[str, tuple[float, ...]]:
         """Missing-value codes by column: outcome, every driver item and influencer (no empties)."""
         codes = {
             self.outcome: self.missing if self.outcome_missing is None else self.outcome_missing
