@@ -40,6 +40,13 @@ def path_model():
 
 
 @pytest.fixture(scope="module")
+def path_artefact(path_model, tmp_path_factory):
+    from whatif.fitting.artefact import save_model
+
+    return save_model(path_model, tmp_path_factory.mktemp("models") / "paths")
+
+
+@pytest.fixture(scope="module")
 def engine(path_model):
     return ScenarioEngine(path_model)
 
@@ -190,10 +197,20 @@ def test_summary_has_paths_total_effects_and_relative_importance(path_model):
         assert value == pytest.approx(1.0, abs=1e-6)
 
 
-def test_summary_text_shows_the_new_sections(path_model, tmp_path):
-    from whatif.report.terminal import summary_report
+def test_the_summary_command_prints_the_new_keys_and_sections(path_artefact):
+    import json
 
-    text = summary_report(tmp_path, path_model, summarize(path_model))
+    from typer.testing import CliRunner
+
+    from whatif.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["summary", str(path_artefact), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.stdout)
+    assert len(result["paths"]) == 3
+    assert result["total_effects"] and result["relative_importance"]
+    text = runner.invoke(app, ["summary", str(path_artefact)]).stdout
     assert "Driver paths" in text
     assert "Total effects on satisfaction" in text
     assert "Johnson's relative weights" in text
@@ -224,12 +241,11 @@ def _path_line(model, row) -> str:
     return f"{label(row['source'])} -> {label(row['driver'])}: {estimate}"
 
 
-def test_the_app_shows_total_effects_and_paths(path_model, tmp_path):
+def test_the_app_shows_total_effects_and_paths(path_model, path_artefact):
     from whatif.app.bundle import load_bundle
     from whatif.app.views.weights import effects_tables
-    from whatif.fitting.artefact import save_model
 
-    bundle = load_bundle(save_model(path_model, tmp_path / "paths"))
+    bundle = load_bundle(path_artefact)
     frame = bundle.paths_frame(0.9)
     assert len(frame) == 3 and set(frame["channel"]) == {"ch1", "ch2"}
     assert bundle.driver_effects_frame(0.9) is bundle.driver_effects_frame(0.9)  # cached
@@ -240,6 +256,13 @@ def test_the_app_shows_total_effects_and_paths(path_model, tmp_path):
     effect = rest.split(": ")[1]
     assert f"<td>{source}</td>" in html and effect in html
     assert "Paths" not in effects_tables(bundle, "nowhere", 0.9)
+
+    from whatif.app.state import PlannerState
+    from whatif.app.views.weights import WeightsPanel
+
+    state = PlannerState(bundle)
+    panel = WeightsPanel(state)
+    assert panel._tables.object == effects_tables(bundle, state.focus_channel, state.ci)  # noqa: SLF001
 
 
 def test_the_brief_lists_the_paths_next_to_total_effects(path_model):
