@@ -269,6 +269,7 @@ def test_the_brief_lists_the_paths_next_to_total_effects(path_model):
     import html as html_lib
 
     from whatif.report.brief import render_html
+    from whatif.report.format import points
 
     model = dataclasses.replace(
         path_model, spec=dataclasses.replace(path_model.spec, scale=(1, 10))
@@ -279,3 +280,7 @@ def test_the_brief_lists_the_paths_next_to_total_effects(path_model):
         if row["channel"] == "ch1":
             assert _path_line(model, row) in page
     assert "total effect" in page
+    last = int(model.aggregates["year"].to_numpy()[-1])
+    for row in total_effect_rows(model, 0.9):
+        if row["channel"] == "ch1" and row["year"] == last:  # all three drivers are shown
+            assert f"total {points(row['mean'])})" in page
