@@ -1,5 +1,6 @@
-"""What a fitted model says: scenarios and the scenario engine, summaries, the priority map,
-the comparison of two fits, Johnson's relative weights, and their typed results.
+"""What a fitted model says: scenarios and the scenario engine, summaries, total effects through
+the driver paths, the priority map, the comparison of two fits, Johnson's relative weights, and
+their typed results.
 
 Imports :mod:`whatif.data` and :mod:`whatif.fitting` (never the sampler stack).
 """
@@ -21,6 +22,12 @@ EXPORTS = {
     "scale_warnings": "whatif.analysis.engine",
     "simulate": "whatif.analysis.engine",
     "summarize_lift": "whatif.analysis.engine",
+    "driver_effects_frame": "whatif.analysis.effects",
+    "path_arrays": "whatif.analysis.effects",
+    "path_rows": "whatif.analysis.effects",
+    "propagator": "whatif.analysis.effects",
+    "total_effect_rows": "whatif.analysis.effects",
+    "total_effects": "whatif.analysis.effects",
     "importance": "whatif.analysis.summary",
     "r_squared": "whatif.analysis.summary",
     "summarize": "whatif.analysis.summary",

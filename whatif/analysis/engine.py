@@ -5,9 +5,14 @@ in each influencer's *mean*; that change is computed on the real distribution of
 the scenario year (a cap at 3 only moves respondents above 3); a binary KPI moves as a share
 (``shift = 0.10`` raises first-contact resolution by 10 points). Per posterior draw ``s``:
 
-* ``d_driver[s,c,k] = sum_j effects[s,c,k,j] * dz[c,j] + dx[c,k]``
+* ``d_driver[s,c] = P[s,c] (effects[s,c] dz[c] + dx[c])`` with ``P = (I - B)^-1`` of the driver
+  paths ``B`` (:mod:`whatif.analysis.effects`): a change of a driver, by a lever or through the
+  influencers' own-equation effects, reaches every driver downstream of it
 * ``indirect[s,c] = sum_k weights[s,c,Y,k] * d_driver[s,c,k]``
 * ``direct[s,c] = sum_j direct[s,c,j] * dz[c,j]``
+
+so a driver lever moves satisfaction by its total effect ``weights' P`` times the change. Without
+paths ``P`` is the identity and none of it is computed.
 
 For the year after the last observed one the weights take one more random-walk step
 (``weights[last] + weight_drift * N(0, 1)``, a fixed seed), so that forecast is honestly wider.
@@ -30,6 +35,7 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtr
 
+from whatif.analysis.effects import path_arrays, propagator
 from whatif.analysis.results import ChannelLift, LiftSummary, estimate
 from whatif.analysis.scenario import (
     Lever,
@@ -65,6 +71,7 @@ class YearArrays:
     direct: np.ndarray  # (S, C, J)
     base_mean: np.ndarray  # (S, C) model mean satisfaction
     pred_sd: np.ndarray  # (S, C) sd of an individual answer
+    total_weights: np.ndarray  # (S, C, K): weights' (I - B)^-1, satisfaction per unit of driver
 
 
 class ScenarioEngine:
@@ -89,6 +96,11 @@ class ScenarioEngine:
         self._weights = np.nan_to_num(model.draws("weights").to_numpy())  # (S, C, T, K)
         self._effects = np.nan_to_num(model.draws("effects").to_numpy())  # (S, C, K, J)
         self._direct = np.nan_to_num(model.draws("direct").to_numpy())  # (S, C, J)
+        paths = path_arrays(model)  # (S, C, K, K) or None
+        self._propagate = None if paths is None else propagator(paths)
+        if self._propagate is not None:
+            # the influencers' effects through the whole graph, not only each driver's own equation
+            self._effects = self._propagate @ self._effects
         self._intercept = model.draws("intercept").to_numpy()  # (S, C, T)
         self._sigma = model.draws("sigma").to_numpy()  # (S, C)
         drift = model.draws("weight_drift").to_numpy()  # (S, K)
@@ -160,6 +172,9 @@ class ScenarioEngine:
         weights = self._weights[:, :, t, :]
         if year not in self.years:
             weights = weights + self._step * self._dmask[None]
+        total_weights = weights
+        if self._propagate is not None:
+            total_weights = np.einsum("sck,sckm->scm", weights, self._propagate)
         unit = np.einsum("sck,sckj->scj", weights, self._effects) + self._direct
         base = (
             self._intercept[:, :, t]
@@ -172,7 +187,9 @@ class ScenarioEngine:
         )  # (C, P, P)
         coef = np.concatenate([weights, self._direct], axis=-1)  # (S, C, P)
         lin_var = np.einsum("scp,cpq,scq->sc", coef, cov, coef)
-        arrays = YearArrays(weights, unit, self._direct, base, np.sqrt(lin_var + self._sigma**2))
+        arrays = YearArrays(
+            weights, unit, self._direct, base, np.sqrt(lin_var + self._sigma**2), total_weights
+        )
         self._years_cache[year] = arrays
         return arrays
 
@@ -270,7 +287,7 @@ class ScenarioEngine:
         arrays = self.year_arrays(year)
         direct = np.einsum("scj,cj->sc", arrays.direct, dz)
         total = np.einsum("scj,cj->sc", arrays.unit_lift, dz) + np.einsum(
-            "sck,ck->sc", arrays.weights, dx
+            "sck,ck->sc", arrays.total_weights, dx
         )
         vol = self.volumes(year)
         moved = (np.abs(dz).sum(axis=1) + np.abs(dx).sum(axis=1)) > 0

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from whatif.analysis.effects import path_rows, total_effect_rows
+from whatif.analysis.relative_weights import relative_importance, relative_importance_rows
 from whatif.data.moments import group_covariance, interval
 from whatif.fitting.fitted import FittedModel
 
@@ -101,8 +103,14 @@ def summarize(model: FittedModel, ci: float = 0.9) -> dict:
     dict
         Keys ``ci``, ``weights``, ``effects``, ``direct``, ``importance``, ``r2``,
         ``diagnostics`` (see the README for the shape), ``single_period`` (the survey had no year
-        column: every ``year`` is its one period's stored value) and ``influencers`` (the ids;
-        empty for a survey of drivers only, whose ``effects`` and ``direct`` are empty).
+        column: every ``year`` is its one period's stored value), ``influencers`` (the ids;
+        empty for a survey of drivers only, whose ``effects`` and ``direct`` are empty),
+        ``paths`` (``channel``, ``driver``, ``source``, ``mean``, ``lo``, ``hi``: rating points of
+        the driver per rating point of its source; empty without paths), ``total_effects`` (each
+        driver's weight plus everything it moves downstream,
+        :func:`whatif.analysis.effects.total_effects`) and ``relative_importance`` (Johnson's
+        relative weights, :func:`whatif.analysis.relative_weights.relative_importance`), both
+        rows of ``channel``, ``year``, ``driver``, ``mean``, ``lo``, ``hi``.
     """
     standardized, share = importance(model)
     imp = (
@@ -127,6 +135,9 @@ def summarize(model: FittedModel, ci: float = 0.9) -> dict:
         "direct": tidy_interval(model.draws("direct"), ci).to_dict("records"),
         "importance": imp.to_dict("records"),
         "r2": r2[["channel", "year", "mean"]].to_dict("records"),
+        "paths": path_rows(model, ci),
+        "total_effects": total_effect_rows(model, ci),
+        "relative_importance": relative_importance_rows(relative_importance(model), ci),
         "diagnostics": {
             k: diag[k] for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")
         }

@@ -137,6 +137,32 @@ class ModelBundle:
             self._cache[key] = frame
         return self._cache[key]
 
+    def driver_effects_frame(self, ci: float) -> pd.DataFrame:
+        """Weight, total effect (intervals) and relative importance share of each driver in the
+        last year (see :func:`whatif.analysis.effects.driver_effects_frame`), with labels."""
+        key = ("driver_effects", ci)
+        if key not in self._cache:
+            from whatif.analysis.effects import driver_effects_frame
+
+            frame = driver_effects_frame(self.model, ci)
+            frame["label"] = [self.label(d) for d in frame["driver"]]
+            self._cache[key] = frame
+        return self._cache[key]
+
+    def paths_frame(self, ci: float) -> pd.DataFrame:
+        """The measured driver paths by channel: ``driver``, ``source``, ``mean``, ``lo``,
+        ``hi`` (see :func:`whatif.analysis.effects.path_rows`) and labels; empty without paths."""
+        key = ("paths", ci)
+        if key not in self._cache:
+            from whatif.analysis.effects import path_rows
+
+            columns = ["channel", "driver", "source", "mean", "lo", "hi"]
+            frame = pd.DataFrame(path_rows(self.model, ci), columns=columns)
+            frame["label"] = [self.label(d) for d in frame["driver"]]
+            frame["source_label"] = [self.label(d) for d in frame["source"]]
+            self._cache[key] = frame
+        return self._cache[key]
+
     def priorities(self, ci: float) -> PriorityMap:
         """The priority map (see :func:`whatif.analysis.priorities.priority_map`), cached."""
         key = ("priorities", ci)

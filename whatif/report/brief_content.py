@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 import xarray as xr
 
+from whatif.analysis.effects import path_rows, total_effect_rows
 from whatif.analysis.engine import ScenarioEngine, summarize_lift
 from whatif.analysis.priorities import priority_map
 from whatif.analysis.results import LiftSummary
@@ -210,12 +211,19 @@ def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: flo
     shown = {p.driver for p in pmap.points if p.channel in channels}
     used = [d for d in model.spec.driver_ids if d in shown]
     keys = {d: i + 1 for i, d in enumerate(used)}
+    totals = {
+        (r["channel"], r["driver"]): r for r in total_effect_rows(model, ci) if r["year"] == year
+    }
+    paths = path_rows(model, ci)
     out = []
     for channel in channels:
         rows = [p.to_dict() for p in pmap.points if p.channel == channel]
         for row in rows:
             row["share"] = float(share.sel(channel=channel, driver=row["driver"]))
             row["key"] = keys[row["driver"]]
+            row["total"] = totals[(channel, row["driver"])]["mean"]
+            row["weight_text"] = fmt.points(row["weight"])
+            row["total_text"] = fmt.points(row["total"])
         rows.sort(key=lambda r: -r["share"])
         border = pmap.border(channel, year)
         out.append(
@@ -228,6 +236,7 @@ def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: flo
                     (r for r in rows if r["quadrant"] == "fix first"),
                     key=lambda r: -r["p_fix_first"],
                 ),
+                "paths": [_path_line(model, p) for p in paths if p["channel"] == channel],
                 "perf_line": border.performance,
                 "weight_line": border.importance,
             }
@@ -239,6 +248,13 @@ def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: flo
         "channels": out,
         "key": [{"key": keys[d], "driver": d, "label": model.spec.label_of(d)} for d in used],
     }
+
+
+def _path_line(model: FittedModel, row: dict) -> str:
+    """``Individual attention -> Trust: +0.45 [+0.40, +0.50]``."""
+    source, driver = model.spec.label_of(row["source"]), model.spec.label_of(row["driver"])
+    estimate = f"{fmt.points(row['mean'])} {fmt.interval(row['lo'], row['hi'], style='brackets')}"
+    return f"{source} -> {driver}: {estimate}"
 
 
 def _fit_date(value: str) -> str:

@@ -114,6 +114,21 @@ def summary_report(path: Path, fitted: FittedModel, result: dict) -> str:
         out.append("\nInfluencer effects: none (the spec has no [influencers]).")
     out.append("\nDriver importance (standardised weight; share of explained variance):")
     out.append(table("importance"))
+    sections = [
+        ("paths", "Driver paths (rating points of the driver per rating point of its source)"),
+        (
+            "total_effects",
+            "Total effects on satisfaction (weight plus everything moved downstream)",
+        ),
+        (
+            "relative_importance",
+            "Relative importance (Johnson's relative weights: share of the explained variance)",
+        ),
+    ]
+    for key, title in sections:
+        if result.get(key):
+            out.append(f"\n{title}, mean and {pct} interval:")
+            out.append(table(key))
     out.append("\nR-squared:")
     out.append(table("r2"))
     d = result["diagnostics"]
