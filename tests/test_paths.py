@@ -183,3 +183,36 @@ def test_path_matrix_lays_the_edges_out_by_driver_and_source():
     empty = with_paths(xr.Dataset(coords={"chain": [0], "draw": [0, 1], "channel": ["a"]}))
     assert empty["paths"].shape == (1, 2, 1, 0)
     assert path_matrix(empty["paths"], ["d1"]).shape == (1, 2, 1, 1, 1)
+
+
+@pytest.mark.slow
+def test_total_effects_are_recovered(recovered):
+    """Known truth: each driver's total effect on satisfaction, its weight plus everything it
+    moves downstream through the paths, w' (I - B)^-1 computed here from the true weights and
+    paths, lies in the 90% interval of the fitted total effects at close to the nominal rate."""
+    from whatif.analysis.effects import total_effects
+
+    truth, _, fit, _ = recovered
+    drivers = [str(d) for d in truth["driver"].values]
+    effects = total_effects(fit).sel(year=2021)
+    lo, hi = (effects.quantile(q, "sample") for q in (0.05, 0.95))
+    hits = []
+    for channel in effects["channel"].values:
+        paths = truth["paths"].sel(channel=channel)
+        b = np.zeros((len(drivers), len(drivers)))
+        for edge, value in zip(paths["edge"].values, paths.values, strict=True):
+            source, target = str(edge).split(" -> ")
+            b[drivers.index(target), drivers.index(source)] = np.nan_to_num(value)
+        w = np.nan_to_num(truth["weights"].sel(channel=channel, year=2021).values)
+        true = w @ np.linalg.inv(np.eye(len(drivers)) - b)  # independent of the engine's sum
+        for k, driver in enumerate(drivers):
+            low, high = (
+                float(lo.sel(channel=channel, driver=driver)),
+                float(hi.sel(channel=channel, driver=driver)),
+            )
+            if np.isfinite(low):
+                hits.append(low <= true[k] <= high)
+    assert len(hits) == 19
+    coverage = np.mean(hits)
+    print(f"total-effect coverage {coverage:.2f}")
+    assert coverage >= 0.75, coverage
