@@ -142,7 +142,14 @@ def _new_page(browser, requests: list[str]):
 def _open(page, url: str):
     page.goto(url)
     headline = page.locator("#headline-lift")
-    expect(headline).to_be_visible(timeout=120_000)
+    try:
+        expect(headline).to_be_visible(timeout=60_000)
+    except AssertionError:
+        # Known intermittent stall (closing note of 2026-12-01, for issue 18): now and then the
+        # first session after the server starts keeps a blank main area, with no error logged;
+        # a reload shows the planner. One reload is allowed; a second blank page fails the test.
+        page.reload()
+        expect(headline).to_be_visible(timeout=60_000)
     expect(page.get_by_role("slider", name=LEVER)).to_be_attached(timeout=60_000)
     return headline
 
