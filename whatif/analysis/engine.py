@@ -126,7 +126,8 @@ class ScenarioEngine:
         self._kinds = {i.id: i.kind for i in model.spec.influencers}
         low, high = model.spec.scale
         self.scale = (low, high)
-        self.top_box_threshold = high - 1.5
+        self.rating = model.spec.rating
+        self.top_box_threshold = self.rating.top_box - 0.5
         self._years_cache: dict[int, YearArrays] = {}
         self._facts = model_facts(model.spec, agg)
 
@@ -280,6 +281,7 @@ class ScenarioEngine:
 
         Returns a dict with ``total``, ``direct``, ``indirect``, ``top_box``, ``baseline``,
         ``baseline_top_box`` (sample, channel), ``company`` and ``company_top_box`` (sample),
+        where the scale reports NPS ``nps``, ``baseline_nps`` (sample, channel) and ``company_nps``,
         ``volume`` (channel), ``influencer_change``, ``driver_change``, ``year``, ``warnings``.
         """
         year = self.scenario_year(scenario)
@@ -298,10 +300,18 @@ class ScenarioEngine:
             total[:, moved].mean(axis=0),
             self.scale,
         )
-        threshold = self.top_box_threshold
-        base_top = 1.0 - ndtr((threshold - arrays.base_mean) / arrays.pred_sd)
-        top = (1.0 - ndtr((threshold - arrays.base_mean - total) / arrays.pred_sd)) - base_top
+        base_top, base_nps = self._answer_shares(arrays.base_mean, arrays.pred_sd)
+        new_top, new_nps = self._answer_shares(arrays.base_mean + total, arrays.pred_sd)
+        top = new_top - base_top
+        nps = {}
+        if base_nps is not None:
+            nps = {
+                "nps": new_nps - base_nps,
+                "baseline_nps": base_nps,
+                "company_nps": (new_nps - base_nps) @ vol,
+            }
         return {
+            **nps,
             "total": total,
             "direct": direct,
             "indirect": total - direct,
@@ -317,16 +327,26 @@ class ScenarioEngine:
             "warnings": warnings,
         }
 
+    def _answer_shares(self, mean: np.ndarray, sd: np.ndarray):
+        """Top-box share and NPS (points; ``None`` without NPS) of answers ~ N(mean, sd) rounded
+        to the scale."""
+        top = 1.0 - ndtr((self.top_box_threshold - mean) / sd)
+        if not self.rating.nps:
+            return top, None
+        return top, 100.0 * (top - ndtr((self.rating.bottom_box + 0.5 - mean) / sd))
+
     def lift(self, scenario: Scenario) -> xr.Dataset:
         """Lift draws of one scenario; see :func:`simulate`."""
         out = self.lift_arrays(scenario)
         dims = ("sample", "channel")
         per_channel = ("total", "direct", "indirect", "top_box", "baseline", "baseline_top_box")
+        per_channel += ("nps", "baseline_nps") if "nps" in out else ()
         ds = xr.Dataset(
             {
                 **{name: (dims, out[name]) for name in per_channel},
                 "company": (("sample",), out["company"]),
                 "company_top_box": (("sample",), out["company_top_box"]),
+                **({"company_nps": (("sample",), out["company_nps"])} if "nps" in out else {}),
                 "volume": (("channel",), out["volume"]),
                 "influencer_change": (("channel", "influencer"), out["influencer_change"]),
                 "driver_change": (("channel", "driver"), out["driver_change"]),
@@ -405,6 +425,7 @@ def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> 
                 volume=float(sel["volume"]),
                 top_box=estimate(sel["top_box"].to_numpy(), ci, change=False),
                 affected=bool(moved[c]),
+                nps=estimate(sel["nps"].to_numpy(), ci) if "nps" in lift else None,
             )
         )
     warnings = list(lift.attrs.get("warnings", []))
@@ -421,6 +442,7 @@ def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> 
         channels=tuple(channels),
         warnings=tuple(warnings),
         single_period=bool(lift.attrs.get("single_period", 0)),
+        nps=estimate(lift["company_nps"].to_numpy(), ci) if "company_nps" in lift else None,
     )
 
 

@@ -73,6 +73,8 @@ class ChannelLift:
         Lift of the top-box share (0.05 = 5 percentage points).
     affected
         Whether a lever moves any influencer or driver in this channel.
+    nps
+        Lift of NPS in points, with P(lift > 0); ``None`` where the scale reports no NPS.
     """
 
     channel: str
@@ -83,9 +85,14 @@ class ChannelLift:
     volume: float
     top_box: Estimate
     affected: bool = True
+    nps: Estimate | None = None
+
+    def metric(self, metric: str) -> Estimate:
+        """The lift in ``metric`` (``mean``, ``top_box`` or ``nps``)."""
+        return _metric(self, metric)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             **self.lift.to_dict(),
             "direct": self.direct,
             "indirect": self.indirect,
@@ -93,6 +100,9 @@ class ChannelLift:
             "volume": self.volume,
             "top_box": self.top_box.to_dict(),
         }
+        if self.nps is not None:
+            out["nps"] = self.nps.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,8 @@ class LiftSummary:
         scale, a flagged fit ...).
     single_period
         The survey had no year column: ``year`` is its one period's stored value, not a year.
+    nps
+        Company lift of NPS in points, with P(lift > 0); ``None`` where the scale reports no NPS.
     """
 
     scenario: str
@@ -124,6 +136,11 @@ class LiftSummary:
     channels: tuple[ChannelLift, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
     single_period: bool = False
+    nps: Estimate | None = None
+
+    def metric(self, metric: str) -> Estimate:
+        """The company lift in ``metric`` (``mean``, ``top_box`` or ``nps``)."""
+        return _metric(self, metric)
 
     def channel(self, channel: str) -> ChannelLift:
         for entry in self.channels:
@@ -140,9 +157,19 @@ class LiftSummary:
             "total": self.total.to_dict(),
             "channels": {c.channel: c.to_dict() for c in self.channels},
             "top_box": {"total": self.top_box.to_dict()},
+            **({"nps": {"total": self.nps.to_dict()}} if self.nps is not None else {}),
             "warnings": list(self.warnings),
             "single_period": self.single_period,
         }
+
+
+def _metric(lift: LiftSummary | ChannelLift, metric: str) -> Estimate:
+    value = {"mean": lift.total if isinstance(lift, LiftSummary) else lift.lift}.get(metric)
+    if metric in ("top_box", "nps"):
+        value = getattr(lift, metric)
+    if value is None:
+        raise KeyError(f"no {metric} lift: the scale reports no NPS" if metric == "nps" else metric)
+    return value
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Survey data in: the spec, reading survey files (CSV, Parquet, Excel, SPSS), validating and
 cleaning them, warnings on suspicious data, the reliability of multi-item drivers, aggregating
-to sufficient statistics (pandas or Dask), and group moments read off the aggregates.
+to sufficient statistics (pandas or Dask), the rating scale's top-box and NPS,, and group moments read off the aggregates.
 
 The lowest layer: it imports nothing else of whatif but :mod:`whatif.errors`.
 """
@@ -14,6 +14,11 @@ EXPORTS = {
     "Spec": "whatif.data.spec",
     "load_spec": "whatif.data.spec",
     "parse_spec": "whatif.data.spec",
+    "HEADLINES": "whatif.data.rating",
+    "LIKELIHOODS": "whatif.data.rating",
+    "METRICS": "whatif.data.rating",
+    "RatingScale": "whatif.data.rating",
+    "rating_scale": "whatif.data.rating",
     "check_paths": "whatif.data.paths",
     "find_cycles": "whatif.data.paths",
     "parse_depends_on": "whatif.data.paths",

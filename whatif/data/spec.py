@@ -16,6 +16,7 @@ from typing import Any
 import tomli_w
 
 from whatif.data.paths import check_paths, parse_depends_on
+from whatif.data.rating import LIKELIHOODS, RatingScale, rating_scale
 from whatif.data.spec_values import (
     encoding_value,
     missing_codes_value,
@@ -48,6 +49,10 @@ SURVEY_KEYS = (
     "separator",
     "encoding",
     "sheet",
+    "top_box",
+    "bottom_box",
+    "headline",
+    "likelihood",
 )
 DRIVER_KEYS = ("column", "items", "label", "missing", "depends_on")
 INFLUENCER_KEYS = ("column", "kind", "better", "label", "missing")
@@ -112,6 +117,11 @@ class Spec:
     separator, encoding, sheet
         How to read the file: a CSV's field separator and text encoding (detected when ``None``)
         and an Excel workbook's sheet (the first when ``None``).
+    top_box, bottom_box, headline
+        The answers counted as top-box and as detractors, and the metric to lead with, as set
+        (``None``: the defaults of :func:`whatif.data.rating.rating_scale`; see :attr:`rating`).
+    likelihood
+        ``ordinal`` or ``linear`` as set; ``None`` follows the data.
     """
 
     outcome: str
@@ -127,7 +137,16 @@ class Spec:
     separator: str | None = None
     encoding: str | None = None
     sheet: str | int | None = None
+    top_box: float | None = None
+    bottom_box: float | None = None
+    headline: str | None = None
+    likelihood: str | None = None
     source: str = "<spec>"
+
+    @property
+    def rating(self) -> RatingScale:
+        """Top-box, NPS and the headline metric on this spec's scale (:mod:`whatif.data.rating`)."""
+        return rating_scale(self.scale, self.top_box, self.bottom_box, self.headline)
 
     @property
     def single_period(self) -> bool:
@@ -193,9 +212,11 @@ class Spec:
             survey["missing"] = list(self.missing)
         if self.outcome_missing is not None:
             survey["outcome_missing"] = list(self.outcome_missing)
-        for key in ("separator", "encoding", "sheet"):
+        for key in ("separator", "encoding", "sheet", "top_box", "bottom_box", "headline"):
             if getattr(self, key) is not None:
                 survey[key] = getattr(self, key)
+        if self.likelihood is not None:
+            survey["likelihood"] = self.likelihood
         drivers = {}
         for d in self.drivers:
             entry: dict[str, Any] = (
@@ -270,6 +291,15 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> Spec:
     separator = separator_value(survey.get("separator"), bad)
     encoding = encoding_value(survey.get("encoding"), bad)
     sheet = sheet_value(survey.get("sheet"), bad)
+    rating_scale(
+        scale, survey.get("top_box"), survey.get("bottom_box"), survey.get("headline"), bad
+    )
+    likelihood = survey.get("likelihood")
+    if likelihood is not None and likelihood not in LIKELIHOODS:
+        bad(
+            f"'survey.likelihood' must be one of {', '.join(LIKELIHOODS)} (or left out to follow "
+            f"the data); got {likelihood!r}"
+        )
 
     drivers = _drivers(raw.get("drivers"), bad)
     influencers = _influencers(raw.get("influencers", {}), bad)
@@ -298,8 +328,16 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> Spec:
         separator=separator,
         encoding=encoding,
         sheet=sheet,
+        top_box=_optional_float(survey.get("top_box")),
+        bottom_box=_optional_float(survey.get("bottom_box")),
+        headline=survey.get("headline"),
+        likelihood=likelihood,
         source=source,
     )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _unknown_keys(table: dict, valid: tuple[str, ...], prefix: str, bad) -> None:
