@@ -4,7 +4,7 @@ Charts that follow the levers (:class:`LiftHistogram`, :class:`ChannelIntervals`
 :class:`ScenarioIntervals`) are built once per session and updated in place through their data
 sources, so a slider move redraws without rebuilding the figure. Charts that change only with the
 chosen channel (:func:`weights_chart`, :func:`priority_chart`) are rebuilt on demand.
-Their colours are the page's (:data:`whatif.app.theme.COLORS`).
+Their colors are the page's (:data:`whatif.app.theme.COLORS`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ __all__ = [
     "base_figure",
 ]
 
-#: One colour per driver line (:data:`whatif.report.palette.SERIES`).
+#: One color per driver line (:data:`whatif.report.palette.SERIES`).
 DRIVER_PALETTE = SERIES
 
 

@@ -1,6 +1,6 @@
-"""The look of the planner page: its colours, the Material UI theme and the CSS of its HTML panes.
+"""The look of the planner page: its colors, the Material UI theme and the CSS of its HTML panes.
 
-Its colours are the house palette (:mod:`whatif.report.palette`), shared with the charts and the brief.
+Its colors are the house palette (:mod:`whatif.report.palette`), shared with the charts and the brief.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Keeping the past fixed: a previous fit's posterior, summarised, as the prior of the next year.
+"""Keeping the past fixed: a previous fit's posterior, summarized, as the prior of the next year.
 
 ``whatif refit --freeze-past`` does not fit the earlier years' data again. It carries what the
 previous fit learned as independent priors matched to the previous posterior's means and sds,
@@ -16,7 +16,7 @@ previous certainty, smaller values forget some of it):
 
 The new years' satisfaction intercepts are fitted afresh. Earlier years' weights and intercepts,
 the ``T0`` intercept (no data in the new fit) and the first-year weight spread are copied from
-the previous fit unchanged: the past is fixed. The prior summarises the past by two moments per
+the previous fit unchanged: the past is fixed. The prior summarizes the past by two moments per
 parameter, so the result is close to, not identical with, a refit on all years (tested); it is the route when the earlier
 data may not be kept, or when past estimates must not move.
 """

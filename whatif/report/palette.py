@@ -1,14 +1,14 @@
 """One palette for every chart and page: the brief (matplotlib, CSS) and the app (bokeh, CSS).
 
-Colours are named by role, not by hue, so a chart asks for ``"fix first"`` or ``"band"`` and the
-brief and the app always agree on what a colour means.
+Colors are named by role, not by hue, so a chart asks for ``"fix first"`` or ``"band"`` and the
+brief and the app always agree on what a color means.
 """
 
 from __future__ import annotations
 
 __all__ = ["COLORS", "QUADRANT_COLORS", "SERIES"]
 
-#: Colours by role.
+#: Colors by role.
 COLORS = {
     "ink": "#1d2733",
     "muted": "#6b7785",
@@ -34,7 +34,7 @@ QUADRANT_COLORS = {
     "lower priority": "#a8b2bd",
 }
 
-#: One colour per series (drivers over the years): colour-blind safe, Okabe-Ito then Tableau.
+#: One color per series (drivers over the years): color-blind safe, Okabe-Ito then Tableau.
 SERIES = [
     "#0072B2",
     "#E69F00",
