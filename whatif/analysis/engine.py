@@ -327,6 +327,22 @@ class ScenarioEngine:
             "warnings": warnings,
         }
 
+    def baseline_metrics(self, year: int) -> dict[str, np.ndarray]:
+        """The model's baseline of every reported metric in ``year``, draws by channel.
+
+        Returns
+        -------
+        dict
+            ``mean`` (rating points), ``top_box`` (share) and, where the scale reports NPS,
+            ``nps`` (points), each an array (sample, channel).
+        """
+        arrays = self.year_arrays(year)
+        top, nps = self._answer_shares(arrays.base_mean, arrays.pred_sd)
+        out = {"mean": arrays.base_mean, "top_box": top}
+        if nps is not None:
+            out["nps"] = nps
+        return out
+
     def _answer_shares(self, mean: np.ndarray, sd: np.ndarray):
         """Top-box share and NPS (points; ``None`` without NPS) of answers ~ N(mean, sd) rounded
         to the scale."""
