@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from whatif.data.aggregate import aggregate
+from whatif.data.aggregate import aggregate, scaled_aggregates
 from whatif.data.survey import validate_frame
 from whatif.model import (
     DATA_VARS,
@@ -47,8 +47,7 @@ def _inputs(factor=1.0, seed=3, paths=(), **sizes):
     influencer = str(truth["influencer"].values[-1])
     frame.loc[frame["channel"] == frame["channel"].iloc[0], influencer] = np.nan  # not asked there
     data = aggregate(validate_frame(frame, spec, min_group=30))
-    data["cross"] = data["cross"] * factor
-    data["n"] = (data["n"] * factor).astype(np.int64)
+    data = scaled_aggregates(data, factor)
     return data, prepare_inputs(data, Priors(), paths)
 
 

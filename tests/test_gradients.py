@@ -39,7 +39,7 @@ import numpy as np
 import pytensor
 import pytest
 
-from whatif.data.aggregate import aggregate
+from whatif.data.aggregate import aggregate, scaled_aggregates
 from whatif.data.survey import validate_frame
 from whatif.model import (
     FREE_VARS,
@@ -153,8 +153,7 @@ def _problem(factor: float, paths: tuple = ()):
     frame.loc[frame["channel"] == frame["channel"].iloc[0], influencer] = np.nan
     survey = validate_frame(frame, spec, min_group=30)
     data = aggregate(survey)
-    data["cross"] = data["cross"] * factor
-    data["n"] = (data["n"] * factor).astype(np.int64)
+    data = scaled_aggregates(data, factor)
     inputs = prepare_inputs(data, Priors(), paths)
     assert spec.weight and data.attrs["weighted"] and survey.frame["weight"].std() > 0.1
     assert not inputs.driver_mask.all() and not inputs.influencer_mask.all()
@@ -219,8 +218,8 @@ def _driver_coef_gradient(
     coef[..., 1 : 1 + J] = gamma
     at = path_at.astype(int)
     coef[:, at[:, 0], at[:, 1]] = paths * float(paths_term)
-    resid = np.einsum("ciq,ckq->cki", R, coef) - b
-    g = -np.einsum("ciq,cki->ckq", R, resid) / sigma[..., None] ** 2
+    resid = np.einsum("ckiq,ckq->cki", R, coef) - b
+    g = -np.einsum("ckiq,cki->ckq", R, resid) / sigma[..., None] ** 2
     g = np.where((n > 0)[..., None], g, 0.0)  # equations of unmeasured drivers are skipped
     return g[..., 0], g[..., 1 : 1 + J], g[:, at[:, 0], at[:, 1]]
 

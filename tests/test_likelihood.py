@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -65,7 +67,9 @@ def survey_problem():
     driver paths d1 -> d2 and d1 -> d3 -> d2 (the last two masked where d3 is not measured)."""
     truth = random_truth(n_channels=3, n_years=2, n_drivers=3, n_influencers=3, seed=11)
     frame = simulate_survey(truth, 250, seed=11)
-    survey = validate_frame(frame, spec_for(truth), min_group=30)
+    # the linear likelihood, written row by row below (the rating scale's: tests/test_ordinal.py)
+    spec = dataclasses.replace(spec_for(truth), likelihood="linear")
+    survey = validate_frame(frame, spec, min_group=30)
     data = aggregate(survey)
     assert not data["driver_measured"].values.all()  # missing-by-design is exercised
     inputs = prepare_inputs(data, Priors(), [("d2", "d1"), ("d3", "d1"), ("d2", "d3")])

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from whatif.data.aggregate import aggregate
+from whatif.data.aggregate import aggregate, scaled_aggregates
 from whatif.data.survey import validate_frame
 from whatif.model import DATA_VARS, build_model, prepare_inputs
 from whatif.model.priors import Priors
@@ -25,11 +25,7 @@ def _problem(seed=0, n=300, **sizes):
 
 def _scaled(data, factor):
     """The same aggregates as if every group had ``factor`` times as many responses."""
-    out = data.copy()
-    out["cross"] = data["cross"] * factor
-    out["n"] = (data["n"] * factor).astype(np.int64)
-    out["n_total"] = (data["n_total"] * factor).astype(np.int64)
-    return out
+    return scaled_aggregates(data, factor)
 
 
 def test_model_interface():

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from whatif.analysis.engine import ScenarioEngine, scale_warnings, simulate, summarize_lift
+from whatif.analysis.engine import ScenarioEngine, simulate, summarize_lift
 from whatif.analysis.priorities import QUADRANTS, priority_map
+from whatif.analysis.scale_warnings import scale_warnings
 from whatif.analysis.scenario import Lever, Scenario, load_scenario, parse_scenario
 from whatif.cli import app
 from whatif.errors import ScenarioError

@@ -35,8 +35,15 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtr
 
+from whatif.analysis.answer_engine import (
+    MAX_ANSWER_DRAWS,
+    AnswerForecast,
+    is_rating_model,
+    respondent_changes,
+)
 from whatif.analysis.effects import path_arrays, propagator
-from whatif.analysis.results import ChannelLift, LiftSummary, estimate
+from whatif.analysis.lift_summary import summarize_lift
+from whatif.analysis.scale_warnings import scale_warnings
 from whatif.analysis.scenario import (
     Lever,
     Scenario,
@@ -49,17 +56,11 @@ from whatif.errors import ScenarioError
 from whatif.fitting.fitted import FittedModel
 
 __all__ = [
-    "SCALE_MARGIN",
     "ScenarioEngine",
     "YearArrays",
-    "scale_warnings",
     "simulate",
     "summarize_lift",
 ]
-
-#: A channel's forecast mean within this share of the scale's span of the end it moves towards
-#: (0.45 points on 1-10) is warned about, as well as one beyond the scale.
-SCALE_MARGIN = 0.05
 
 
 @dataclass
@@ -93,17 +94,32 @@ class ScenarioEngine:
         self.years = [int(y) for y in agg["year"].to_numpy()]
         self.drivers = [str(d) for d in agg["driver"].to_numpy()]
         self.influencers = [str(i) for i in agg["influencer"].to_numpy()]
-        self._weights = np.nan_to_num(model.draws("weights").to_numpy())  # (S, C, T, K)
-        self._effects = np.nan_to_num(model.draws("effects").to_numpy())  # (S, C, K, J)
-        self._direct = np.nan_to_num(model.draws("direct").to_numpy())  # (S, C, J)
+        n_draws = model.draws("sigma").sizes["sample"]
+        draws = np.arange(n_draws)
+        self.answers = None
+        if is_rating_model(model):
+            # forecasts on the answer scale cost a table look-up per respondent and draw
+            draws = np.unique(
+                np.linspace(0, n_draws - 1, min(n_draws, MAX_ANSWER_DRAWS)).astype(int)
+            )
+            self.answers = AnswerForecast(model, draws)
+
+        def posterior(name):
+            return model.draws(name).to_numpy()[draws]
+
+        self._weights = np.nan_to_num(posterior("weights"))  # (S, C, T, K)
+        self._effects = np.nan_to_num(posterior("effects"))  # (S, C, K, J)
+        self._own_effects = self._effects
+        self._direct = np.nan_to_num(posterior("direct"))  # (S, C, J)
         paths = path_arrays(model)  # (S, C, K, K) or None
-        self._propagate = None if paths is None else propagator(paths)
+        self._paths = None if paths is None else paths[draws]
+        self._propagate = None if paths is None else propagator(self._paths)
         if self._propagate is not None:
             # the influencers' effects through the whole graph, not only each driver's own equation
             self._effects = self._propagate @ self._effects
-        self._intercept = model.draws("intercept").to_numpy()  # (S, C, T)
-        self._sigma = model.draws("sigma").to_numpy()  # (S, C)
-        drift = model.draws("weight_drift").to_numpy()  # (S, K)
+        self._intercept = posterior("intercept")  # (S, C, T)
+        self._sigma = posterior("sigma")  # (S, C)
+        drift = posterior("weight_drift")  # (S, K)
         rng = np.random.default_rng(seed)
         self._step = drift[:, None, :] * rng.standard_normal(
             self._weights.shape[:2] + drift.shape[1:]
@@ -129,6 +145,7 @@ class ScenarioEngine:
         self.rating = model.spec.rating
         self.top_box_threshold = self.rating.top_box - 0.5
         self._years_cache: dict[int, YearArrays] = {}
+        self._baselines: dict[int, dict[str, np.ndarray]] = {}
         self._facts = model_facts(model.spec, agg)
 
     @property
@@ -300,9 +317,14 @@ class ScenarioEngine:
             total[:, moved].mean(axis=0),
             self.scale,
         )
-        base_top, base_nps = self._answer_shares(arrays.base_mean, arrays.pred_sd)
-        new_top, new_nps = self._answer_shares(arrays.base_mean + total, arrays.pred_sd)
-        top = new_top - base_top
+        base = self.baseline_metrics(year)
+        base_top, base_nps = base["top_box"], base.get("nps")
+        if self.answers is not None:
+            total, direct, top, nps_lift = self._answer_lifts(scenario, year, dz, dx, total, direct)
+            new_nps = None if nps_lift is None else base_nps + nps_lift
+        else:
+            new_top, new_nps = self._answer_shares(arrays.base_mean + total, arrays.pred_sd)
+            top = new_top - base_top
         nps = {}
         if base_nps is not None:
             nps = {
@@ -316,7 +338,7 @@ class ScenarioEngine:
             "direct": direct,
             "indirect": total - direct,
             "top_box": top,
-            "baseline": arrays.base_mean,
+            "baseline": base["mean"],
             "baseline_top_box": base_top,
             "company": total @ vol,
             "company_top_box": top @ vol,
@@ -336,12 +358,59 @@ class ScenarioEngine:
             ``mean`` (rating points), ``top_box`` (share) and, where the scale reports NPS,
             ``nps`` (points), each an array (sample, channel).
         """
+        if year in self._baselines:
+            return self._baselines[year]
         arrays = self.year_arrays(year)
-        top, nps = self._answer_shares(arrays.base_mean, arrays.pred_sd)
-        out = {"mean": arrays.base_mean, "top_box": top}
-        if nps is not None:
-            out["nps"] = nps
+        if self.answers is not None:
+            t = self.population_index(year)
+            out = self.answers.baseline(
+                self._intercept[:, :, t], arrays.weights, self._direct, self._sigma, t
+            )
+        else:
+            top, nps = self._answer_shares(arrays.base_mean, arrays.pred_sd)
+            out = {"mean": arrays.base_mean, "top_box": top}
+            if nps is not None:
+                out["nps"] = nps
+        self._baselines[year] = out
         return out
+
+    def _answer_lifts(self, scenario, year, dz, dx, latent_total, latent_direct):
+        """Lift per draw and channel on the answer scale (rating-scale models): the mean, the
+        top-box share, NPS, and the direct part (the latent split, scaled to the answers)."""
+        t = self.population_index(year)
+        arrays = self.year_arrays(year)
+
+        def respondent_dz(c):
+            keep = self.answers.w[c, t] > 0
+            levers = [
+                lever
+                for lever in scenario.levers
+                if lever.kind == "influencer"
+                and c
+                in self.lever_channels(lever, self._imask[:, self.influencers.index(lever.target)])
+            ]
+            return respondent_changes(
+                levers,
+                self._kinds,
+                self.influencers,
+                self.answers.z[c, t, keep],
+                self.answers.w[c, t, keep],
+                dz[c],
+            )
+
+        return self.answers.scenario_lifts(
+            t,
+            intercept=self._intercept[:, :, t],
+            weights=arrays.weights,
+            direct=self._direct,
+            sigma=self._sigma,
+            own_effects=self._own_effects,
+            paths=self._paths,
+            respondent_dz=respondent_dz,
+            dx=dx,
+            moved=(np.abs(dz).sum(axis=1) + np.abs(dx).sum(axis=1)) > 0,
+            latent_direct=latent_direct,
+        )
 
     def _answer_shares(self, mean: np.ndarray, sd: np.ndarray):
         """Top-box share and NPS (points; ``None`` without NPS) of answers ~ N(mean, sd) rounded
@@ -410,103 +479,3 @@ def simulate(
     """
     engine = engine or ScenarioEngine(model)
     return engine.lift(scenario)
-
-
-def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> LiftSummary:
-    """Company and per-channel lift of one scenario with intervals (``whatif simulate``).
-
-    Parameters
-    ----------
-    lift
-        :meth:`ScenarioEngine.lift` of the scenario.
-    ci
-        Probability of the intervals.
-    flagged
-        The model failed its convergence checks: a warning leads the list.
-    """
-    moved = (
-        np.abs(lift["influencer_change"]).sum("influencer")
-        + np.abs(lift["driver_change"]).sum("driver")
-    ).to_numpy() > 0
-    channels = []
-    for c, channel in enumerate(lift["channel"].to_numpy()):
-        sel = lift.sel(channel=channel)
-        channels.append(
-            ChannelLift(
-                channel=str(channel),
-                lift=estimate(sel["total"].to_numpy(), ci),
-                direct=float(sel["direct"].mean()),
-                indirect=float(sel["indirect"].mean()),
-                baseline=float(sel["baseline"].mean()),
-                volume=float(sel["volume"]),
-                top_box=estimate(sel["top_box"].to_numpy(), ci, change=False),
-                affected=bool(moved[c]),
-                nps=estimate(sel["nps"].to_numpy(), ci) if "nps" in lift else None,
-            )
-        )
-    warnings = list(lift.attrs.get("warnings", []))
-    if flagged:
-        warnings.insert(
-            0, "the model failed its convergence checks; treat this forecast with caution"
-        )
-    return LiftSummary(
-        scenario=lift.attrs["scenario"],
-        year=int(lift.attrs["year"]),
-        ci=ci,
-        total=estimate(lift["company"].to_numpy(), ci),
-        top_box=estimate(lift["company_top_box"].to_numpy(), ci, change=False),
-        channels=tuple(channels),
-        warnings=tuple(warnings),
-        single_period=bool(lift.attrs.get("single_period", 0)),
-        nps=estimate(lift["company_nps"].to_numpy(), ci) if "company_nps" in lift else None,
-    )
-
-
-def scale_warnings(
-    labels: list[str],
-    baseline: np.ndarray,
-    lift: np.ndarray,
-    scale: tuple[float, float],
-    margin: float = SCALE_MARGIN,
-) -> list[str]:
-    """Warnings for channels whose forecast mean leaves the rating scale or nears its end.
-
-    Parameters
-    ----------
-    labels
-        Channel labels, one per entry of ``baseline`` and ``lift`` (channels a lever moves).
-    baseline, lift
-        Posterior mean satisfaction without the scenario and the posterior mean lift.
-    scale
-        ``(low, high)`` of the rating scale.
-    margin
-        Share of the scale's span: a forecast this near the end it moves towards is warned about.
-
-    Returns
-    -------
-    list of str
-        One warning per channel concerned, in the order given.
-    """
-    low, high = scale
-    near = margin * (high - low)
-    where = f"the rating scale [{low:g}, {high:g}]"
-    out = []
-    for label, base, change in zip(labels, baseline, lift, strict=True):
-        forecast = base + change
-        told = (
-            f"{label}: the forecast mean satisfaction {forecast:.2f} "
-            f"({base:.2f} now, {change:+.2f})"
-        )
-        if forecast > high or forecast < low:
-            side = "above the top" if forecast > high else "below the bottom"
-            out.append(
-                f"{told} is {side} of {where}, which no mean can be; the model is linear and does "
-                "not see the end of the scale, so the change is overstated"
-            )
-        elif (change > 0 and forecast > high - near) or (change < 0 and forecast < low + near):
-            end = "top" if change > 0 else "bottom"
-            out.append(
-                f"{told} is within {near:.2g} points of the {end} of {where}, where answers pile "
-                "up; the model is linear and does not see that, so the change is likely overstated"
-            )
-    return out

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from whatif.data.rating_stats import rating_statistics
 from whatif.data.spec import Spec
 from whatif.data.survey import Survey
 from whatif.data.validate import measured_flags
@@ -31,6 +32,7 @@ __all__ = [
     "combine",
     "finalize",
     "layout_from_frame",
+    "scaled_aggregates",
     "terms_of",
 ]
 
@@ -254,7 +256,34 @@ def aggregate(survey: Survey) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        See :func:`finalize`.
+        See :func:`finalize`, plus the rating-scale statistics of
+        :func:`whatif.data.rating_stats.rating_statistics`.
     """
     layout = layout_from_frame(survey.frame, survey.spec)
-    return finalize(accumulate(survey.frame, survey.spec, layout), survey.spec, layout)
+    data = finalize(accumulate(survey.frame, survey.spec, layout), survey.spec, layout)
+    return rating_statistics(survey.frame, survey.spec, data)
+
+
+#: The aggregates' statistics that grow with the number of responses.
+EXTENSIVE = (
+    "cross",
+    "n",
+    "n_total",
+    "weight_sum",
+    "rating_cross",
+    "rating_n",
+    "driver_cross",
+    "driver_n",
+)
+
+
+def scaled_aggregates(data: xr.Dataset, factor: float) -> xr.Dataset:
+    """The same aggregates as if every group had ``factor`` times as many responses (every
+    extensive statistic scaled; shares, samples and ranges unchanged): for tests and benchmarks
+    of large surveys."""
+    out = data.copy()
+    for name in EXTENSIVE:
+        if name in data:
+            scaled = data[name] * factor
+            out[name] = scaled.astype(data[name].dtype) if data[name].dtype.kind == "i" else scaled
+    return out

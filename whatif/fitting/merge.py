@@ -28,10 +28,29 @@ __all__ = [
     "discount_aggregates",
     "merge_aggregates",
     "spec_changes",
+    "with_rating_statistics",
 ]
 
 #: Aggregate variables that have a ``year`` dimension (merged by concatenation).
-YEARLY = ("n", "n_total", "weight_sum", "cross", "dist_share", "dist_value")
+YEARLY = (
+    "n",
+    "n_total",
+    "weight_sum",
+    "cross",
+    "dist_share",
+    "dist_value",
+    "rating_cross",
+    "rating_n",
+    "rating_fitted",
+    "driver_cross",
+    "driver_n",
+    "driver_fitted",
+    "answer_share",
+    "population_x",
+    "population_z",
+    "population_y",
+    "population_weight",
+)
 _FILL = {
     "n": 0,
     "n_total": 0,
@@ -39,6 +58,17 @@ _FILL = {
     "cross": 0.0,
     "dist_share": 0.0,
     "dist_value": np.nan,
+    "rating_cross": 0.0,
+    "rating_n": 0.0,
+    "rating_fitted": False,
+    "driver_cross": 0.0,
+    "driver_n": 0.0,
+    "driver_fitted": False,
+    "answer_share": 0.0,
+    "population_x": 0.0,
+    "population_z": 0.0,
+    "population_y": 0.0,
+    "population_weight": 0.0,
 }
 
 
@@ -244,11 +274,26 @@ def merge_aggregates(
         raise DataError(*problems)
 
     bins = max(previous.sizes["bin"], new.sizes["bin"])
+    previous, new = with_rating_statistics(previous), with_rating_statistics(new)
+    size = max(previous.sizes.get("respondent", 0), new.sizes.get("respondent", 0))
+    answers = new["answer"].to_numpy() if "answer" in new.coords else None
     pieces = []
     for side in (previous, new):
         if side.sizes["year"] == 0:
             continue
-        yearly = side[list(YEARLY)].reindex(channel=channels, bin=np.arange(bins), fill_value=_FILL)
+        names = [v for v in YEARLY if v in side and (v != "answer_share" or answers is not None)]
+        index = {"channel": channels, "bin": np.arange(bins)}
+        if size:
+            index["respondent"] = np.arange(size)
+        if answers is not None and "answer" in side.dims:
+            index["answer"] = answers
+        yearly = side[names].reindex(index, fill_value=_FILL)
+        if answers is not None and "answer_share" not in side:
+            yearly["answer_share"] = xr.DataArray(
+                np.zeros((len(channels), side.sizes["year"], len(answers))),
+                dims=("channel", "year", "answer"),
+                coords={"channel": channels, "year": side["year"], "answer": answers},
+            )
         pieces.append(yearly)
     merged = xr.concat(pieces, dim="year", join="exact").sortby("year")
     for var in ("n", "n_total"):
@@ -257,6 +302,7 @@ def merge_aggregates(
         merged[flag] = previous[flag].reindex(channel=channels, fill_value=False) | new[
             flag
         ].reindex(channel=channels, fill_value=False)
+    merged["driver_ordinal"] = new["driver_ordinal"]
     merged["influencer_min"] = np.fmin(
         previous["influencer_min"].reindex(channel=channels),
         new["influencer_min"].reindex(channel=channels),
@@ -285,6 +331,24 @@ def merge_aggregates(
     return merged, info, notes
 
 
+def with_rating_statistics(aggregates: xr.Dataset) -> xr.Dataset:
+    """Aggregates of a fit from before the rating-scale likelihood, completed with its linear
+    statistics (:mod:`whatif.data.rating_stats`): every group linear, no population sample."""
+    if "rating_cross" in aggregates:
+        return aggregates
+    out = aggregates.copy()
+    K = aggregates.sizes["driver"]
+    out["rating_cross"] = aggregates["cross"]
+    out["rating_n"] = aggregates["n"].astype(float)
+    out["rating_fitted"] = xr.zeros_like(aggregates["n"], dtype=bool)
+    out["driver_cross"] = aggregates["cross"].expand_dims(driver=aggregates["driver"], axis=2)
+    out["driver_n"] = aggregates["n"].astype(float).expand_dims(driver=aggregates["driver"], axis=2)
+    out["driver_fitted"] = xr.zeros_like(out["driver_n"], dtype=bool)
+    out["driver_ordinal"] = xr.DataArray(np.zeros(K, bool), dims="driver")
+    out.attrs["outcome_likelihood"] = aggregates.attrs.get("outcome_likelihood", "linear")
+    return out
+
+
 def discount_aggregates(aggregates: xr.Dataset, discount_by_year: dict[int, float]) -> xr.Dataset:
     """Scale each year's ``n`` and cross-products by its power-prior weight ``a0``.
 
@@ -299,6 +363,7 @@ def discount_aggregates(aggregates: xr.Dataset, discount_by_year: dict[int, floa
     if bool((a0 == 1.0).all()):
         return aggregates
     out = aggregates.copy()
-    out["n"] = aggregates["n"] * a0
-    out["cross"] = aggregates["cross"] * a0
+    for name in ("n", "cross", "rating_n", "rating_cross", "driver_n", "driver_cross"):
+        if name in aggregates:
+            out[name] = aggregates[name] * a0
     return out

@@ -52,7 +52,9 @@ class ModelInputs:
     gamma0_est: np.ndarray  # (C, K) driver intercepts
     gamma0_info: np.ndarray
     sat_factors: tuple  # (R (C,T,Q,Q), b (C,T,Q), rss0 (C,T)) with Q = 1 + K + J
-    driver_factors: tuple  # (R (C,Q,Q), b (C,K,Q), rss0 (C,K)) with Q = 1 + J + len(S)
+    sat_n: np.ndarray  # (C, T) responses (rating scale: their information, see rating_stats)
+    driver_n: np.ndarray  # (C, K)
+    driver_factors: tuple  # (R (C,K,Q,Q), b (C,K,Q), rss0 (C,K)) with Q = 1 + J + len(S)
     paths: list[tuple[str, str]]  # (driver, source) per edge, P of them
     path_mask: np.ndarray  # (C, P): both ends measured
     path_est: np.ndarray  # (C, P)
@@ -137,9 +139,12 @@ def prepare_inputs(
     P = K + J + 2
     design = np.arange(P - 1)
     e_idx = np.concatenate([[0], np.arange(1 + K, 1 + K + J)]).astype(int)
-    d_idx = np.arange(1, 1 + K)
     dd_idx = np.concatenate([e_idx, 1 + np.asarray(sources, int)]).astype(int)
-    cross = std.cross
+    cross, sat_n = std.cross, std.n
+    if "rating_cross" in data:
+        # the rating-scale likelihood summed up as cross-products (whatif.data.rating_stats)
+        cross = std.transform(data["rating_cross"].to_numpy())
+        sat_n = data["rating_n"].to_numpy().astype(float)
     sat_est, sat_info = np.zeros((C, T, P - 1)), np.zeros((C, T, P - 1))
     for c in range(C):
         for t in range(T):
@@ -147,10 +152,15 @@ def prepare_inputs(
                 cross[c, t][np.ix_(design, design)],
                 cross[c, t, design, P - 1],
                 cross[c, t, -1, -1],
-                std.n[c, t],
+                sat_n[c, t],
                 std.measured[c, design],
             )
-    pooled, n_pooled = cross.sum(axis=1), std.n.sum(axis=1)
+    # each driver's regression: its own statistics where it has them, else the pooled years'
+    pooled = np.broadcast_to(std.cross.sum(axis=1)[:, None], (C, K, P, P))
+    driver_n = np.broadcast_to(std.n.sum(axis=1)[:, None], (C, K))
+    if "driver_cross" in data:
+        pooled = std.transform(data["driver_cross"].sum("year").to_numpy())
+        driver_n = data["driver_n"].sum("year").to_numpy().astype(float)
     eff_est, eff_info = np.zeros((C, K, J + 1)), np.zeros((C, K, J + 1))
     path_est, path_info = np.zeros((C, len(edges))), np.zeros((C, len(edges)))
     for c in range(C):
@@ -159,10 +169,10 @@ def prepare_inputs(
                 # the driver's own design: intercept, influencers and its sources
                 idx = np.concatenate([e_idx, [1 + s for _, s in parents[k]]]).astype(int)
                 est, info = ols(
-                    pooled[c][np.ix_(idx, idx)],
-                    pooled[c, idx, 1 + k],
-                    pooled[c, 1 + k, 1 + k],
-                    n_pooled[c],
+                    pooled[c, k][np.ix_(idx, idx)],
+                    pooled[c, k, idx, 1 + k],
+                    pooled[c, k, 1 + k, 1 + k],
+                    driver_n[c, k],
                     std.measured[c, idx],
                 )
                 eff_est[c, k], eff_info[c, k] = est[: J + 1], info[: J + 1]
@@ -179,15 +189,11 @@ def prepare_inputs(
         cross[..., design, P - 1],
         cross[..., P - 1, P - 1],
     )
-    Q = len(dd_idx)
-    drv_R, _, _ = factorise(
-        pooled[:, dd_idx[:, None], dd_idx[None, :]], pooled[:, dd_idx, 1], pooled[:, 1, 1]
-    )
-    xy_d = np.moveaxis(pooled[:, dd_idx[:, None], d_idx[None, :]], -1, -2)  # (C, K, Q)
-    _, drv_b, drv_r0 = factorise(
-        np.broadcast_to(pooled[:, None, dd_idx[:, None], dd_idx[None, :]], (C, K, Q, Q)),
-        xy_d,
-        pooled[:, d_idx, d_idx],
+    k_idx = np.arange(K)
+    drv_R, drv_b, drv_r0 = factorise(
+        pooled[:, :, dd_idx[:, None], dd_idx[None, :]],
+        pooled[:, k_idx[:, None], dd_idx[None, :], 1 + k_idx[:, None]],
+        pooled[:, k_idx, 1 + k_idx, 1 + k_idx],
     )
     measured = std.measured[:, 1 : 1 + K]
     path_mask = np.array([[measured[c, k] and measured[c, s] for k, s in edges] for c in range(C)])
@@ -210,6 +216,8 @@ def prepare_inputs(
         gamma0_est=eff_est[..., 0],
         gamma0_info=eff_info[..., 0],
         sat_factors=(sat_R, sat_b, sat_r0),
+        sat_n=sat_n,
+        driver_n=np.ascontiguousarray(driver_n),
         driver_factors=(drv_R, drv_b, drv_r0),
         paths=paths,
         path_mask=path_mask.reshape(C, len(edges)),

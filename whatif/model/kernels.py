@@ -93,9 +93,9 @@ def driver_kernel(gamma0, gamma, paths, sigma, R, b, rss0, n, path_at):  # pragm
             inv = 1.0 / (sigma[c, k] * sigma[c, k])
             rss = rss0[c, k]
             for i in range(Q):
-                r = R[c, i, 0] * coef[0] - b[c, k, i]
+                r = R[c, k, i, 0] * coef[0] - b[c, k, i]
                 for q in range(1, Q):
-                    r += R[c, i, q] * coef[q]
+                    r += R[c, k, i, q] * coef[q]
                 resid[i] = r
                 rss += r * r
             total += -0.5 * n[c, k] * (LOG_2PI + 2.0 * np.log(sigma[c, k])) - 0.5 * rss * inv
@@ -104,7 +104,7 @@ def driver_kernel(gamma0, gamma, paths, sigma, R, b, rss0, n, path_at):  # pragm
             for i in range(Q):
                 r = -inv * resid[i]
                 for q in range(Q):
-                    grad[q] += R[c, i, q] * r
+                    grad[q] += R[c, k, i, q] * r
             g_gamma0[c, k] = grad[0]
             g_gamma[c, k] = grad[1 : 1 + J]
             for e in range(P):
@@ -159,7 +159,7 @@ class SatisfactionLoglik(KernelOp):
 
 
 class DriverLoglik(KernelOp):
-    """``(gamma0 (C,K), gamma (C,K,J), paths (C,P), sigma (C,K), R (C,Q,Q), b (C,K,Q), rss0, n,
+    """``(gamma0 (C,K), gamma (C,K,J), paths (C,P), sigma (C,K), R (C,K,Q,Q), b (C,K,Q), rss0, n,
     path_at (P,2)) -> loglik, grads``: the design is ``[1, z, x_S]`` (``Q = 1 + J + |S|``, see
     :mod:`whatif.model.inputs`), path ``e`` is the coefficient of column ``path_at[e, 1]`` in
     the equation of driver ``path_at[e, 0]``; driver equations with ``n == 0`` (not measured)

@@ -325,11 +325,11 @@ def kernel_arguments(inputs, priors) -> KernelArguments:
                 R,
                 b,
                 rss0,
-                inputs.std.n,
+                inputs.sat_n,
                 R_d,
                 b_d * dmask[..., None],
                 rss0_d * dmask,
-                inputs.std.n.sum(axis=1)[:, None] * dmask,
+                inputs.driver_n * dmask,
                 inputs.path_at,
             )
         )

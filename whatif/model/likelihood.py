@@ -41,6 +41,16 @@ class Standardised:
     sd: np.ndarray  # (P,) pooled sds (intercept: 1)
     measured: np.ndarray  # (C, P) bool, intercept and outcome always True
 
+    def transform(self, cross: np.ndarray) -> np.ndarray:
+        """Other cross-products ``(C, ..., P, P)`` in the same standardised terms."""
+        P = len(self.mean)
+        transform = np.zeros((self.measured.shape[0], P, P))
+        transform[:, 0, 0] = 1.0
+        for p in range(1, P):
+            transform[:, p, 0] = np.where(self.measured[:, p], -self.mean[p] / self.sd[p], 0.0)
+            transform[:, p, p] = np.where(self.measured[:, p], 1.0 / self.sd[p], 0.0)
+        return np.einsum("cap,c...pq,cbq->c...ab", transform, cross, transform)
+
 
 def standardise(data: xr.Dataset) -> Standardised:
     """Centre and scale the aggregated cross-products by pooled means and sds.
@@ -65,13 +75,8 @@ def standardise(data: xr.Dataset) -> Standardised:
         mean[p] = s1 / count
         var = max(s2 / count - mean[p] ** 2, 0.0)
         sd[p] = np.sqrt(var) if var > 1e-12 else 1.0
-    transform = np.zeros((C, P, P))
-    transform[:, 0, 0] = 1.0
-    for p in range(1, P):
-        transform[:, p, 0] = np.where(measured[:, p], -mean[p] / sd[p], 0.0)
-        transform[:, p, p] = np.where(measured[:, p], 1.0 / sd[p], 0.0)
-    standard = np.einsum("cap,ctpq,cbq->ctab", transform, cross, transform)
-    return Standardised(cross=standard, n=n, mean=mean, sd=sd, measured=measured)
+    scales = Standardised(cross=cross, n=n, mean=mean, sd=sd, measured=measured)
+    return Standardised(cross=scales.transform(cross), n=n, mean=mean, sd=sd, measured=measured)
 
 
 def loglik_from_stats(n, yy, xy, xx, coef, sigma):

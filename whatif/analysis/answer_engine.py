@@ -1,0 +1,333 @@
+"""The scenario engine's forecasts on the scale of answers, for models fitted with the
+rating-scale likelihood: mean, top-box and NPS computed respondent by respondent over the
+sampled population of the scenario year (:mod:`whatif.analysis.answers`).
+
+Per posterior draw, a lever's change of each respondent's influencers moves each driver's
+latent score through the driver's own equation; the driver's *answer* then moves as the scale
+allows (table look-up), and drivers downstream on a path move with that answer; satisfaction's
+latent score moves by the weights times the drivers' answer changes plus the direct effects, and
+its answer, top-box and detractor status move as the scale allows. A driver lever shifts the
+driver's latent score (``+0.5``: half a rating point before the scale's ends are applied).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from whatif.analysis.answers import change_tables, look_up, shift_grid
+from whatif.analysis.scenario import apply_operation
+from whatif.data.ordinal import answer_probabilities
+from whatif.data.paths import path_order
+from whatif.fitting.fitted import FittedModel
+
+__all__ = [
+    "MAX_ANSWER_DRAWS",
+    "AnswerForecast",
+    "is_rating_model",
+    "respondent_changes",
+]
+
+#: Draws used by a rating-scale model's forecasts (evenly thinned beyond this).
+MAX_ANSWER_DRAWS = 300
+
+
+def is_rating_model(model: FittedModel) -> bool:
+    """Whether the model's outcome was fitted with the rating-scale likelihood."""
+    agg = model.aggregates
+    return agg.attrs.get("outcome_likelihood") == "ordinal" and "population_y" in agg
+
+
+def respondent_changes(
+    levers, kinds: dict[str, str], influencers: list[str], z: np.ndarray, w: np.ndarray, dz
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each sampled respondent's influencer changes from the levers acting on their channel.
+
+    Counts and continuous values move as each operation says (counts not below zero), scaled so
+    that their weighted mean is the change computed on the group's whole distribution ``dz`` (the
+    sample says who moves and by how much relative to the others; the distribution, how much on
+    average). A binary KPI moved up is gained in full by respondents without it, each with the
+    same chance (down: lost by those with it), the chance set by ``dz``; with several binary
+    levers a respondent's chance is the mean of theirs.
+
+    Returns
+    -------
+    fixed ``(M, J)``, flipped ``(M, J)``, chance ``(M,)``
+    """
+    M, J = z.shape
+    fixed, flipped = np.zeros((M, J)), np.zeros((M, J))
+    chances, counted = np.zeros(M), np.zeros(M)
+    for lever in levers:
+        j = influencers.index(lever.target)
+        if kinds[lever.target] == "binary":
+            if dz[j] == 0:
+                continue
+            gain = (1.0 - z[:, j]) if dz[j] > 0 else -z[:, j]
+            pool = float(w @ np.abs(gain))
+            chance = min(abs(dz[j]) / pool, 1.0) if pool > 0 else 0.0
+            flipped[:, j] = gain
+            chances += chance * (gain != 0)
+            counted += gain != 0
+            continue
+        new = apply_operation(lever.operation, lever.value, z[:, j])
+        if kinds[lever.target] == "count":
+            new = np.maximum(new, 0.0)
+        fixed[:, j] += new - z[:, j]
+    for j in range(J):
+        mean = float(w @ fixed[:, j])
+        if abs(mean) > 1e-12:
+            fixed[:, j] *= dz[j] / mean
+        elif dz[j] and not np.any(flipped[:, j]):
+            fixed[:, j] = dz[j]
+    chance = np.where(counted > 0, chances / np.maximum(counted, 1), 0.0)
+    return fixed, flipped, chance
+
+
+class AnswerForecast:
+    """Tables and arrays of one model for forecasts on the answer scale.
+
+    Parameters
+    ----------
+    model
+        A model fitted with the rating-scale likelihood (:func:`is_rating_model`).
+    draws
+        Indices of the posterior draws the engine uses.
+    """
+
+    def __init__(self, model: FittedModel, draws: np.ndarray):
+        agg = model.aggregates
+        self.rating = model.spec.rating
+        self.scale = (self.rating.low, self.rating.high)
+        self.grid = shift_grid(self.scale)
+        self.drivers = [str(d) for d in agg["driver"].to_numpy()]
+        self.x = agg["population_x"].transpose("channel", "year", "respondent", "driver").to_numpy()
+        self.z = (
+            agg["population_z"].transpose("channel", "year", "respondent", "influencer").to_numpy()
+        )
+        self.y = agg["population_y"].transpose("channel", "year", "respondent").to_numpy()
+        self.w = agg["population_weight"].transpose("channel", "year", "respondent").to_numpy()
+        self.driver_ordinal = (
+            agg["driver_ordinal"].to_numpy() if "driver_ordinal" in agg else np.zeros(0, bool)
+        )
+        self.dmask = agg["driver_measured"].to_numpy()
+
+        def mean_of(name):
+            return np.nan_to_num(model.draws(name).to_numpy()[draws]).mean(axis=0)
+
+        self.gamma0 = mean_of("driver_intercept")  # (C, K)
+        self.own_effects = mean_of("effects")  # (C, K, J)
+        self.driver_sigma = mean_of("driver_sigma")  # (C, K)
+        edges = []
+        paths = model.draws("paths")
+        if paths.sizes.get("edge", 0):
+            edges = [
+                (str(k), str(s))
+                for k, s in zip(paths["target"].values, paths["source"].values, strict=True)
+            ]
+        self.order = [self.drivers.index(k) for k in path_order(self.drivers, edges)]
+        self._tables: dict = {}
+
+    def _population(self, c: int, t: int):
+        keep = self.w[c, t] > 0
+        return self.x[c, t, keep], self.z[c, t, keep], self.y[c, t, keep], self.w[c, t, keep]
+
+    def sat_tables(self, c: int, t: int, eta_hat: np.ndarray, sigma: float) -> dict:
+        key = ("sat", c, t)
+        if key not in self._tables:
+            _, _, y, _ = self._population(c, t)
+            self._tables[key] = change_tables(y, eta_hat, sigma, self.rating, self.grid)
+        return self._tables[key]
+
+    def driver_table(self, c: int, t: int, k: int, paths_mean: np.ndarray | None) -> np.ndarray:
+        """Driver ``k``'s answer change per respondent and latent shift; ``paths_mean`` the
+        channel's mean path matrix ``(K, K)`` or ``None``."""
+        key = ("driver", c, t, k)
+        if key not in self._tables:
+            x, z, _, _ = self._population(c, t)
+            mu = self.gamma0[c, k] + z @ self.own_effects[c, k]
+            if paths_mean is not None:
+                mu = mu + x @ paths_mean[k]
+            table = change_tables(
+                x[:, k], mu, self.driver_sigma[c, k], self.rating, self.grid, which=("mean",)
+            )
+            self._tables[key] = table["mean"]
+        return self._tables[key]
+
+    def baseline(self, intercept, weights, direct, sigma, t: int) -> dict[str, np.ndarray]:
+        """Mean, top-box and NPS (where reported) per draw and channel: the model's predicted
+        answers of the population of year index ``t``, averaged over its respondents."""
+        C = weights.shape[1]
+        S = weights.shape[0]
+        out = {"mean": np.zeros((S, C)), "top_box": np.zeros((S, C))}
+        if self.rating.nps:
+            out["nps"] = np.zeros((S, C))
+        answers = np.arange(self.rating.low, self.rating.high + 1.0)
+        top = answers >= self.rating.top_box
+        bottom = answers <= (self.rating.bottom_box if self.rating.nps else -np.inf)
+        for c in range(C):
+            x, z, _, w = self._population(c, t)
+            if not len(w):
+                out["mean"][:, c] = np.nan
+                continue
+            eta = intercept[:, c, None] + weights[:, c] @ x.T + direct[:, c] @ z.T  # (S, M)
+            probs = answer_probabilities(eta, sigma[:, c, None], self.scale)  # (S, M, A)
+            shares = np.einsum("sma,m->sa", probs, w)
+            out["mean"][:, c] = shares @ answers
+            out["top_box"][:, c] = shares[:, top].sum(axis=1)
+            if self.rating.nps:
+                out["nps"][:, c] = 100.0 * (out["top_box"][:, c] - shares[:, bottom].sum(axis=1))
+        return out
+
+    def lift(
+        self,
+        c: int,
+        t: int,
+        *,
+        intercept,
+        weights,
+        direct,
+        sigma,
+        own_effects,
+        paths,
+        dz: np.ndarray,
+        dx: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """The lift of one channel per draw on the answer scale.
+
+        Parameters
+        ----------
+        c, t
+            Channel and population year indices.
+        intercept, weights, direct, sigma
+            The year's draws of the channel: ``(S,)``, ``(S, K)``, ``(S, J)``, ``(S,)``.
+        own_effects, paths
+            The channel's draws of the drivers' own-equation effects ``(S, K, J)`` and the path
+            matrix ``(S, K, K)`` (or ``None``).
+        dz
+            Each sampled respondent's influencer changes as ``(fixed, flipped, chance)``:
+            count and continuous changes ``(M, J)``, binary KPIs gained or lost in full
+            ``(M, J)``, and the chance ``(M,)`` that the respondent is one who does.
+        dx
+            The driver levers' latent shifts ``(K,)``.
+
+        Returns
+        -------
+        dict
+            ``mean`` (rating points), ``top_box`` (share) and, with NPS, ``nps`` (points), each
+            ``(S,)``; ``latent`` the mean latent shift ``(S,)``.
+        """
+        x, z, _, w = self._population(c, t)
+        eta_hat = intercept.mean() + x @ weights.mean(axis=0) + z @ direct.mean(axis=0)
+        tables = self.sat_tables(c, t, eta_hat, float(sigma.mean()))
+        fixed, flipped, chance = dz
+        run = {"weights": weights, "direct": direct, "own_effects": own_effects, "paths": paths}
+        latent, changes = self._respondents(c, t, fixed, dx, **run)
+        if np.any(flipped):
+            # a binary KPI's gain is all or nothing per respondent: a mixture, not a fraction
+            latent_flip, changes_flip = self._respondents(c, t, fixed + flipped, dx, **run)
+            latent = latent + chance * (latent_flip - latent)
+            changes = {k: v + chance * (changes_flip[k] - v) for k, v in changes.items()}
+        out = {"latent": latent @ w, "mean": changes["mean"] @ w, "top_box": changes["top_box"] @ w}
+        if self.rating.nps:
+            out["nps"] = 100.0 * (out["top_box"] - changes["bottom_box"] @ w)
+        del tables
+        return out
+
+    def _respondents(self, c, t, dz, dx, *, weights, direct, own_effects, paths):
+        """Per draw and respondent: satisfaction's latent shift and its answer changes."""
+        x, z, _, w = self._population(c, t)
+        S, K = weights.shape
+        paths_mean = None if paths is None else paths.mean(axis=0)
+        moved = np.zeros((S, len(w), K))
+        any_moved = np.zeros(K, bool)
+        for k in self.order:
+            if not self.dmask[c, k]:
+                continue
+            shift = np.zeros((S, len(w)))
+            touched = False
+            if np.any(dz):
+                shift += np.einsum("mj,sj->sm", dz, own_effects[:, k])
+                touched = True
+            if dx[k]:
+                shift += dx[k]
+                touched = True
+            if paths is not None:
+                sources = np.flatnonzero(any_moved & (np.abs(paths[:, k]).max(axis=0) > 0))
+                for src in sources:
+                    shift += paths[:, k, src, None] * moved[:, :, src]
+                    touched = True
+            if not touched:
+                continue
+            any_moved[k] = True
+            if k < len(self.driver_ordinal) and self.driver_ordinal[k]:
+                table = self.driver_table(c, t, k, paths_mean)
+                moved[:, :, k] = look_up(table, self.grid, shift)
+            else:
+                moved[:, :, k] = shift
+        latent = np.einsum("smk,sk->sm", moved, weights) + np.einsum("mj,sj->sm", dz, direct)
+        tables = self._tables[("sat", c, t)]
+        return latent, {name: look_up(table, self.grid, latent) for name, table in tables.items()}
+
+    def scenario_lifts(
+        self,
+        t: int,
+        *,
+        intercept,
+        weights,
+        direct,
+        sigma,
+        own_effects,
+        paths,
+        respondent_dz,
+        dx,
+        moved,
+        latent_direct,
+    ):
+        """Every channel's lift per draw on the answer scale.
+
+        Parameters
+        ----------
+        t
+            Population year index.
+        intercept, weights, direct, sigma, own_effects, paths
+            The year's draws ``(S, C)``, ``(S, C, K)``, ``(S, C, J)``, ``(S, C)``, ``(S, C, K, J)``
+            and ``(S, C, K, K)`` or ``None``.
+        respondent_dz
+            ``c -> (fixed, flipped, chance)``: each sampled respondent's influencer changes in
+            channel ``c`` (see :meth:`lift`).
+        dx
+            Driver levers' latent shifts ``(C, K)``.
+        moved
+            ``(C,)``: channels a lever reaches (the others are exactly zero).
+        latent_direct
+            The direct part of the latent lift ``(S, C)``, split off the answers' lift in the
+            same proportion.
+
+        Returns
+        -------
+        total, direct, top_box ``(S, C)``; nps ``(S, C)`` or ``None``
+        """
+        S, C = intercept.shape
+        total, direct_part, top = np.zeros((S, C)), np.zeros((S, C)), np.zeros((S, C))
+        nps = np.zeros((S, C)) if self.rating.nps else None
+        for c in np.flatnonzero(moved):
+            out = self.lift(
+                c,
+                t,
+                intercept=intercept[:, c],
+                weights=weights[:, c],
+                direct=direct[:, c],
+                sigma=sigma[:, c],
+                own_effects=own_effects[:, c],
+                paths=None if paths is None else paths[:, c],
+                dz=respondent_dz(c),
+                dx=dx[c],
+            )
+            total[:, c], top[:, c] = out["mean"], out["top_box"]
+            if nps is not None:
+                nps[:, c] = out["nps"]
+            latent = out["latent"]
+            safe = np.where(np.abs(latent) > 1e-12, latent, 1.0)
+            direct_part[:, c] = (
+                np.where(np.abs(latent) > 1e-12, latent_direct[:, c] / safe, 0.0) * out["mean"]
+            )
+        return total, direct_part, top, nps

@@ -1,0 +1,121 @@
+"""Forecasts on the scale of answers: how a shift of a respondent's latent score changes the
+answer they give, for the rating-scale model (:mod:`whatif.data.ordinal`).
+
+A respondent who answered ``a`` has a latent score in ``[a - 1/2, a + 1/2)`` (open-ended at the
+ends of the scale), distributed there as the model's normal around their predicted score. A lever
+shifts that latent score by ``delta``; the new answer is the shifted score rounded and clipped to
+the scale. :func:`change_tables` tabulates, per respondent, the expected change of the answer, of
+being top-box and of being a detractor over a grid of shifts, once; a scenario then costs one
+table look-up per respondent and draw (:func:`look_up`). Conditioning on the answers given is
+what makes the forecast respondent by respondent: someone already at the top cannot go higher,
+someone just below it moves up by the share of their interval the shift carries past the cut.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+from whatif.data.rating import RatingScale
+
+__all__ = ["GRID_STEP", "change_tables", "look_up", "shift_grid"]
+
+#: Spacing of the tabulated shifts, in rating points (linear interpolation between them).
+GRID_STEP = 0.1
+
+
+def shift_grid(scale: tuple[float, float]) -> np.ndarray:
+    """Latent shifts tabulated: the whole span of the scale each way (beyond, nothing changes)."""
+    span = scale[1] - scale[0] + 1.0
+    return np.arange(-span, span + GRID_STEP / 2, GRID_STEP)
+
+
+def _survival(cut, low_end, high_end, mu, sigma):
+    """P(latent >= cut | latent in [low_end, high_end)) for a normal(mu, sigma) latent."""
+    lo = ndtr((low_end - mu) / sigma)
+    hi = ndtr((high_end - mu) / sigma)
+    at = ndtr((np.clip(cut, low_end, high_end) - mu) / sigma)
+    mass = hi - lo
+    # an answer far in the tail of its prediction: its interval's mass underflows; uniform there
+    width = np.where(np.isfinite(high_end - low_end), high_end - low_end, 1.0)
+    uniform = np.clip((high_end - cut) / width, 0.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exact = (hi - at) / mass
+    return np.where(mass > 1e-12, np.clip(exact, 0.0, 1.0), uniform)
+
+
+def change_tables(
+    answers: np.ndarray,
+    mu: np.ndarray,
+    sigma: float,
+    rating: RatingScale,
+    grid: np.ndarray,
+    which: tuple[str, ...] = ("mean", "top_box", "bottom_box"),
+) -> dict[str, np.ndarray]:
+    """Per respondent and shift, the expected change of the answer and of its top/bottom box.
+
+    Parameters
+    ----------
+    answers
+        Whole-number answers ``(M,)``.
+    mu
+        Each respondent's predicted latent score ``(M,)`` (posterior mean).
+    sigma
+        The latent sd (posterior mean).
+    rating
+        The scale with its top-box and detractor cuts.
+    grid
+        Latent shifts (:func:`shift_grid`).
+    which
+        Tables to compute: ``mean`` (rating points), ``top_box`` and ``bottom_box`` (probability
+        changes; ``bottom_box`` only where the scale reports NPS).
+
+    Returns
+    -------
+    dict of arrays ``(M, G)``
+    """
+    low, high = rating.low, rating.high
+    a = np.asarray(answers, float)[:, None, None]
+    mu = np.asarray(mu, float)[:, None, None]
+    low_end = np.where(a <= low, -np.inf, a - 0.5)
+    high_end = np.where(a >= high, np.inf, a + 0.5)
+    shift = grid[None, :, None]
+    out = {}
+    if "mean" in which:
+        # E[answer'] = low + sum_k P(answer' >= k) for k = low+1 .. high
+        cuts = np.arange(low + 1.0, high + 1.0)[None, None, :] - 0.5 - shift
+        expected = low + _survival(cuts, low_end, high_end, mu, sigma).sum(axis=-1)
+        out["mean"] = expected - a[:, :, 0]
+    if "top_box" in which:
+        cut = rating.top_box - 0.5 - shift
+        now = (a[:, :, 0] >= rating.top_box).astype(float)
+        out["top_box"] = _survival(cut, low_end, high_end, mu, sigma)[..., 0] - now
+    if "bottom_box" in which and rating.bottom_box is not None:
+        cut = rating.bottom_box + 0.5 - shift
+        now = (a[:, :, 0] <= rating.bottom_box).astype(float)
+        out["bottom_box"] = (1.0 - _survival(cut, low_end, high_end, mu, sigma))[..., 0] - now
+    return out
+
+
+def look_up(table: np.ndarray, grid: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Interpolate each respondent's table at their shifts.
+
+    Parameters
+    ----------
+    table
+        ``(M, G)`` from :func:`change_tables`.
+    grid
+        The shifts it was tabulated at (evenly spaced).
+    shifts
+        ``(S, M)`` latent shifts per draw and respondent.
+
+    Returns
+    -------
+    ndarray ``(S, M)``
+    """
+    step = grid[1] - grid[0]
+    position = np.clip((shifts - grid[0]) / step, 0.0, len(grid) - 1.000001)
+    index = position.astype(np.intp)
+    frac = position - index
+    rows = np.arange(table.shape[0])[None, :]
+    return table[rows, index] * (1.0 - frac) + table[rows, index + 1] * frac

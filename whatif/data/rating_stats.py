@@ -1,0 +1,251 @@
+"""Rating-scale statistics of a survey: the rating-scale likelihood of each regression summed up
+as cross-products the model reads like the linear ones, a sample of each group's respondents for
+forecasts on the scale of answers, and the observed share of every answer.
+
+Which likelihood (:func:`likelihoods`): by default it follows the data -- an outcome or a
+single-item driver whose answers are whole numbers on a scale with whole-number ends gets the
+rating-scale likelihood (:mod:`whatif.data.ordinal`); anything else (a driver that is the mean of
+several items, a 0-100 index) keeps the linear-Gaussian one. ``[survey] likelihood = "linear"``
+fits every regression linearly; ``"ordinal"`` asks for the rating scale and refuses answers that
+are not whole numbers.
+
+Each satisfaction regression and each driver regression is fitted per channel and year on its
+rows (the model pools a driver's years by adding their statistics) -- compressed first to distinct
+patterns with summed weights, which is exact -- and summed up by
+:func:`whatif.data.ordinal.pseudo_statistics`. A group too small or too degenerate for the fit
+to converge (every answer at one end, say) keeps its linear cross-products; ``rating_fitted``
+records which groups used which.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from whatif.data.ordinal import fit_censored, is_whole_scale, pseudo_statistics
+from whatif.data.spec import Spec
+from whatif.errors import DataError
+
+__all__ = [
+    "MIN_RATING_ROWS",
+    "POPULATION_SIZE",
+    "likelihoods",
+    "rating_statistics",
+]
+
+#: A regression fitted on fewer complete rows keeps the linear likelihood.
+MIN_RATING_ROWS = 30
+#: Respondents kept per channel and year for forecasts on the scale of answers.
+POPULATION_SIZE = 2000
+
+
+def likelihoods(frame: pd.DataFrame, spec: Spec) -> tuple[str, dict[str, str]]:
+    """The likelihood of the outcome and of each driver: ``"ordinal"`` or ``"linear"``.
+
+    Parameters
+    ----------
+    frame
+        Normalised rows (``outcome`` and one column per driver id).
+    spec
+        The spec; its ``likelihood`` overrides the data's choice.
+
+    Raises
+    ------
+    DataError
+        ``likelihood = "ordinal"`` with outcome answers that are not whole numbers on the scale.
+    """
+    if spec.likelihood == "linear":
+        return "linear", {d.id: "linear" for d in spec.drivers}
+    outcome_whole = is_whole_scale(frame["outcome"].to_numpy(float), spec.scale)
+    if spec.likelihood == "ordinal" and not outcome_whole:
+        values = frame["outcome"].dropna().to_numpy(float)
+        odd = values[
+            (values != np.rint(values)) | (values < spec.scale[0]) | (values > spec.scale[1])
+        ]
+        example = f" (e.g. {odd[0]:g})" if odd.size else ""
+        raise DataError(
+            f"{spec.source}: 'survey.likelihood' is ordinal, but column '{spec.outcome}' has "
+            f"answers that are not whole numbers on the scale [{spec.scale[0]:g}, "
+            f'{spec.scale[1]:g}]{example}; set likelihood = "linear" or leave it out'
+        )
+    drivers = {}
+    for d in spec.drivers:
+        whole = not d.is_item_mean and is_whole_scale(frame[d.id].to_numpy(float), spec.scale)
+        drivers[d.id] = "ordinal" if whole else "linear"
+    return ("ordinal" if outcome_whole else "linear"), drivers
+
+
+def rating_statistics(
+    frame: pd.DataFrame, spec: Spec, data: xr.Dataset, seed: int = 0
+) -> xr.Dataset:
+    """Add the rating-scale statistics to the aggregates of :func:`whatif.data.aggregate.finalize`.
+
+    Parameters
+    ----------
+    frame
+        The normalised rows the aggregates were computed from.
+    spec
+        The survey's spec.
+    data
+        The aggregates.
+    seed
+        Seed of the population sample.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``data`` with ``rating_cross`` (channel, year, term, term_) and ``rating_n`` (channel, year):
+        the satisfaction regressions' statistics (the linear ones where the outcome is linear or
+        a group's fit fell back); ``driver_cross`` (channel, year, driver, term, term_) and
+        ``driver_n`` (channel, year, driver): each driver regression's statistics over its
+        design (intercept, influencers, the drivers it depends on) with the driver's own term as
+        the answer (the model pools the years); ``rating_fitted`` (channel, year) and
+        ``driver_fitted`` (channel, year, driver);
+        ``driver_ordinal`` (driver); ``population_*`` (channel, year, respondent): a sample of
+        each group's complete rows (``population_weight`` 0 pads); ``answer_share`` (channel,
+        year, answer) where the outcome is on the rating scale; attrs ``outcome_likelihood``.
+    """
+    outcome_kind, driver_kinds = likelihoods(frame, spec)
+    drivers, influencers = spec.driver_ids, spec.influencer_ids
+    K, J = len(drivers), len(influencers)
+    P = K + J + 2
+    channels = [str(c) for c in data["channel"].to_numpy()]
+    years = [int(y) for y in data["year"].to_numpy()]
+    C, T = len(channels), len(years)
+    cross = data["cross"].to_numpy()
+    n = data["n"].to_numpy().astype(float)
+    measured = np.ones((C, P), bool)
+    measured[:, 1 : 1 + K] = data["driver_measured"].to_numpy()
+    measured[:, 1 + K : P - 1] = data["influencer_measured"].to_numpy()
+    rows = _complete_rows(frame, spec, channels, years, measured)
+
+    rating_cross, rating_n = cross.copy(), n.copy()
+    rating_fitted = np.zeros((C, T), bool)
+    sat_design = np.arange(P - 1)
+    if outcome_kind == "ordinal":
+        for (c, t), (values, w) in rows.items():
+            fitted = _fit(values, w, sat_design, P - 1, spec.scale)
+            if fitted is not None:
+                rating_cross[c, t], rating_n[c, t] = _embed(fitted, sat_design, P - 1, P)
+                rating_fitted[c, t] = True
+
+    influencer_terms = np.arange(1 + K, 1 + K + J)
+    driver_cross = np.broadcast_to(cross[:, :, None], (C, T, K, P, P)).copy()
+    driver_n = np.broadcast_to(n[:, :, None], (C, T, K)).copy()
+    driver_fitted = np.zeros((C, T, K), bool)
+    parents = {d.id: [drivers.index(s) for s in d.depends_on] for d in spec.drivers}
+    for (c, t), (values, w) in rows.items():
+        for k, driver in enumerate(drivers):
+            if driver_kinds[driver] != "ordinal" or not measured[c, 1 + k]:
+                continue
+            design = np.concatenate([[0], influencer_terms, [1 + s for s in parents[driver]]])
+            fitted = _fit(values, w, design.astype(int), 1 + k, spec.scale)
+            if fitted is not None:
+                driver_cross[c, t, k], driver_n[c, t, k] = _embed(
+                    fitted, design.astype(int), 1 + k, P
+                )
+                driver_fitted[c, t, k] = True
+
+    out = data.assign(
+        rating_cross=(("channel", "year", "term", "term_"), rating_cross),
+        rating_n=(("channel", "year"), rating_n),
+        rating_fitted=(("channel", "year"), rating_fitted),
+        driver_cross=(("channel", "year", "driver", "term", "term_"), driver_cross),
+        driver_n=(("channel", "year", "driver"), driver_n),
+        driver_fitted=(("channel", "year", "driver"), driver_fitted),
+        driver_ordinal=(("driver",), np.array([driver_kinds[d] == "ordinal" for d in drivers])),
+    )
+    out = out.merge(_population(rows, spec, channels, years, seed))
+    if outcome_kind == "ordinal":
+        out = out.merge(_answer_shares(rows, spec, channels, years))
+    out.attrs["outcome_likelihood"] = outcome_kind
+    return out
+
+
+def _complete_rows(frame, spec, channels, years, measured) -> dict:
+    """Each group's complete rows in the term order (unmeasured terms zero) and their weights,
+    normalised to mean 1 as the cross-products are."""
+    drivers, influencers = spec.driver_ids, spec.influencer_ids
+    K, J = len(drivers), len(influencers)
+    P = K + J + 2
+    channel_index = {c: i for i, c in enumerate(channels)}
+    year_index = {y: i for i, y in enumerate(years)}
+    out = {}
+    for (channel, year), group in frame.groupby(["channel", "year"], sort=False):
+        c, t = channel_index[str(channel)], year_index[int(year)]
+        values = np.zeros((len(group), P))
+        values[:, 0] = 1.0
+        for p, term in enumerate(drivers + influencers, start=1):
+            if measured[c, p]:
+                values[:, p] = group[term].to_numpy(dtype=float)
+        values[:, -1] = group["outcome"].to_numpy(dtype=float)
+        complete = ~np.isnan(values).any(axis=1)
+        w = group["weight"].to_numpy(dtype=float)[complete]
+        if complete.any() and w.sum() > 0:
+            out[c, t] = (values[complete], w * (len(w) / w.sum()))
+    return out
+
+
+def _fit(values, w, design, answer, scale):
+    """The rating-scale fit of ``answer`` on ``design`` over distinct patterns, or ``None``."""
+    if len(w) < MIN_RATING_ROWS:
+        return None
+    columns = np.concatenate([design, [answer]])
+    patterns, inverse = np.unique(values[:, columns], axis=0, return_inverse=True)
+    weights = np.bincount(inverse.ravel(), weights=w, minlength=len(patterns))
+    y = patterns[:, -1]
+    if np.unique(y).size < 2:
+        return None
+    fit = fit_censored(patterns[:, :-1], y, weights, scale)
+    return fit if fit.converged else None
+
+
+def _embed(fit, design, answer, P):
+    """The fit's statistics as a term-by-term matrix: design block, design x answer, answer^2."""
+    xx, xy, yy, n = pseudo_statistics(fit)
+    out = np.zeros((P, P))
+    out[np.ix_(design, design)] = xx
+    out[design, answer] = out[answer, design] = xy
+    out[answer, answer] = yy
+    return out, n
+
+
+def _population(rows, spec, channels, years, seed) -> xr.Dataset:
+    K, J = len(spec.driver_ids), len(spec.influencer_ids)
+    C, T, M = len(channels), len(years), POPULATION_SIZE
+    size = min(M, max((len(w) for _, w in rows.values()), default=1))
+    x = np.zeros((C, T, size, K))
+    z = np.zeros((C, T, size, J))
+    y = np.zeros((C, T, size))
+    weight = np.zeros((C, T, size))
+    rng = np.random.default_rng(seed)
+    for (c, t), (values, w) in rows.items():
+        pick = np.sort(rng.choice(len(w), size=min(size, len(w)), replace=False))
+        m = len(pick)
+        x[c, t, :m] = values[pick, 1 : 1 + K]
+        z[c, t, :m] = values[pick, 1 + K : 1 + K + J]
+        y[c, t, :m] = values[pick, -1]
+        weight[c, t, :m] = w[pick] / w[pick].sum()
+    dims = ("channel", "year", "respondent")
+    return xr.Dataset(
+        {
+            "population_x": (dims + ("driver",), x),
+            "population_z": (dims + ("influencer",), z),
+            "population_y": (dims, y),
+            "population_weight": (dims, weight),
+        },
+        coords={"respondent": np.arange(size)},
+    )
+
+
+def _answer_shares(rows, spec, channels, years) -> xr.Dataset:
+    low, high = spec.scale
+    answers = np.arange(low, high + 1.0)
+    share = np.zeros((len(channels), len(years), len(answers)))
+    for (c, t), (values, w) in rows.items():
+        index = (values[:, -1] - low).astype(int)
+        share[c, t] = np.bincount(index, weights=w, minlength=len(answers)) / w.sum()
+    return xr.Dataset(
+        {"answer_share": (("channel", "year", "answer"), share)}, coords={"answer": answers}
+    )
