@@ -8,6 +8,14 @@ Imports :mod:`whatif.data` and :mod:`whatif.fitting` (never the sampler stack).
 from whatif.exports import lazy_exports
 
 EXPORTS = {
+    "GRID_STEP": "whatif.analysis.answers",
+    "change_tables": "whatif.analysis.answers",
+    "look_up": "whatif.analysis.answers",
+    "shift_grid": "whatif.analysis.answers",
+    "MAX_ANSWER_DRAWS": "whatif.analysis.answer_engine",
+    "AnswerForecast": "whatif.analysis.answer_engine",
+    "is_rating_model": "whatif.analysis.answer_engine",
+    "respondent_changes": "whatif.analysis.answer_engine",
     "apply_operation": "whatif.analysis.scenario",
     "OPERATIONS": "whatif.analysis.scenario",
     "Lever": "whatif.analysis.scenario",

@@ -8,6 +8,17 @@ The lowest layer: it imports nothing else of whatif but :mod:`whatif.errors`.
 from whatif.exports import lazy_exports
 
 EXPORTS = {
+    "CensoredFit": "whatif.data.ordinal",
+    "answer_probabilities": "whatif.data.ordinal",
+    "censored_loglik": "whatif.data.ordinal",
+    "fit_censored": "whatif.data.ordinal",
+    "is_whole_scale": "whatif.data.ordinal",
+    "pseudo_statistics": "whatif.data.ordinal",
+    "MIN_RATING_ROWS": "whatif.data.rating_stats",
+    "POPULATION_SIZE": "whatif.data.rating_stats",
+    "likelihoods": "whatif.data.rating_stats",
+    "rating_statistics": "whatif.data.rating_stats",
+    "scaled_aggregates": "whatif.data.aggregate",
     "Channel": "whatif.data.spec",
     "Driver": "whatif.data.spec",
     "Influencer": "whatif.data.spec",

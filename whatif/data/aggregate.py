@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from whatif.data.rating_stats import rating_statistics
+from whatif.data.rating_stats import answer_patterns, rating_statistics
 from whatif.data.spec import Spec
 from whatif.data.survey import Survey
 from whatif.data.validate import measured_flags
@@ -261,7 +261,7 @@ def aggregate(survey: Survey) -> xr.Dataset:
     """
     layout = layout_from_frame(survey.frame, survey.spec)
     data = finalize(accumulate(survey.frame, survey.spec, layout), survey.spec, layout)
-    return rating_statistics(survey.frame, survey.spec, data)
+    return rating_statistics(answer_patterns(survey.frame, survey.spec), survey.spec, data)
 
 
 #: The aggregates' statistics that grow with the number of responses.

@@ -52,6 +52,7 @@ from whatif.data.clean import (
     dates_note,
 )
 from whatif.data.problems import Found, escape, found_problems, merge_problems
+from whatif.data.rating_stats import answer_patterns, rating_statistics
 from whatif.data.readers import resolve_parquet
 from whatif.data.spec import Spec
 from whatif.data.survey import (
@@ -231,6 +232,15 @@ def _accumulate(
 
 def _combine(*parts: Partial) -> Partial:
     return combine(list(parts))
+
+
+def _patterns(
+    raw: pd.DataFrame, spec: Spec, where: str, names: dict[str, str] | None
+) -> pd.DataFrame:
+    """One partition's distinct answer patterns with their summed weights and counts: what the
+    rating-scale fits need of the rows (exact), far fewer than rows when answers are ratings."""
+    frame, _, _, _ = _normalise(raw, spec, where, trusted=True, names=names)
+    return answer_patterns(frame, spec)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,7 +473,14 @@ def aggregate_parquet(
             level = [join(*level[i : i + SPLIT_EVERY]) for i in range(0, len(level), SPLIT_EVERY)]
         (total,) = _compute(level, sched, where)
 
+        pattern = dask.delayed(_patterns)
+        pieces = _compute(
+            [pattern(part, spec, where, merged.names) for part in parts], sched, where
+        )
+
     aggregates = finalize(total, spec, layout)
+    patterns = answer_patterns(pd.concat(pieces, ignore_index=True), spec)
+    aggregates = rating_statistics(patterns, spec, aggregates)
     profile = {
         "source": where,
         "responses": int(counts.sum()),

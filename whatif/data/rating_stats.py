@@ -30,6 +30,7 @@ from whatif.errors import DataError
 __all__ = [
     "MIN_RATING_ROWS",
     "POPULATION_SIZE",
+    "answer_patterns",
     "likelihoods",
     "rating_statistics",
 ]
@@ -76,6 +77,19 @@ def likelihoods(frame: pd.DataFrame, spec: Spec) -> tuple[str, dict[str, str]]:
     return ("ordinal" if outcome_whole else "linear"), drivers
 
 
+def answer_patterns(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """Normalised rows (or patterns) merged into distinct patterns of every column the model
+    reads, with summed ``weight`` and ``count``: the rating-scale fits and the respondent sample
+    of :func:`rating_statistics` read them as they read rows (Dask partitions merge this way)."""
+    columns = ["channel", "year", "outcome", *spec.driver_ids, *spec.influencer_ids]
+    counted = frame if "count" in frame else frame.assign(count=1)
+    return (
+        counted.groupby(columns, dropna=False, sort=True, observed=True)[["weight", "count"]]
+        .sum()
+        .reset_index()
+    )
+
+
 def rating_statistics(
     frame: pd.DataFrame, spec: Spec, data: xr.Dataset, seed: int = 0
 ) -> xr.Dataset:
@@ -104,7 +118,7 @@ def rating_statistics(
         ``driver_fitted`` (channel, year, driver);
         ``driver_ordinal`` (driver); ``population_*`` (channel, year, respondent): a sample of
         each group's complete rows (``population_weight`` 0 pads); ``answer_share`` (channel,
-        year, answer) where the outcome is on the rating scale; attrs ``outcome_likelihood``.
+        year, answer) where the outcome's answers are whole numbers on the scale; attrs ``outcome_likelihood``.
     """
     outcome_kind, driver_kinds = likelihoods(frame, spec)
     drivers, influencers = spec.driver_ids, spec.influencer_ids
@@ -157,7 +171,7 @@ def rating_statistics(
         driver_ordinal=(("driver",), np.array([driver_kinds[d] == "ordinal" for d in drivers])),
     )
     out = out.merge(_population(rows, spec, channels, years, seed))
-    if outcome_kind == "ordinal":
+    if is_whole_scale(frame["outcome"].to_numpy(float), spec.scale):
         out = out.merge(_answer_shares(rows, spec, channels, years))
     out.attrs["outcome_likelihood"] = outcome_kind
     return out
@@ -182,8 +196,10 @@ def _complete_rows(frame, spec, channels, years, measured) -> dict:
         values[:, -1] = group["outcome"].to_numpy(dtype=float)
         complete = ~np.isnan(values).any(axis=1)
         w = group["weight"].to_numpy(dtype=float)[complete]
+        # patterns (Dask) stand for several rows: the weights sum to the rows they stand for
+        rows = group["count"].to_numpy(dtype=float)[complete] if "count" in group else w * 0 + 1
         if complete.any() and w.sum() > 0:
-            out[c, t] = (values[complete], w * (len(w) / w.sum()))
+            out[c, t] = (values[complete], w * (rows.sum() / w.sum()))
     return out
 
 
@@ -221,12 +237,16 @@ def _population(rows, spec, channels, years, seed) -> xr.Dataset:
     weight = np.zeros((C, T, size))
     rng = np.random.default_rng(seed)
     for (c, t), (values, w) in rows.items():
-        pick = np.sort(rng.choice(len(w), size=min(size, len(w)), replace=False))
+        if len(w) <= size:  # every respondent (or pattern), as weighted
+            pick, share = np.arange(len(w)), w / w.sum()
+        else:  # drawn with probability by weight, so that each respondent drawn counts the same
+            pick = np.sort(rng.choice(len(w), size=size, replace=True, p=w / w.sum()))
+            share = np.full(size, 1.0 / size)
         m = len(pick)
         x[c, t, :m] = values[pick, 1 : 1 + K]
         z[c, t, :m] = values[pick, 1 + K : 1 + K + J]
         y[c, t, :m] = values[pick, -1]
-        weight[c, t, :m] = w[pick] / w[pick].sum()
+        weight[c, t, :m] = share
     dims = ("channel", "year", "respondent")
     return xr.Dataset(
         {

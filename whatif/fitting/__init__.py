@@ -8,6 +8,11 @@ never imports the sampler stack; :func:`fit_model` does, when called.
 from whatif.exports import lazy_exports
 
 EXPORTS = {
+    "MAX_GAP": "whatif.fitting.ppc",
+    "PPC_DRAWS": "whatif.fitting.ppc",
+    "answer_check": "whatif.fitting.ppc",
+    "predicted_shares": "whatif.fitting.ppc",
+    "with_rating_statistics": "whatif.fitting.merge",
     "FittedModel": "whatif.fitting.fitted",
     "package_versions": "whatif.fitting.fitted",
     "THRESHOLDS": "whatif.fitting.diagnostics",

@@ -76,9 +76,16 @@ def verdict(diag: dict) -> str:
     )
     if diag.get("passed"):
         agree = "" if single else f"chains agree (R-hat {diag['max_rhat']:.3f} <= 1.01), "
+        answers = (
+            f" Predicted answers match the observed ones within {diag['ppc_max_gap']:.0%} at "
+            "every point of the scale."
+            if "ppc_max_gap" in diag
+            else ""
+        )
         return (
             f"Healthy fit: {agree}enough independent draws "
             f"(ESS >= {min(diag['min_ess_bulk'], diag['min_ess_tail']):.0f}), no divergences."
+            + answers
             + unchecked
         )
     reasons = []
@@ -89,6 +96,12 @@ def verdict(diag: dict) -> str:
         reasons.append(f"too few independent draws (ESS {low_ess:.0f} < 400)")
     if diag["divergences"] > 0:
         reasons.append(f"{diag['divergences']} divergent transitions")
+    if diag.get("ppc_passed") is False:
+        reasons.append(
+            f"the model's answers miss the observed ones by {diag['ppc_max_gap']:.0%} of "
+            f"responses at answer {diag['ppc_answer']:g} ({diag['ppc_channel']}, "
+            f"{diag['ppc_year']})"
+        )
     if not reasons:  # written by a whatif that flagged one chain for its R-hat alone
         reasons.append("its convergence checks failed when it was fitted")
     return (

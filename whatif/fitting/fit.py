@@ -11,6 +11,7 @@ import xarray as xr
 from whatif.data.spec import Spec
 from whatif.fitting.diagnostics import compute_diagnostics
 from whatif.fitting.fitted import FittedModel, package_versions
+from whatif.fitting.ppc import answer_check
 from whatif.interrupts import InterruptedFit
 from whatif.model.build import build_model
 from whatif.model.inputs import prepare_inputs
@@ -155,6 +156,9 @@ def fit_model(
     stats = trace.sample_stats.to_dataset()
     sample_stats = stats[[v for v in SAMPLE_STATS if v in stats]]
     diagnostics = compute_diagnostics(posterior, sample_stats)
+    diagnostics.update(answer_check(posterior, aggregates))
+    diagnostics["passed"] = diagnostics["passed"] and diagnostics.get("ppc_passed", True)
+    diagnostics["likelihood"] = aggregates.attrs.get("outcome_likelihood", "linear")
     manifest = {
         "fit_date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "fingerprint": fingerprint,

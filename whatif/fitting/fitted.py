@@ -72,6 +72,12 @@ class FittedModel:
         return verdict(self.diagnostics)
 
     @property
+    def likelihood(self) -> str:
+        """``ordinal`` (the rating-scale likelihood of whole-number answers) or ``linear``: how
+        the outcome was fitted (:mod:`whatif.data.rating_stats`)."""
+        return str(self.aggregates.attrs.get("outcome_likelihood", "linear"))
+
+    @property
     def channels(self) -> list[str]:
         return [str(c) for c in self.aggregates["channel"].to_numpy()]
 
