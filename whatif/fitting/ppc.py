@@ -31,12 +31,13 @@ def predicted_shares(posterior: xr.Dataset, aggregates: xr.Dataset) -> xr.DataAr
     """
     if "answer_share" not in aggregates or "population_y" not in aggregates:
         return None
-    stacked = posterior.stack(sample=("chain", "draw"))
-    S = stacked.sizes["sample"]
+    S = posterior.sizes["chain"] * posterior.sizes["draw"]
     pick = np.unique(np.linspace(0, S - 1, min(S, PPC_DRAWS)).astype(int))
 
     def draws(name, *dims):
-        return np.nan_to_num(stacked[name].transpose("sample", *dims).to_numpy()[pick])
+        # reshaped by hand: stacking fails on an empty dimension (a survey without influencers)
+        values = posterior[name].transpose("chain", "draw", *dims).to_numpy()
+        return np.nan_to_num(values.reshape((S,) + values.shape[2:])[pick])
 
     intercept = draws("intercept", "channel", "year")
     weights = draws("weights", "channel", "year", "driver")
