@@ -6,8 +6,14 @@ import pytest
 
 from whatif.report.format import (
     MINUS,
+    change,
+    change_interval,
     decimals,
     interval,
+    level,
+    level_interval,
+    nps_level,
+    nps_points,
     percent,
     points,
     probability,
@@ -70,3 +76,58 @@ def test_points_shares_and_percent():
     assert share_points(0.052) == "+5.2 pts"
     assert share_points(-0.001, minus="-") == "-0.1 pts"
     assert percent(0.31) == "31%"
+
+
+def test_nps_in_nps_points():
+    assert nps_points(2.44) == "+2.4 NPS points"
+    assert nps_points(-0.04, minus="-") == "-0.04 NPS points"  # a small change keeps its size
+    assert nps_points(0.0) == "0.0 NPS points"
+    assert nps_level(31.76) == "+31.8" and nps_level(-4.0, minus="-") == "-4.0"
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "expected"),
+    [
+        ("mean", 0.123, "+0.12 points"),
+        ("mean", -0.0123, f"{MINUS}0.012 points"),
+        ("top_box", 0.052, "+5.2 pts"),
+        ("top_box", -0.0004, f"{MINUS}0.04 pts"),
+        ("nps", 2.44, "+2.4 NPS points"),
+        ("nps", 0.0, "0.0 NPS points"),
+    ],
+)
+def test_a_change_of_each_metric_in_its_unit(metric, value, expected):
+    assert change(metric, value) == expected
+    assert change(metric, value, unit=False) == expected.rsplit(" ", 2 if metric == "nps" else 1)[0]
+
+
+def test_change_intervals_write_the_unit_once():
+    assert change_interval("nps", 1.1, 3.8) == "+1.1 to +3.8 NPS points"
+    assert change_interval("top_box", 0.015, 0.046) == "+1.5 to +4.6 pts"
+    assert (
+        change_interval("mean", -0.1, 0.2, minus="-", style="brackets") == "[-0.10, +0.20] points"
+    )
+    assert change_interval("nps", 1.1, 3.8, style="brackets", unit=False) == "[+1.1, +3.8]"
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "expected"),
+    [("mean", 7.853, "7.85"), ("top_box", 0.4823, "48.2%"), ("nps", 31.76, "+31.8")],
+)
+def test_levels_of_each_metric(metric, value, expected):
+    assert level(metric, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("metric", "lo", "hi"),
+    [("mean", 7.8501, 7.8549), ("top_box", 0.48231, 0.48239), ("nps", 31.71, 31.74)],
+)
+def test_a_level_interval_never_reads_as_a_single_number(metric, lo, hi):
+    left, right = level_interval(metric, lo, hi).split(" to ")
+    assert left != right
+    assert level_interval("top_box", 0.46, 0.503, style="brackets") == "[46.0%, 50.3%]"
+
+
+def test_an_unknown_metric_is_named():
+    with pytest.raises(ValueError, match="median"):
+        change("median", 1.0)

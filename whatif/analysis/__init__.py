@@ -40,6 +40,8 @@ EXPORTS = {
     "r_squared": "whatif.analysis.summary",
     "summarize": "whatif.analysis.summary",
     "tidy_interval": "whatif.analysis.summary",
+    "baseline_metric_rows": "whatif.analysis.summary",
+    "likelihood_of": "whatif.analysis.summary",
     "johnson_weights": "whatif.analysis.relative_weights",
     "relative_importance": "whatif.analysis.relative_weights",
     "relative_importance_rows": "whatif.analysis.relative_weights",

@@ -13,11 +13,19 @@ import pandas as pd
 import xarray as xr
 
 from whatif.analysis.effects import path_rows, total_effect_rows
+from whatif.analysis.engine import ScenarioEngine
 from whatif.analysis.relative_weights import relative_importance, relative_importance_rows
 from whatif.data.moments import group_covariance, interval
 from whatif.fitting.fitted import FittedModel
 
-__all__ = ["importance", "r_squared", "summarize", "tidy_interval"]
+__all__ = [
+    "baseline_metric_rows",
+    "importance",
+    "likelihood_of",
+    "r_squared",
+    "summarize",
+    "tidy_interval",
+]
 
 
 def tidy_interval(draws: xr.DataArray, ci: float) -> pd.DataFrame:
@@ -88,6 +96,47 @@ def importance(model: FittedModel) -> tuple[xr.DataArray, xr.DataArray]:
     return standardized, share
 
 
+def baseline_metric_rows(model: FittedModel, ci: float) -> list[dict]:
+    """The model's baseline of every reported metric per channel and observed year.
+
+    Mean satisfaction (rating points), the top-box share (0.48 = 48%) and, where the scale
+    reports it, NPS (points from -100 to 100), from
+    :meth:`whatif.analysis.engine.ScenarioEngine.baseline_metrics`.
+
+    Returns
+    -------
+    list of dict
+        Rows of ``channel``, ``year``, ``metric`` (``mean``, ``top_box``, ``nps``), ``mean``,
+        ``lo``, ``hi`` (the posterior mean and equal-tailed interval of probability ``ci``), by
+        channel, year and metric.
+    """
+    engine = ScenarioEngine(model)
+    per_year = {year: engine.baseline_metrics(year) for year in engine.years}
+    rows = []
+    for c, channel in enumerate(engine.channels):
+        for year, metrics in per_year.items():
+            for metric in model.spec.rating.metrics:
+                draws = metrics[metric][:, c]
+                lo, hi = interval(draws, ci)
+                rows.append(
+                    {
+                        "channel": channel,
+                        "year": year,
+                        "metric": metric,
+                        "mean": float(np.mean(draws)),
+                        "lo": float(lo),
+                        "hi": float(hi),
+                    }
+                )
+    return rows
+
+
+def likelihood_of(model: FittedModel) -> str:
+    """The likelihood the model was fitted with (``ordinal`` or ``linear``; a fit that does not
+    record one was linear)."""
+    return getattr(model, "likelihood", None) or "linear"
+
+
 def summarize(model: FittedModel, ci: float = 0.9) -> dict:
     """The summary of a fit as plain data (the JSON that ``whatif summary`` prints).
 
@@ -110,7 +159,10 @@ def summarize(model: FittedModel, ci: float = 0.9) -> dict:
         driver's weight plus everything it moves downstream,
         :func:`whatif.analysis.effects.total_effects`) and ``relative_importance`` (Johnson's
         relative weights, :func:`whatif.analysis.relative_weights.relative_importance`), both
-        rows of ``channel``, ``year``, ``driver``, ``mean``, ``lo``, ``hi``.
+        rows of ``channel``, ``year``, ``driver``, ``mean``, ``lo``, ``hi``; ``metrics`` (the
+        baseline mean, top-box share and NPS per channel and year,
+        :func:`baseline_metric_rows`), ``headline`` (the metric the spec leads with) and
+        ``likelihood`` (:func:`likelihood_of`).
     """
     standardized, share = importance(model)
     imp = (
@@ -138,6 +190,9 @@ def summarize(model: FittedModel, ci: float = 0.9) -> dict:
         "paths": path_rows(model, ci),
         "total_effects": total_effect_rows(model, ci),
         "relative_importance": relative_importance_rows(relative_importance(model), ci),
+        "headline": model.spec.rating.headline,
+        "likelihood": likelihood_of(model),
+        "metrics": baseline_metric_rows(model, ci),
         "diagnostics": {
             k: diag[k] for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")
         }

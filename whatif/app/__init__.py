@@ -2,10 +2,10 @@
 it, the page that assembles them and the server that serves it.
 
 Data flows one way: :mod:`~whatif.app.text`, :mod:`~whatif.app.controls`,
-:mod:`~whatif.app.bundle`, :mod:`~whatif.app.provider` and :mod:`~whatif.app.state` hold no
-widgets and import no view; :mod:`whatif.app.views` (one module per panel) only presents the
-state; :mod:`~whatif.app.page` assembles the views and :mod:`~whatif.app.server` serves the page.
-:mod:`~whatif.app.theme` and :mod:`~whatif.app.plots` give the page its look and charts, and
+:mod:`~whatif.app.bundle`, :mod:`~whatif.app.provider`, :mod:`~whatif.app.outcomes` and
+:mod:`~whatif.app.state` hold no widgets and import no view; :mod:`whatif.app.views` (one
+module per panel) only presents the state; :mod:`~whatif.app.page` assembles the views and
+:mod:`~whatif.app.server` serves the page. :mod:`~whatif.app.theme` and :mod:`~whatif.app.plots` give the page its look and charts, and
 :mod:`~whatif.app.demo` says where the demo lives. Importing this package imports no Panel.
 """
 
@@ -25,6 +25,10 @@ EXPORTS = {
     "get_provider": "whatif.app.provider",
     "DEFAULT_CI": "whatif.app.state",
     "PlannerState": "whatif.app.state",
+    "BASELINE_KEYS": "whatif.app.outcomes",
+    "baseline_levels": "whatif.app.outcomes",
+    "forecast_table": "whatif.app.outcomes",
+    "metric_texts": "whatif.app.outcomes",
     "DEMO_FIT": "whatif.app.demo",
     "demo_paths": "whatif.app.demo",
     "COLORS": "whatif.app.theme",

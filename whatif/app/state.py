@@ -19,9 +19,11 @@ from whatif.analysis.results import Estimate, LiftSummary
 from whatif.analysis.scenario import Lever, Scenario, parse_scenario, validate_scenario
 from whatif.app.bundle import ModelBundle, load_bundle
 from whatif.app.controls import Control
+from whatif.app.outcomes import baseline_levels, metric_texts
 from whatif.app.text import slugify
 from whatif.errors import ScenarioError, WhatifError
 from whatif.report import format as fmt
+from whatif.report.metrics import metric_label
 
 __all__ = ["DEFAULT_CI", "PlannerState"]
 
@@ -258,6 +260,21 @@ class PlannerState(param.Parameterized):
         forecast = summarize_lift(lift, self.ci, flagged=self.bundle.flagged)
         self.param.update(lift=lift, forecast=forecast, notes=notes)
 
+    def metric_texts(self, channel: str | None = None) -> tuple:
+        """The forecast's lift in every reported metric, in words, the headline metric first:
+        the company's or ``channel``'s (:func:`whatif.app.outcomes.metric_texts`); empty with no
+        forecast."""
+        if self.forecast is None or not self.bundle:
+            return ()
+        return metric_texts(self.forecast, self.bundle.model.spec.rating, channel)
+
+    def baseline_levels(self, channel: str | None = None) -> dict[str, float]:
+        """Each reported metric's level before the change, the headline metric first: the
+        company's or ``channel``'s (:func:`whatif.app.outcomes.baseline_levels`)."""
+        if self.lift is None or not self.bundle:
+            return {}
+        return baseline_levels(self.lift, self.bundle.model.spec.rating, channel)
+
     @property
     def has_levers(self) -> bool:
         return bool(self.active_levers()) if self.bundle else False
@@ -292,11 +309,14 @@ class PlannerState(param.Parameterized):
         rows: dict[str, dict[str, str]] = {}
         for title, scenario, summary in self.comparison():
             total = summary.total
+            rating = self.bundle.model.spec.rating
             cells = {
                 "Company lift (points)": _with_interval(total),
                 "Probability lift > 0": fmt.probability(total.p_positive),
-                "Top-box share (9-10)": fmt.share_points(summary.top_box.mean),
+                metric_label("top_box", rating): fmt.share_points(summary.top_box.mean),
             }
+            if summary.nps is not None:
+                cells["NPS"] = fmt.nps_points(summary.nps.mean)
             for channel in self.bundle.channels:
                 entry = summary.channel(channel)
                 cells[self.bundle.label(channel)] = (

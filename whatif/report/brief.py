@@ -2,8 +2,8 @@
 
 A brief holds, for one or more scenarios of a fitted model:
 
-* a headline sentence: the forecast lift of the company's mean satisfaction and top-box share,
-  with its interval and the chance that it is positive;
+* a headline sentence: the forecast lift of the spec's headline metric (NPS, the top-box share or
+  mean satisfaction) with its interval and the chance that it is positive, then the others;
 * the levers as they were set, in operational units, and the average change each makes;
 * the lift per channel, split into its direct part and the part that acts through the drivers,
   and the distribution of the company lift;
@@ -93,6 +93,10 @@ def _pp(share: float, digits: int = 1) -> str:
     return fmt.signed(100 * share, digits)
 
 
+def _nps(change: float, digits: int = 1) -> str:
+    return fmt.signed(change, digits)
+
+
 def _number(value: float, digits: int = 2) -> str:
     return f"{value:,.{digits}f}".replace("-", fmt.MINUS)
 
@@ -166,7 +170,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(signed=_signed, pp=_pp, prob=fmt.probability, number=_number)
+    env.filters.update(signed=_signed, pp=_pp, nps=_nps, prob=fmt.probability, number=_number)
     env.globals.update(
         digits=fmt.decimals, interval=fmt.interval, palette={**COLORS, **QUADRANT_COLORS}
     )

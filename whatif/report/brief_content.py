@@ -20,12 +20,13 @@ import xarray as xr
 from whatif.analysis.effects import path_rows, total_effect_rows
 from whatif.analysis.engine import ScenarioEngine, summarize_lift
 from whatif.analysis.priorities import priority_map
-from whatif.analysis.results import LiftSummary
+from whatif.analysis.results import Estimate, LiftSummary
 from whatif.analysis.scenario import Lever, Scenario
 from whatif.analysis.summary import importance
 from whatif.errors import WhatifError
 from whatif.fitting.fitted import FittedModel
 from whatif.report import format as fmt
+from whatif.report.metrics import ordered_metrics
 
 __all__ = ["build_brief", "check_ci", "headline"]
 
@@ -45,7 +46,8 @@ def _percent(probability: float) -> str:
 
 
 def headline(name: str, summary: LiftSummary, scale: dict, subject: str | None = None) -> str:
-    """The brief's first sentence: the company lift, its interval and the chance it is positive.
+    """The brief's first sentence: the lift of the headline metric, its interval and the chance
+    it is positive, then the other reported metrics.
 
     Parameters
     ----------
@@ -54,36 +56,67 @@ def headline(name: str, summary: LiftSummary, scale: dict, subject: str | None =
     summary
         :func:`whatif.analysis.engine.summarize_lift` of the scenario.
     scale
-        ``label`` (e.g. ``1-10``) and ``top_box`` (e.g. ``9 or 10``) of the rating scale.
+        ``label`` (e.g. ``1-10``) and ``top_box`` (e.g. ``9 or 10``) of the rating scale, and
+        ``metrics``: the reported metrics, the headline metric first (default: mean, top-box).
     subject
         What the sentence starts with (default: the quoted name).
     """
     subject = subject or f"\u201c{name}\u201d"
-    total, top = summary.total, summary.top_box
+    metrics = scale.get("metrics", ("mean", "top_box"))
+    lead = summary.metric(metrics[0])
     year = _in_period(summary.year, summary.single_period)
-    mean, lo, hi, p = total.mean, total.lo, total.hi, total.p_positive
-    ci = _percent(summary.ci)
-    if mean == lo == hi == 0:
+    if lead.mean == lead.lo == lead.hi == 0:
+        names = [_METRIC_NAMES[m].format(top_box=scale["top_box"]) for m in metrics]
         return (
-            f"{subject} would leave average customer satisfaction unchanged {year}: "
+            f"{subject} would leave {_and(names)} unchanged {year}: "
             "none of its levers moves an influencer or driver the model measures."
         )
-    d = fmt.decimals(mean, lo, hi)
-    verb = "raise" if mean >= 0 else "lower"
-    top_mean = top.mean
-    if abs(top_mean) < 0.0005:
-        top_part = f"leave the share of customers who answer {scale['top_box']} about unchanged"
-    else:
-        top_verb = "raise" if top_mean > 0 else "lower"
-        top_part = (
-            f"{top_verb} the share of customers who answer {scale['top_box']} by "
-            f"{abs(100 * top_mean):.1f} percentage points"
-        )
+    first = _change_phrase(metrics[0], lead, scale)
+    spread = _lead_interval(metrics[0], lead).replace(" to ", " and ")
+    others = [_change_phrase(m, summary.metric(m), scale) for m in metrics[1:]]
+    # top-box lifts carry no probability: its chance is read from the mean, which moves it
+    chance_of = metrics[0] if lead.p_positive is not None else "mean"
+    chance = summary.metric(chance_of).p_positive
     return (
-        f"{subject} would {verb} average customer satisfaction by {abs(mean):.{d}f} points "
-        f"on the {scale['label']} scale {year} ({ci} chance: between "
-        f"{fmt.interval(lo, hi, d).replace(' to ', ' and ')}) and {top_part}; the chance that it "
-        f"improves satisfaction at all is {fmt.probability(p)}."
+        f"{subject} would {first} {year} ({_percent(summary.ci)} chance: between {spread})"
+        f"{' and ' if len(others) == 1 else ', '}{_and(others)}; the chance that it improves "
+        f"{'NPS' if chance_of == 'nps' else 'satisfaction'} at all is {fmt.probability(chance)}."
+    )
+
+
+_METRIC_NAMES = {
+    "mean": "average customer satisfaction",
+    "top_box": "the share of customers who answer {top_box}",
+    "nps": "NPS",
+}
+
+
+def _and(parts: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _change_phrase(metric: str, e: Estimate, scale: dict) -> str:
+    """``raise NPS by 2.4 points``, ``lower the share of customers who answer 9 or 10 by 0.4
+    percentage points``, ``raise average customer satisfaction by 0.12 points on the 1-10
+    scale``; ``leave ... about unchanged`` below the precision shown."""
+    name = _METRIC_NAMES[metric].format(top_box=scale["top_box"])
+    if metric == "mean":
+        d = fmt.decimals(e.mean, e.lo, e.hi)
+        verb = "raise" if e.mean >= 0 else "lower"
+        return f"{verb} {name} by {abs(e.mean):.{d}f} points on the {scale['label']} scale"
+    value = 100 * e.mean if metric == "top_box" else e.mean
+    if abs(value) < 0.05:
+        return f"leave {name} about unchanged"
+    unit = "percentage points" if metric == "top_box" else "points"
+    return f"{'raise' if value > 0 else 'lower'} {name} by {abs(value):.1f} {unit}"
+
+
+def _lead_interval(metric: str, e: Estimate) -> str:
+    if metric == "mean":
+        return fmt.interval(e.lo, e.hi, fmt.decimals(e.mean, e.lo, e.hi))
+    return fmt.change_interval(metric, e.lo, e.hi, unit=metric == "top_box").replace(
+        " pts", " percentage points"
     )
 
 
@@ -97,12 +130,18 @@ def _in_period(year: int, single_period: bool) -> str:
 
 def _scale(engine: ScenarioEngine) -> dict:
     low, high = engine.scale
+    rating = engine.rating
+    top = [rating.top_box + k for k in range(int(high - rating.top_box) + 1)]
+    top_words = " or ".join(f"{v:g}" for v in top) if len(top) <= 2 else f"{top[0]:g} to {high:g}"
     return {
         "low": low,
         "high": high,
         "label": f"{low:g}{DASH}{high:g}",
-        "top_box": f"{high - 1:g} or {high:g}",
-        "top_box_short": f"{high - 1:g}{DASH}{high:g}",
+        "top_box": top_words,
+        "top_box_short": rating.top_box_label.replace("-", DASH),
+        "headline": rating.headline,
+        "nps": rating.nps,
+        "metrics": ordered_metrics(rating),
     }
 
 
@@ -193,6 +232,7 @@ def _scenario_content(
         "summary": summary.to_dict(),
         "total": summary.total.to_dict(),
         "top_box": summary.top_box.to_dict(),
+        "nps": summary.nps.to_dict() if summary.nps is not None else None,
         "baseline": float(sum(r["baseline"] * r["volume"] for r in rows)),
         "direct": float(sum(r["direct"] * r["volume"] for r in rows)),
         "indirect": float(sum(r["indirect"] * r["volume"] for r in rows)),
@@ -313,7 +353,8 @@ def _comparison(content: list[dict], model: FittedModel) -> dict:
     channels = [c for c in model.channels if any(c in s["acted_channels"] for s in content)]
     volume = {r["id"]: r["volume"] for r in content[0]["channels"]}
     channels.sort(key=lambda c: -volume[c])
-    best = max(range(len(content)), key=lambda i: content[i]["total"]["mean"])
+    lead = model.spec.rating.headline  # the strongest scenario is strongest on the headline metric
+    best = max(range(len(content)), key=lambda i: content[i]["result"].metric(lead).mean)
     return {
         "best": best,
         "channels": [{"id": c, "label": model.spec.label_of(c)} for c in channels],

@@ -4,6 +4,11 @@ Honest by construction: an interval is never written as a single number (digits 
 its ends differ), a probability never reads 100% or 0% (``> 99%`` and ``< 1%``), a small negative
 part keeps its sign, and a channel no lever touches reads "not affected" instead of a zero.
 
+Each metric has its unit: a change of mean satisfaction in rating points (``+0.12``), of the
+top-box share in percentage points (``+5.2 pts``), of NPS in NPS points (``+2.4 NPS points``);
+:func:`change`, :func:`change_interval`, :func:`level` and :func:`level_interval` write any of
+them by name (``mean``, ``top_box``, ``nps``).
+
 Every function takes ``minus``: the typographic minus sign (U+2212) for the brief and the app,
 ``"-"`` for plain-text tables and anything a script may parse.
 """
@@ -16,8 +21,15 @@ __all__ = [
     "MINUS",
     "NOT_AFFECTED",
     "SURVEY_PERIOD",
+    "UNITS",
+    "change",
+    "change_interval",
     "decimals",
     "interval",
+    "level",
+    "level_interval",
+    "nps_level",
+    "nps_points",
     "percent",
     "period",
     "points",
@@ -31,6 +43,10 @@ NOT_AFFECTED = "not affected"
 #: What a survey without a year column calls its one period (its stored year is no year).
 SURVEY_PERIOD = "survey period"
 _MAX_DIGITS = 6
+#: The unit a change of each metric is counted in, as written after the number.
+UNITS = {"mean": "points", "top_box": "pts", "nps": "NPS points"}
+#: Decimals a change of each metric starts from (``None``: :func:`decimals` of the numbers).
+_CHANGE_DIGITS = {"mean": None, "top_box": 1, "nps": 1}
 
 
 def decimals(*values: float, least: int = 2) -> int:
@@ -127,3 +143,85 @@ def probability(p: float) -> str:
     if p < 0.01:
         return "< 1%"
     return f"{100 * p:.0f}%"
+
+
+def nps_points(change: float, digits: int = 1, minus: str = MINUS) -> str:
+    """A change of NPS in NPS points: ``2.4`` -> ``+2.4 NPS points``."""
+    return f"{signed(change, digits, minus)} {UNITS['nps']}"
+
+
+def nps_level(value: float, digits: int = 1, minus: str = MINUS) -> str:
+    """An NPS as CX teams write it, signed on its -100 to 100 scale: ``+31.8``, ``-4.0``."""
+    return signed(value, digits, minus)
+
+
+def _metric(metric: str) -> str:
+    if metric not in UNITS:
+        raise ValueError(f"unknown metric {metric!r}: one of {', '.join(UNITS)}")
+    return metric
+
+
+def change(
+    metric: str, value: float, digits: int | None = None, minus: str = MINUS, unit: bool = True
+) -> str:
+    """A change of ``metric`` with its unit: ``+0.12 points``, ``+5.2 pts``, ``+2.4 NPS points``.
+
+    Parameters
+    ----------
+    metric
+        ``mean`` (rating points), ``top_box`` (a share, written in percentage points) or ``nps``
+        (NPS points).
+    value
+        The change (a share for ``top_box``: 0.05 is 5 points).
+    digits
+        Decimals (default: :func:`decimals` for ``mean``, one for the others).
+    unit
+        Write the unit (leave it out in a table whose heading names it).
+    """
+    digits = _CHANGE_DIGITS[_metric(metric)] if digits is None else digits
+    if metric == "mean":
+        number = points(value, digits, minus)
+    else:
+        number = signed(100 * value if metric == "top_box" else value, digits, minus)
+    return f"{number} {UNITS[metric]}" if unit else number
+
+
+def change_interval(
+    metric: str, lo: float, hi: float, *, minus: str = MINUS, style: str = "to", unit: bool = True
+) -> str:
+    """The interval of a change of ``metric``, its unit written once after it:
+    ``+1.1 to +3.8 NPS points``, ``[+1.5, +4.6] pts`` (ends never print alike)."""
+    digits = _CHANGE_DIGITS[_metric(metric)]
+    scale = 100.0 if metric == "top_box" else 1.0
+    text = interval(lo, hi, digits, scale=scale, minus=minus, style=style)
+    return f"{text} {UNITS[metric]}" if unit else text
+
+
+def _level_digits(metric: str) -> int:
+    return {"mean": 2, "top_box": 1, "nps": 1}[_metric(metric)]
+
+
+def _level_text(metric: str, value: float, digits: int, minus: str) -> str:
+    if metric == "top_box":
+        return percent(value, digits)
+    if metric == "nps":
+        return nps_level(value, digits, minus)
+    return f"{value:.{digits}f}".replace("-", minus)
+
+
+def level(metric: str, value: float, minus: str = MINUS) -> str:
+    """A level of ``metric``: mean satisfaction ``7.85``, top-box share ``48.2%``, NPS ``+31.8``."""
+    return _level_text(metric, value, _level_digits(metric), minus)
+
+
+def level_interval(
+    metric: str, lo: float, hi: float, *, minus: str = MINUS, style: str = "to"
+) -> str:
+    """The interval of a level of ``metric``, its ends never printing alike: ``7.80 to 7.90``,
+    ``[46.0%, 50.3%]``, ``+30.1 to +33.5``."""
+    digits = _level_digits(metric)
+    a, b = _level_text(metric, lo, digits, minus), _level_text(metric, hi, digits, minus)
+    while a == b and lo != hi and digits < _MAX_DIGITS:
+        digits += 1
+        a, b = _level_text(metric, lo, digits, minus), _level_text(metric, hi, digits, minus)
+    return f"[{a}, {b}]" if style == "brackets" else f"{a} to {b}"

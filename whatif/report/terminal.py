@@ -14,11 +14,13 @@ from whatif.data.survey import Survey
 from whatif.fitting.diagnostics import one_chain
 from whatif.fitting.fitted import FittedModel
 from whatif.report import format as fmt
+from whatif.report.metrics import UNIT_WORDS, metric_label, ordered_metrics
 from whatif.report.tables import format_table
 
 __all__ = [
     "carried_past",
     "compare_report",
+    "baseline_table",
     "lift_report",
     "reliability_table",
     "summary_report",
@@ -101,6 +103,11 @@ def summary_report(path: Path, fitted: FittedModel, result: dict) -> str:
             rows = rows.drop(columns="year")
         return format_table(rows)
 
+    if result.get("likelihood"):
+        out.append(f"Likelihood of the answers: {result['likelihood']}.")
+    if result.get("metrics"):
+        out.extend(baseline_table(result, fitted))
+
     tables = [("weights", "Driver weights (satisfaction points per driver point)")]
     if result.get("influencers", True):
         tables += [
@@ -146,36 +153,74 @@ def summary_report(path: Path, fitted: FittedModel, result: dict) -> str:
     return "\n".join(out)
 
 
+def baseline_table(result: dict, fitted: FittedModel) -> list[str]:
+    """The baseline of every reported metric per channel and year (the headline metric first),
+    from the ``metrics`` rows of :func:`whatif.analysis.summary.summarize`."""
+    rating = fitted.spec.rating
+    order = ordered_metrics(rating)
+    cells: dict[tuple, dict] = {}
+    for row in result["metrics"]:
+        key = (fitted.spec.label_of(row["channel"]), row["year"])
+        level = fmt.level(row["metric"], row["mean"], minus="-")
+        spread = fmt.level_interval(
+            row["metric"], row["lo"], row["hi"], minus="-", style="brackets"
+        )
+        cells.setdefault(key, {})[row["metric"]] = f"{level} {spread}"
+    single = result.get("single_period")
+    rows = [
+        {"channel": channel, **({} if single else {"year": year})}
+        | {metric_label(m, rating): by_metric[m] for m in order if m in by_metric}
+        for (channel, year), by_metric in cells.items()
+    ]
+    return [
+        f"\nBaseline per channel and year, the headline metric "
+        f"({metric_label(rating.headline, rating)}) first; mean and {result['ci']:.0%} interval:",
+        format_table(rows),
+    ]
+
+
 def lift_report(results: list[LiftSummary], fitted: FittedModel) -> str:
-    """Scenarios side by side: company and per-channel lift with intervals (plain text)."""
-
-    def cell(e) -> str:
-        return f"{fmt.points(e.mean, minus='-')} {fmt.interval(e.lo, e.hi, minus='-', style='brackets')}"
-
+    """Scenarios side by side: company and per-channel lift with intervals (plain text), one
+    table per reported metric, the spec's headline metric first (NPS in NPS points, top-box in
+    percentage points, mean satisfaction in rating points)."""
+    rating = fitted.spec.rating
     pct = f"{results[0].ci:.0%}"
-    rows = {}
-    for res in results:
-        t, tb = res.total, res.top_box
-        cells = {
-            "company": f"{cell(t)} P>0 {fmt.probability(t.p_positive)}",
-            "company top-box": f"{fmt.share_points(tb.mean, minus='-')} "
-            f"{fmt.interval(tb.lo, tb.hi, 1, scale=100, unit=' pts', minus='-', style='brackets')}",
-        }
-        for c in res.channels:
-            label = fitted.spec.label_of(c.channel)
-            if not c.affected:
-                cells[label] = fmt.NOT_AFFECTED
-                continue
-            direct = fmt.points(c.direct, 3, minus="-")
-            indirect = fmt.points(c.indirect, 3, minus="-")
-            cells[label] = f"{cell(c.lift)} (direct {direct}, via drivers {indirect})"
-        rows[f"{res.scenario} ({fmt.period(res.year, res.single_period)})"] = cells
-    table = pd.DataFrame(rows)
-    lines = [f"Satisfaction lift in points (mean [{pct} interval]):", table.to_string()]
+    lines = []
+    for metric in ordered_metrics(rating):
+        rows = {}
+        for res in results:
+            company = res.metric(metric)
+            cells = {"company": _lift_cell(metric, company)}
+            if company.p_positive is not None:
+                cells["company"] += f" P>0 {fmt.probability(company.p_positive)}"
+            for c in res.channels:
+                label = fitted.spec.label_of(c.channel)
+                if not c.affected:
+                    cells[label] = fmt.NOT_AFFECTED
+                    continue
+                cells[label] = _lift_cell(metric, c.metric(metric))
+                if metric == "mean":
+                    direct = fmt.points(c.direct, 3, minus="-")
+                    indirect = fmt.points(c.indirect, 3, minus="-")
+                    cells[label] += f" (direct {direct}, via drivers {indirect})"
+            rows[f"{res.scenario} ({fmt.period(res.year, res.single_period)})"] = cells
+        if lines:
+            lines.append("")
+        lines.append(
+            f"{metric_label(metric, rating)} lift in {UNIT_WORDS[metric]} (mean [{pct} interval]):"
+        )
+        lines.append(pd.DataFrame(rows).to_string())
     for res in results:
         for warning in res.warnings:
             lines.append(f"warning ({res.scenario}): {warning}")
     return "\n".join(lines)
+
+
+def _lift_cell(metric: str, e) -> str:
+    """``+2.4 [+1.1, +3.8]``: a change and its interval, in the unit of the table's heading."""
+    value = fmt.change(metric, e.mean, minus="-", unit=False)
+    spread = fmt.change_interval(metric, e.lo, e.hi, minus="-", style="brackets", unit=False)
+    return f"{value} {spread}"
 
 
 def carried_past(manifest: dict) -> list[str]:

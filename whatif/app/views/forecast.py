@@ -6,9 +6,9 @@ import panel as pn
 from panel.viewable import Viewer
 
 from whatif.app import plots
+from whatif.app.outcomes import forecast_table
 from whatif.app.state import PlannerState
 from whatif.app.views.widgets import esc, html_pane, html_table, paper
-from whatif.report import format as fmt
 
 __all__ = ["ForecastPanel"]
 
@@ -48,8 +48,8 @@ class ForecastPanel(Viewer):
                 html_pane(
                     '<div class="section">By channel: where the lift comes from</div>'
                     '<div class="note">Direct: the influencer\'s own effect on satisfaction. '
-                    "Via drivers: through the rated drivers it moves. Points on the survey "
-                    "scale; top-box in percentage points.</div>"
+                    "Via drivers: through the rated drivers it moves. Mean in points on the "
+                    "survey scale; top-box in percentage points; NPS in NPS points.</div>"
                 ),
                 self._table,
             ),
@@ -70,50 +70,12 @@ class ForecastPanel(Viewer):
         with pn.io.unlocked():  # raw Bokeh models: dispatch their changes like Panel's own
             self._hist.update(state.lift["company"].to_numpy(), forecast.total, forecast.ci)
             self._channels.update(labels, [forecast.channel(c).lift for c in bundle.channels])
-        pct = f"{forecast.ci:.0%}"
-        total = forecast.total
-        rows = [
-            [
-                "Company (volume-weighted)",
-                "100%",
-                "",
-                f"<b>{fmt.points(total.mean, fmt.decimals(total.mean, total.lo, total.hi))}</b>",
-                fmt.interval(total.lo, total.hi),
-                fmt.probability(total.p_positive),
-                "",
-                "",
-                fmt.share_points(forecast.top_box.mean),
-            ]
-        ]
-        for channel in bundle.channels:
-            e = forecast.channel(channel)
-            lift = e.lift
-            if not e.affected:
-                cells = [fmt.NOT_AFFECTED, "", "", "", "", ""]
-            else:
-                cells = [
-                    fmt.points(lift.mean, fmt.decimals(lift.mean, lift.lo, lift.hi)),
-                    fmt.interval(lift.lo, lift.hi),
-                    fmt.probability(lift.p_positive),
-                    fmt.points(e.direct),
-                    fmt.points(e.indirect),
-                    fmt.share_points(e.top_box.mean),
-                ]
-            rows.append(
-                [esc(bundle.label(channel)), fmt.percent(e.volume), f"{e.baseline:.2f}", *cells]
-            )
+        header, rows = forecast_table(
+            forecast, state.lift, bundle.model.spec.rating, bundle.channels, bundle.label
+        )
+        rows[0][3] = f"<b>{rows[0][3]}</b>"
         self._table.object = html_table(
-            [
-                "Channel",
-                "Volume",
-                "Satisfaction now",
-                "Lift",
-                f"{pct} interval",
-                "P(lift > 0)",
-                "Direct",
-                "Via drivers",
-                "Top-box",
-            ],
-            rows,
+            header,
+            [[esc(row[0]), *row[1:]] for row in rows],
             total_rows=1,
         )

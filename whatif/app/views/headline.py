@@ -1,4 +1,5 @@
-"""The headline: the company lift with its interval and probability, top-box, one card per channel."""
+"""The headline: the company lift in the spec's headline metric with its interval and probability,
+the other reported metrics (top-box, mean, NPS), and one card per channel."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from whatif.analysis.results import Estimate
 from whatif.app.state import PlannerState
 from whatif.app.views.widgets import esc, html_pane
 from whatif.report import format as fmt
+from whatif.report.metrics import SHORT_LABELS
 
 __all__ = ["Headline"]
 
@@ -20,6 +22,21 @@ def _sign_class(entry: Estimate) -> str:
     if entry.hi < 0:
         return "neg"
     return ""
+
+
+#: The main card's title by headline metric.
+_TITLES = {
+    "mean": "Company satisfaction lift",
+    "top_box": "Company top-box lift",
+    "nps": "Company NPS lift",
+}
+
+
+def _number(text) -> str:
+    """The main card's number: the change without its unit (the card writes the unit apart)."""
+    e = text.estimate
+    digits = fmt.decimals(e.mean, e.lo, e.hi) if text.metric == "mean" else None
+    return fmt.change(text.metric, e.mean, digits, unit=False)
 
 
 class Headline(Viewer):
@@ -42,7 +59,11 @@ class Headline(Viewer):
             return
         bundle = state.bundle
         pct = f"{forecast.ci:.0%}"
-        total, top, year = forecast.total, forecast.top_box, forecast.year
+        lead, *others = state.metric_texts()
+        total, year = lead.estimate, forecast.year
+        now = state.baseline_levels()
+        title = _TITLES.get(lead.metric, lead.label)
+        unit = fmt.UNITS[lead.metric]
         if bundle.single_period:
             when = "the survey period"
         else:
@@ -59,52 +80,57 @@ class Headline(Viewer):
         cls = _sign_class(total)
         if not levers:
             main = (
-                f'<div class="kpi main"><div class="kpi-label">Company satisfaction lift · {esc(when)}</div>'
-                f'<div class="kpi-value zero" id="headline-lift">{fmt.points(0.0)}'
-                f'<span class="unit">points</span></div>'
-                '<div class="kpi-sub">No change from the levers yet</div></div>'
+                f'<div class="kpi main"><div class="kpi-label">{esc(title)} · {esc(when)}</div>'
+                f'<div class="kpi-value zero" id="headline-lift">'
+                f"{fmt.change(lead.metric, 0.0, unit=False)}"
+                f'<span class="unit">{unit}</span></div>'
+                '<div class="kpi-sub">No change from the levers yet · now '
+                f"{fmt.level(lead.metric, now[lead.metric])}</div></div>"
             )
         else:
             main = (
-                f'<div class="kpi main"><div class="kpi-label">Company satisfaction lift · {esc(when)}</div>'
+                f'<div class="kpi main"><div class="kpi-label">{esc(title)} · {esc(when)}</div>'
                 f'<div class="kpi-value {cls}" id="headline-lift">'
-                f"{fmt.points(total.mean, fmt.decimals(total.mean, total.lo, total.hi))}"
-                f'<span class="unit">points</span></div>'
-                f'<div class="kpi-sub">{pct} interval {fmt.interval(total.lo, total.hi)}'
-                f'<span class="prob">P(lift &gt; 0) {fmt.probability(total.p_positive)}</span>'
+                f"{_number(lead)}"
+                f'<span class="unit">{unit}</span></div>'
+                f'<div class="kpi-sub">{pct} interval {lead.interval}'
+                f'<span class="prob">P(lift &gt; 0) {lead.probability}</span>'
                 "</div></div>"
             )
-        topbox = (
-            f'<div class="kpi"><div class="kpi-label">Top-box share (9-10)</div>'
-            f'<div class="kpi-value small {_sign_class(top)}">'
-            f"{fmt.share_points(top.mean)}</div>"
+        topbox = "".join(
+            f'<div class="kpi"><div class="kpi-label">{esc(other.label)}</div>'
+            f'<div class="kpi-value small {_sign_class(other.estimate)}">{other.value}</div>'
             + (
-                f'<div class="kpi-sub">{pct} interval '
-                f"{fmt.interval(top.lo, top.hi, 1, scale=100, unit=' pts')}</div></div>"
+                f'<div class="kpi-sub">{pct} interval {other.interval}</div></div>'
                 if levers
-                else '<div class="kpi-sub">Share of answers 9 or 10</div></div>'
+                else f'<div class="kpi-sub">Now {fmt.level(other.metric, now[other.metric])}'
+                "</div></div>"
             )
+            for other in others
         )
         lever_card = f'<div class="kpi" style="flex: 2 1 300px">{lever_block}</div>'
         cards = []
         for channel in bundle.channels:
             entry = forecast.channel(channel)
-            lift = entry.lift
+            first, *rest = state.metric_texts(channel)
+            lift = first.estimate
             head = (
                 f'<div class="ch"><div class="ch-name">{esc(bundle.label(channel))}'
                 f" · {fmt.percent(entry.volume)} of contacts</div>"
             )
             if not entry.affected:
                 cards.append(
-                    f'{head}<div class="ch-value zero">{fmt.points(0.0)}</div>'
+                    f'{head}<div class="ch-value zero">'
+                    f"{fmt.change(lead.metric, 0.0, unit=False)}</div>"
                     f'<div class="ch-sub">{fmt.NOT_AFFECTED}</div></div>'
                 )
                 continue
+            more = " · ".join(f"{SHORT_LABELS[t.metric]} {t.value} ({t.interval})" for t in rest)
             cards.append(
-                f'{head}<div class="ch-value {_sign_class(lift)}">'
-                f"{fmt.points(lift.mean, fmt.decimals(lift.mean, lift.lo, lift.hi))}</div>"
-                f'<div class="ch-sub">{fmt.interval(lift.lo, lift.hi)}'
-                f" · P&gt;0 {fmt.probability(lift.p_positive)}</div></div>"
+                f'{head}<div class="ch-value {_sign_class(lift)}">{first.value}</div>'
+                f'<div class="ch-sub">{first.interval}'
+                f" · P&gt;0 {first.probability}</div>"
+                f'<div class="ch-sub">{esc(more)}</div></div>'
             )
         self._pane.object = (
             f'<div class="hero">{main}{topbox}{lever_card}</div>'
