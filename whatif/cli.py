@@ -348,6 +348,92 @@ def priorities(
     run_guarded(run)
 
 
+@app.command()
+def optimize(
+    model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
+    options: Annotated[Path, typer.Option("--options", help="Options TOML: costed actions.")],
+    budget: Annotated[float | None, typer.Option(help="Most lift for at most this cost.")] = None,
+    target: Annotated[
+        float | None,
+        typer.Option(help="Cheapest plan lifting the metric by at least this (top_box: a share)."),
+    ] = None,
+    confidence: Annotated[
+        float, typer.Option(help="With --target: the probability of reaching it.")
+    ] = 0.9,
+    metric: Annotated[
+        str | None, typer.Option(help="mean, top_box or nps (default: the headline metric).")
+    ] = None,
+    year: Annotated[int | None, typer.Option(help="Scenario year (default: the next).")] = None,
+    ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the plan as a scenario file.")
+    ] = None,
+) -> None:
+    """The plan of costed options with the most lift for a budget, or the cheapest reaching a
+    target with a given probability; with the efficient frontier."""
+    from whatif.analysis.optimizer import optimize as optimize_plan
+    from whatif.report.plan import plan_report, write_plan
+    from whatif.report.tables import dumps_json
+
+    def run():
+        check_choice(format, ("table", "json"), "--format")
+        check_ci(ci)
+        fitted, engine, option_set, chosen = _optimizer_inputs(
+            model, options, budget, target, confidence, metric, year
+        )
+        result = optimize_plan(
+            option_set,
+            engine,
+            chosen,
+            budget=budget,
+            target=target,
+            confidence=confidence,
+            ci=ci,
+            year=year,
+        )
+        if result.note:
+            say(f"note: {result.note}")
+        if out is not None and result.scenario is not None:
+            write_plan(result.scenario, out)
+            say(f"wrote {out}")
+        print(
+            dumps_json(result.to_dict()) if format == "json" else plan_report(result, fitted.spec)
+        )
+        if result.plan is None:
+            say("no plan reaches the target")
+            raise typer.Exit(code=1)
+
+    run_guarded(run)
+
+
+def _optimizer_inputs(model, options, budget, target, confidence, metric, year):
+    """The checked model, engine, options and metric of ``whatif optimize`` and ``brief``."""
+    from whatif.analysis.engine import ScenarioEngine
+    from whatif.analysis.options import OptionsError, load_options, validate_options
+    from whatif.analysis.scenario import Scenario, validate_scenario
+    from whatif.fitting.artefact import load_model
+
+    if (budget is None) == (target is None):
+        raise WhatifError("give --budget B (most lift for the money) or --target T, not both")
+    if budget is not None and not budget >= 0:
+        raise WhatifError(f"--budget must be 0 or more, got {budget:g}")
+    if not 0 < confidence < 1:
+        raise WhatifError(f"--confidence must be a probability between 0 and 1, got {confidence}")
+    option_set = load_options(options)
+    fitted = load_model(model)
+    metrics = fitted.spec.rating.metrics
+    chosen = metric or fitted.spec.rating.headline
+    check_choice(chosen, metrics, "--metric")
+    problems = validate_scenario(
+        Scenario("year", (), year), fitted.spec, fitted.aggregates, source="--year"
+    )
+    problems += validate_options(option_set, fitted.spec, fitted.aggregates)
+    if problems:
+        raise OptionsError(*problems)
+    return fitted, ScenarioEngine(fitted), option_set, chosen
+
+
 # -- refit commands (refit, compare, models) -------------------------------------------------
 
 
