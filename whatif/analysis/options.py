@@ -190,17 +190,18 @@ def _parse_option(entry: Any, where: str, problems: list[str]) -> Option | None:
         problems.append(f"{where}: must be a table with a name, a lever and costs")
         return None
     before = len(problems)
+    name = entry.get("name")
+    if isinstance(name, str) and name.strip():
+        where = f"{where} '{name.strip()}'"
     for key in entry:
         if key not in OPTION_KEYS:
             problems.append(
                 f"{where}: unknown key '{key}'{closest(key, OPTION_KEYS)}; "
                 f"valid keys: {', '.join(OPTION_KEYS)}"
             )
-    name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append(f'{where}: needs a name = "..." (text) saying what the action is')
         return None
-    where = f"{where} '{name.strip()}'"
     ops = [op for op in OPERATIONS if op in entry]
     if len(ops) != 1:
         found = ", ".join(ops) if ops else "none"
