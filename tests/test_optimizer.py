@@ -397,3 +397,36 @@ def test_levers_are_the_options_settings():
     )
     assert options.cost(((0, 1), (1, 0))) == 50.0 + 30.0 + 10.0
     assert options.options[1].cost(0) == 40.0
+
+
+def test_the_brief_shows_the_plan_and_its_frontier(tiny_model_path, tmp_path):
+    path = tmp_path / "options.toml"
+    path.write_text(tomli_w.dumps(tiny_options().to_dict()))
+    out = tmp_path / "brief.html"
+    args = ["brief", str(tiny_model_path), "--options", str(path), "--budget", "150"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    data = json.loads(
+        CliRunner()
+        .invoke(
+            app,
+            [
+                "optimize",
+                str(tiny_model_path),
+                "--options",
+                str(path),
+                "--budget",
+                "150",
+                "--format",
+                "json",
+            ],
+        )
+        .stdout
+    )
+    assert 'id="plan"' in html and "Efficient frontier" in html
+    assert html.count("data:image/svg+xml;base64,") >= 3
+    for choice in data["plan"]["choices"]:
+        assert choice["option"] in html
+    assert f"{data['plan']['cost']:,.0f} EUR" in html
+    assert "Optimized plan (budget 150 EUR)" in html

@@ -6,7 +6,7 @@ unknown option, a bad number) through :class:`WhatifGroup`. The console script a
 ``python -m whatif.cli`` run :func:`main`.
 
 The file is longer than 500 lines because it is the one place every command's arguments and
-options are declared (twelve commands, each a few lines of parsing that call the library); the
+options are declared (thirteen commands, each a few lines of parsing that call the library); the
 words and tables they print live in :mod:`whatif.report.terminal`.
 """
 
@@ -372,26 +372,13 @@ def optimize(
 ) -> None:
     """The plan of costed options with the most lift for a budget, or the cheapest reaching a
     target with a given probability; with the efficient frontier."""
-    from whatif.analysis.optimizer import optimize as optimize_plan
     from whatif.report.plan import plan_report, write_plan
     from whatif.report.tables import dumps_json
 
     def run():
         check_choice(format, ("table", "json"), "--format")
         check_ci(ci)
-        fitted, engine, option_set, chosen = _optimizer_inputs(
-            model, options, budget, target, confidence, metric, year
-        )
-        result = optimize_plan(
-            option_set,
-            engine,
-            chosen,
-            budget=budget,
-            target=target,
-            confidence=confidence,
-            ci=ci,
-            year=year,
-        )
+        fitted, result = _optimized(model, options, budget, target, confidence, metric, year, ci)
         if result.note:
             say(f"note: {result.note}")
         if out is not None and result.scenario is not None:
@@ -407,9 +394,10 @@ def optimize(
     run_guarded(run)
 
 
-def _optimizer_inputs(model, options, budget, target, confidence, metric, year):
-    """The checked model, engine, options and metric of ``whatif optimize`` and ``brief``."""
+def _optimized(model, options, budget, target, confidence, metric, year, ci):
+    """The loaded model and the optimized plan of ``whatif optimize`` and ``brief --options``."""
     from whatif.analysis.engine import ScenarioEngine
+    from whatif.analysis.optimizer import optimize as optimize_plan
     from whatif.analysis.options import OptionsError, load_options, validate_options
     from whatif.analysis.scenario import Scenario, validate_scenario
     from whatif.fitting.artefact import load_model
@@ -431,7 +419,9 @@ def _optimizer_inputs(model, options, budget, target, confidence, metric, year):
     problems += validate_options(option_set, fitted.spec, fitted.aggregates)
     if problems:
         raise OptionsError(*problems)
-    return fitted, ScenarioEngine(fitted), option_set, chosen
+    engine = ScenarioEngine(fitted)
+    question = {"budget": budget, "target": target, "confidence": confidence, "ci": ci}
+    return fitted, optimize_plan(option_set, engine, chosen, year=year, **question)
 
 
 # -- refit commands (refit, compare, models) -------------------------------------------------
@@ -581,15 +571,28 @@ def models(
 @app.command()
 def brief(
     model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
-    scenario: Annotated[
-        list[Path], typer.Option("--scenario", help="Scenario TOML file (repeat to compare).")
-    ],
     out: Annotated[
         Path, typer.Option("--out", help="brief.html or brief.pdf (format from the extension).")
     ],
+    scenario: Annotated[
+        list[Path] | None,
+        typer.Option("--scenario", help="Scenario TOML file (repeat to compare)."),
+    ] = None,
     ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
+    plan: Annotated[
+        Path | None, typer.Option("--plan", help="A plan file (whatif optimize --out).")
+    ] = None,
+    options: Annotated[
+        Path | None,
+        typer.Option("--options", help="Options TOML: add the optimized plan and its frontier."),
+    ] = None,
+    budget: Annotated[float | None, typer.Option(help="With --options: the budget.")] = None,
+    target: Annotated[float | None, typer.Option(help="With --options: the target.")] = None,
+    confidence: Annotated[float, typer.Option(help="With --target: its probability.")] = 0.9,
+    metric: Annotated[str | None, typer.Option(help="With --options: the metric.")] = None,
 ) -> None:
-    """Write a one-to-two page forecast brief (self-contained HTML or A4 PDF) for directors."""
+    """Write a one-to-two page forecast brief (self-contained HTML or A4 PDF) for directors;
+    with --plan or --options, a plan section with the efficient frontier."""
     from whatif.analysis.scenario import load_scenario
     from whatif.fitting.artefact import load_model
     from whatif.report.brief import check_output_path, write_brief
@@ -597,12 +600,23 @@ def brief(
     def run():
         check_ci(ci)
         check_output_path(out)
-        scenarios = [load_scenario(path) for path in scenario]
+        if not scenario and plan is None and options is None:
+            raise WhatifError("give --scenario FILE, --plan FILE or --options FILE --budget B")
+        scenarios = [load_scenario(path) for path in [*(scenario or []), *([plan] if plan else [])]]
         fitted = load_model(model)
+        result = None
+        if options is not None:
+            fitted, result = _optimized(
+                model, options, budget, target, confidence, metric, None, ci
+            )
+            if result.scenario is not None and plan is None:
+                scenarios.append(result.scenario)
+        if not scenarios:
+            raise WhatifError(f"{options}: no plan reaches the target; the brief has no scenario")
         if fitted.flagged:
             say(f"note: {fitted.verdict} The brief carries a warning banner at the top.")
         say(f"writing the brief for {len(scenarios)} scenario(s)")
-        path = write_brief(fitted, scenarios, out, ci=ci)
+        path = write_brief(fitted, scenarios, out, ci=ci, plan=result)
         say(f"wrote {path}")
 
     run_guarded(run)
