@@ -6,7 +6,7 @@ unknown option, a bad number) through :class:`WhatifGroup`. The console script a
 ``python -m whatif.cli`` run :func:`main`.
 
 The file is longer than 500 lines because it is the one place every command's arguments and
-options are declared (twelve commands, each a few lines of parsing that call the library); the
+options are declared (thirteen commands, each a few lines of parsing that call the library); the
 words and tables they print live in :mod:`whatif.report.terminal`.
 """
 
@@ -348,6 +348,82 @@ def priorities(
     run_guarded(run)
 
 
+@app.command()
+def optimize(
+    model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
+    options: Annotated[Path, typer.Option("--options", help="Options TOML: costed actions.")],
+    budget: Annotated[float | None, typer.Option(help="Most lift for at most this cost.")] = None,
+    target: Annotated[
+        float | None,
+        typer.Option(help="Cheapest plan lifting the metric by at least this (top_box: a share)."),
+    ] = None,
+    confidence: Annotated[
+        float, typer.Option(help="With --target: the probability of reaching it.")
+    ] = 0.9,
+    metric: Annotated[
+        str | None, typer.Option(help="mean, top_box or nps (default: the headline metric).")
+    ] = None,
+    year: Annotated[int | None, typer.Option(help="Scenario year (default: the next).")] = None,
+    ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the plan as a scenario file.")
+    ] = None,
+) -> None:
+    """The plan of costed options with the most lift for a budget, or the cheapest reaching a
+    target with a given probability; with the efficient frontier."""
+    from whatif.report.plan import plan_report, write_plan
+    from whatif.report.tables import dumps_json
+
+    def run():
+        check_choice(format, ("table", "json"), "--format")
+        check_ci(ci)
+        fitted, result = _optimized(model, options, budget, target, confidence, metric, year, ci)
+        if result.note:
+            say(f"note: {result.note}")
+        if out is not None and result.scenario is not None:
+            write_plan(result.scenario, out)
+            say(f"wrote {out}")
+        print(
+            dumps_json(result.to_dict()) if format == "json" else plan_report(result, fitted.spec)
+        )
+        if result.plan is None:
+            say("no plan reaches the target")
+            raise typer.Exit(code=1)
+
+    run_guarded(run)
+
+
+def _optimized(model, options, budget, target, confidence, metric, year, ci):
+    """The loaded model and the optimized plan of ``whatif optimize`` and ``brief --options``."""
+    from whatif.analysis.engine import ScenarioEngine
+    from whatif.analysis.optimizer import optimize as optimize_plan
+    from whatif.analysis.options import OptionsError, load_options, validate_options
+    from whatif.analysis.scenario import Scenario, validate_scenario
+    from whatif.fitting.artefact import load_model
+
+    if (budget is None) == (target is None):
+        raise WhatifError("give --budget B (most lift for the money) or --target T, not both")
+    if budget is not None and not budget >= 0:
+        raise WhatifError(f"--budget must be 0 or more, got {budget:g}")
+    if not 0 < confidence < 1:
+        raise WhatifError(f"--confidence must be a probability between 0 and 1, got {confidence}")
+    option_set = load_options(options)
+    fitted = load_model(model)
+    metrics = fitted.spec.rating.metrics
+    chosen = metric or fitted.spec.rating.headline
+    check_choice(chosen, metrics, "--metric")
+    problems = validate_scenario(
+        Scenario("year", (), year), fitted.spec, fitted.aggregates, source="--year"
+    )
+    problems += validate_options(option_set, fitted.spec, fitted.aggregates)
+    if problems:
+        raise OptionsError(*problems)
+    engine = ScenarioEngine(fitted)
+    question = {"budget": budget, "target": target, "confidence": confidence, "ci": ci}
+    return fitted, optimize_plan(option_set, engine, chosen, year=year, **question)
+
+
 # -- refit commands (refit, compare, models) -------------------------------------------------
 
 
@@ -495,15 +571,28 @@ def models(
 @app.command()
 def brief(
     model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
-    scenario: Annotated[
-        list[Path], typer.Option("--scenario", help="Scenario TOML file (repeat to compare).")
-    ],
     out: Annotated[
         Path, typer.Option("--out", help="brief.html or brief.pdf (format from the extension).")
     ],
+    scenario: Annotated[
+        list[Path] | None,
+        typer.Option("--scenario", help="Scenario TOML file (repeat to compare)."),
+    ] = None,
     ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
+    plan: Annotated[
+        Path | None, typer.Option("--plan", help="A plan file (whatif optimize --out).")
+    ] = None,
+    options: Annotated[
+        Path | None,
+        typer.Option("--options", help="Options TOML: add the optimized plan and its frontier."),
+    ] = None,
+    budget: Annotated[float | None, typer.Option(help="With --options: the budget.")] = None,
+    target: Annotated[float | None, typer.Option(help="With --options: the target.")] = None,
+    confidence: Annotated[float, typer.Option(help="With --target: its probability.")] = 0.9,
+    metric: Annotated[str | None, typer.Option(help="With --options: the metric.")] = None,
 ) -> None:
-    """Write a one-to-two page forecast brief (self-contained HTML or A4 PDF) for directors."""
+    """Write a one-to-two page forecast brief (self-contained HTML or A4 PDF) for directors;
+    with --plan or --options, a plan section with the efficient frontier."""
     from whatif.analysis.scenario import load_scenario
     from whatif.fitting.artefact import load_model
     from whatif.report.brief import check_output_path, write_brief
@@ -511,12 +600,23 @@ def brief(
     def run():
         check_ci(ci)
         check_output_path(out)
-        scenarios = [load_scenario(path) for path in scenario]
+        if not scenario and plan is None and options is None:
+            raise WhatifError("give --scenario FILE, --plan FILE or --options FILE --budget B")
+        scenarios = [load_scenario(path) for path in [*(scenario or []), *([plan] if plan else [])]]
         fitted = load_model(model)
+        result = None
+        if options is not None:
+            fitted, result = _optimized(
+                model, options, budget, target, confidence, metric, None, ci
+            )
+            if result.scenario is not None and plan is None:
+                scenarios.append(result.scenario)
+        if not scenarios:
+            raise WhatifError(f"{options}: no plan reaches the target; the brief has no scenario")
         if fitted.flagged:
             say(f"note: {fitted.verdict} The brief carries a warning banner at the top.")
         say(f"writing the brief for {len(scenarios)} scenario(s)")
-        path = write_brief(fitted, scenarios, out, ci=ci)
+        path = write_brief(fitted, scenarios, out, ci=ci, plan=result)
         say(f"wrote {path}")
 
     run_guarded(run)

@@ -19,6 +19,7 @@ import param
 from panel.viewable import Viewer
 
 from whatif.app.demo import DEMO_FIT, demo_paths
+from whatif.app.plan_state import PlanState
 from whatif.app.provider import get_provider
 from whatif.app.state import PlannerState
 from whatif.app.theme import THEME
@@ -26,6 +27,7 @@ from whatif.app.views.compare import ComparePanel
 from whatif.app.views.forecast import ForecastPanel
 from whatif.app.views.headline import Headline
 from whatif.app.views.model import ModelPanel
+from whatif.app.views.plan import PlanPanel
 from whatif.app.views.priorities import PriorityPanel
 from whatif.app.views.scenario_bar import ScenarioBar
 from whatif.app.views.sidebar import Sidebar
@@ -81,12 +83,15 @@ class PlannerApp(Viewer):
         self.weights = WeightsPanel(self.state)
         self.priorities = PriorityPanel(self.state)
         self.model_panel = ModelPanel(self.state)
+        self.plan = PlanState(self.state)
+        self.plan_panel = PlanPanel(self.plan)
         self.tabs = pmui.Tabs(
             ("Forecast", self.forecast),
             ("Compare scenarios", self.compare),
             ("Driver weights", self.weights),
             ("Priority map", self.priorities),
             ("Model & data", self.model_panel),
+            ("Plan", self.plan_panel),
             sizing_mode="stretch_width",
             margin=(8, 0),
             dynamic=True,
@@ -166,6 +171,9 @@ class PlannerApp(Viewer):
         self.state.use_bundle(provider.bundle)
         if self.scenario_dir and Path(self.scenario_dir).is_dir():
             self.state.load_directory(self.scenario_dir)
+            options = Path(self.scenario_dir).parent / "options.toml"
+            if options.is_file() and self.plan.options is None:
+                self.plan.load_file(options)
         self.sidebar.show_model(True)
         self.page.main = [self.planner]
 

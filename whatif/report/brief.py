@@ -177,16 +177,26 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) -> str:
+def render_html(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9, plan=None) -> str:
     """The brief as one self-contained HTML page (inline CSS, charts as SVG data URIs).
 
     Parameters
     ----------
     model, scenarios, ci
         As :func:`build_brief`.
+    plan
+        An :class:`~whatif.analysis.optimizer.OptimizationResult`: a plan section with the
+        efficient frontier (:mod:`whatif.report.plan_brief`).
     """
+    from whatif.report.plan_brief import plan_section
+
     brief = build_brief(model, scenarios, ci)
-    return _environment().get_template("brief.html.j2").render(brief=brief, charts=_charts(brief))
+    extra = plan_section(plan, model.spec) if plan is not None else ""
+    return (
+        _environment()
+        .get_template("brief.html.j2")
+        .render(brief=brief, charts=_charts(brief), plan_html=extra)
+    )
 
 
 def _html_to_pdf(html: str) -> bytes:
@@ -209,7 +219,7 @@ def render_pdf(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) -
 
 
 def write_brief(
-    model: FittedModel, scenarios: list[Scenario], out: str | Path, ci: float = 0.9
+    model: FittedModel, scenarios: list[Scenario], out: str | Path, ci: float = 0.9, plan=None
 ) -> Path:
     """Write a brief to ``out`` (``.html`` or ``.pdf``, from the extension), atomically.
 
@@ -218,8 +228,8 @@ def write_brief(
 
     Parameters
     ----------
-    model, scenarios, ci
-        As :func:`build_brief`.
+    model, scenarios, ci, plan
+        As :func:`render_html`.
     out
         Target file.
 
@@ -236,7 +246,7 @@ def write_brief(
     out = Path(out)
     fmt = check_output_path(out)
     check_ci(ci)
-    html = render_html(model, scenarios, ci)
+    html = render_html(model, scenarios, ci, plan)
     data = _html_to_pdf(html) if fmt == "pdf" else html.encode("utf-8")
     tmp = None
     try:
