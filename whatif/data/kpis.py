@@ -115,8 +115,18 @@ def load_kpis(
         raise DataError(f"{path}: KPI feed not found; check the path to the feed")
     if engine == "dask" or (engine == "auto" and is_parquet_dataset(path)):
         return _load_dask(path, spec, channels)
-    table = read_survey_file(path)
+    try:
+        table = read_survey_file(path)
+    except DataError as err:  # the survey reader's words, said of a feed
+        raise DataError(*(_of_feed(p) for p in err.problems)) from None
     return read_kpi_frame(table.frame, spec, channels, source=str(path), notes=table.notes)
+
+
+def _of_feed(message: str) -> str:
+    return message.replace(
+        "the file has a header but no rows; it needs survey responses",
+        "the feed has a header but no rows; it needs one row per period",
+    ).replace("survey file", "KPI feed (.csv or .parquet)")
 
 
 def read_kpi_frame(

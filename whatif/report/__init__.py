@@ -51,6 +51,7 @@ EXPORTS = {
     "write_monitor_report": "whatif.report.monitor",
     "contribution_chart": "whatif.report.monitor_charts",
     "html_to_pdf": "whatif.report.output",
+    "template_environment": "whatif.report.output",
     "write_atomically": "whatif.report.output",
     "nowcast_chart": "whatif.report.monitor_charts",
 }

@@ -25,15 +25,13 @@ import functools
 import os
 from pathlib import Path
 
-import jinja2
-
 from whatif.analysis.scenario import Scenario
 from whatif.errors import WhatifError
 from whatif.fitting.fitted import FittedModel
 from whatif.report import charts
 from whatif.report import format as fmt
 from whatif.report.brief_content import build_brief, check_ci
-from whatif.report.output import html_to_pdf, write_atomically
+from whatif.report.output import html_to_pdf, template_environment, write_atomically
 from whatif.report.palette import COLORS, QUADRANT_COLORS
 
 __all__ = ["FORMATS", "check_output_path", "render_html", "render_pdf", "write_brief"]
@@ -158,14 +156,8 @@ def _charts(brief: dict) -> dict:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+def _environment():
+    env = template_environment()
     env.filters.update(signed=_signed, pp=_pp, prob=fmt.probability, number=_number)
     env.globals.update(
         digits=fmt.decimals, interval=fmt.interval, palette={**COLORS, **QUADRANT_COLORS}

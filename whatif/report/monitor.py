@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import jinja2
-
 from whatif.analysis.alerts import AlertRule
 from whatif.analysis.monitor_backtest import Backtest
 from whatif.analysis.monitor_results import COMPANY, Nowcast, PeriodNowcast
@@ -22,7 +20,7 @@ from whatif.data.spec import Spec
 from whatif.errors import WhatifError
 from whatif.report import format as fmt
 from whatif.report.monitor_charts import contribution_chart, nowcast_chart
-from whatif.report.output import html_to_pdf, write_atomically
+from whatif.report.output import html_to_pdf, template_environment, write_atomically
 from whatif.report.palette import COLORS
 from whatif.report.tables import format_table
 
@@ -38,7 +36,6 @@ __all__ = [
 ]
 
 METRIC_LABELS = {"mean": "mean satisfaction", "top_box": "top-box share", "nps": "NPS"}
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 def level_text(value: float, lo: float, hi: float, metric: str, minus: str = fmt.MINUS) -> str:
@@ -203,14 +200,8 @@ def _content(nowcast: Nowcast, rules: tuple[AlertRule, ...], spec: Spec, source:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+def _environment():
+    env = template_environment()
     env.globals.update(level=level_text, change=change_text, palette=COLORS, prob=fmt.probability)
     return env
 

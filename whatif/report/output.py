@@ -1,5 +1,5 @@
-"""Writing a report file: HTML to PDF with WeasyPrint, and an atomic write that never leaves half
-a file (the forecast brief and the monitor report)."""
+"""Writing a report file: the templates' Jinja environment, HTML to PDF with WeasyPrint, and an
+atomic write that never leaves half a file (the forecast brief and the monitor report)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,26 @@ import os
 import tempfile
 from pathlib import Path
 
+import jinja2
+
 from whatif.errors import WhatifError
 
-__all__ = ["html_to_pdf", "write_atomically"]
+__all__ = ["TEMPLATES", "html_to_pdf", "template_environment", "write_atomically"]
+
+#: The report templates (HTML and CSS).
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def template_environment() -> jinja2.Environment:
+    """The reports' Jinja environment: the templates folder, autoescape on, undefined names an
+    error; each report adds its own filters and globals."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def html_to_pdf(html: str) -> bytes:
