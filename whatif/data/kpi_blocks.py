@@ -188,10 +188,9 @@ def _period_text(series: pd.Series) -> np.ndarray:
             return value.strftime("%Y-%m-%d")
         return str(value).strip()
 
-    uniques, codes = np.unique(
-        series.astype(object).map(text).to_numpy(dtype=str), return_inverse=True
-    )
-    return np.asarray(uniques, dtype=object)[codes]
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)  # the texts of distinct values
+    texts = np.asarray([text(u) for u in uniques] + [""], dtype=object)
+    return texts[codes]
 
 
 def summarize_block(raw: pd.DataFrame, plan: FeedColumns) -> FeedBlock:
@@ -214,14 +213,17 @@ def summarize_block(raw: pd.DataFrame, plan: FeedColumns) -> FeedBlock:
     if blank.any():
         fix = "fill in the period (e.g. 2025-03) or remove those rows"
         report(0, PERIOD, blank, raw[PERIOD].to_numpy(), "with no period", fix)
-    for text in dict.fromkeys(periods[~blank]):
+    codes, texts = pd.factorize(periods)  # in order of first appearance
+    for i, text in enumerate(texts):
+        if text == "":
+            continue
         try:
             key = period_key(text)
         except ValueError as err:
             fix = "write a period that exists, e.g. 2025-03 or 2025-W14"
-            report(0, PERIOD, periods == text, periods, f"with a bad period ({err})", fix)
+            report(0, PERIOD, codes == i, periods, f"with a bad period ({err})", fix)
             continue
-        block.forms.setdefault(key[0] if key else "text", int(np.flatnonzero(periods == text)[0]))
+        block.forms.setdefault(key[0] if key else "text", int(np.argmax(codes == i)))
     channel = _channels(raw, plan, block, report)
     values = {}
     for i, column in enumerate(plan.influencers, start=2):
@@ -261,8 +263,11 @@ def _numbers(series: pd.Series, column: str, kind: str, stage: int, report) -> n
     if kind == "binary" and not pd.api.types.is_numeric_dtype(series):
         series = _binary_words(series)
     array = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    text = series.astype("string").str.strip()
-    given = series.notna().to_numpy() & (text != "").fillna(False).to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        given = series.notna().to_numpy()
+    else:  # text: an empty cell is a missing value, not a bad one
+        text = series.astype("string").str.strip()
+        given = series.notna().to_numpy() & (text != "").fillna(False).to_numpy(dtype=bool)
     bad = (np.isnan(array) & given) | np.isinf(array)
     if bad.any():
         fix = "use numbers only (leave a cell empty when unknown)"
