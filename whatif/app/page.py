@@ -19,6 +19,7 @@ import param
 from panel.viewable import Viewer
 
 from whatif.app.demo import DEMO_FIT, demo_paths
+from whatif.app.monitor_state import MonitorState
 from whatif.app.provider import get_provider
 from whatif.app.state import PlannerState
 from whatif.app.theme import THEME
@@ -26,6 +27,7 @@ from whatif.app.views.compare import ComparePanel
 from whatif.app.views.forecast import ForecastPanel
 from whatif.app.views.headline import Headline
 from whatif.app.views.model import ModelPanel
+from whatif.app.views.monitor import MonitorPanel
 from whatif.app.views.priorities import PriorityPanel
 from whatif.app.views.scenario_bar import ScenarioBar
 from whatif.app.views.sidebar import Sidebar
@@ -81,12 +83,16 @@ class PlannerApp(Viewer):
         self.weights = WeightsPanel(self.state)
         self.priorities = PriorityPanel(self.state)
         self.model_panel = ModelPanel(self.state)
+        # the demo's KPI feed and alerts sit beside its example scenarios
+        feeds = Path(scenario_dir).parent if scenario_dir else None
+        self.monitor = MonitorPanel(MonitorState(self.state, demo_dir=feeds))
         self.tabs = pmui.Tabs(
             ("Forecast", self.forecast),
             ("Compare scenarios", self.compare),
             ("Driver weights", self.weights),
             ("Priority map", self.priorities),
             ("Model & data", self.model_panel),
+            ("Monitor", self.monitor),
             sizing_mode="stretch_width",
             margin=(8, 0),
             dynamic=True,
