@@ -179,7 +179,8 @@ def demo_data(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 2026,
     n: Annotated[int, typer.Option(help="Number of responses.")] = 75_000,
 ) -> None:
-    """Write the seeded demo survey, its spec and the ground truth it was drawn from."""
+    """Write the seeded demo survey, its spec, the ground truth it was drawn from, and the
+    monitor's demo KPI feed and alerts."""
     from whatif.synthetic.files import write_demo
 
     def run():
@@ -188,6 +189,10 @@ def demo_data(
                 f"--n must be at least 5000 so every channel-year group can be estimated, got {n}"
             )
         paths = write_demo(out, seed=seed, n=n)
+        from whatif.synthetic.files import load_truth
+        from whatif.synthetic.kpis import write_demo_kpis
+
+        paths.update(write_demo_kpis(out, load_truth(paths["truth"]), seed=seed))
         for kind, path in paths.items():
             print(f"wrote {kind}: {path}")
 
@@ -422,6 +427,100 @@ def _optimized(model, options, budget, target, confidence, metric, year, ci):
     engine = ScenarioEngine(fitted)
     question = {"budget": budget, "target": target, "confidence": confidence, "ci": ci}
     return fitted, optimize_plan(option_set, engine, chosen, year=year, **question)
+
+
+# -- monitor: the CX driver index between surveys --------------------------------------------
+
+
+@app.command()
+def monitor(
+    model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
+    kpis: Annotated[
+        Path, typer.Option("--kpis", help="KPI feed: CSV or Parquet (file, folder or glob).")
+    ],
+    alerts: Annotated[Path | None, typer.Option("--alerts", help="Alerts TOML file.")] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="mean, top_box or nps (default: the model's headline).")
+    ] = None,
+    ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write a report: monitor.html or .pdf.")
+    ] = None,
+    survey: Annotated[
+        Path | None,
+        typer.Option("--survey", help="A new survey year: backtest the nowcasts against it."),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="auto (dask for a Parquet folder or glob), pandas or dask.")
+    ] = "auto",
+) -> None:
+    """Nowcast satisfaction per period and channel from operational KPIs, and alert on it.
+
+    Exit status 0 when no alert fires, 3 when one does, 2 on bad input.
+    """
+
+    def run() -> bool:
+        from whatif.analysis.alerts import load_alerts, validate_alerts
+        from whatif.analysis.monitor import Monitor
+        from whatif.data.kpis import load_kpis
+        from whatif.data.rating import METRICS
+        from whatif.fitting.artefact import load_model
+        from whatif.report.monitor import check_report_path, monitor_text, write_monitor_report
+        from whatif.report.tables import dumps_json
+
+        check_choice(format, ("table", "json"), "--format")
+        check_ci(ci)
+        if metric is not None:
+            check_choice(metric, METRICS, "--metric")
+        if out is not None:
+            check_report_path(out)
+        rules = load_alerts(alerts) if alerts is not None else ()
+        fitted = load_model(model)
+        spec = fitted.spec
+        problems = validate_alerts(
+            rules,
+            channels=fitted.channels,
+            influencers=spec.influencer_ids,
+            metrics=spec.rating.metrics,
+            source=str(alerts),
+        )
+        if problems:
+            raise WhatifError(*problems)
+        feed = load_kpis(kpis, spec, fitted.channels, engine=engine)
+        for note in feed.notes:
+            say(f"note: {note}")
+        watch = Monitor(fitted)
+        draws = watch.draws(feed)
+        result = watch.nowcast(feed, metric, ci, rules, draws=draws)
+        checked = _backtest(survey, fitted, draws, watch.baseline_year, ci) if survey else None
+        if format == "json":
+            data = result.to_dict()
+            if checked is not None:
+                data["backtest"] = checked.to_dict()
+            print(dumps_json(data))
+        else:
+            print(monitor_text(result, str(kpis)))
+            if checked is not None:
+                from whatif.report.monitor import backtest_text
+
+                print(backtest_text(checked))
+        if out is not None:
+            say(f"wrote {write_monitor_report(result, rules, spec, str(kpis), out)}")
+        return result.fired
+
+    if run_guarded(run):
+        raise typer.Exit(code=3)
+
+
+def _backtest(survey: Path, fitted, draws, baseline_year: int, ci: float):
+    """The monitor's backtest against a new survey read with the model's spec."""
+    from whatif.analysis.monitor_backtest import backtest_nowcast
+    from whatif.data.aggregate import aggregate
+    from whatif.data.survey import load_survey
+
+    aggregates = aggregate(load_survey(survey, fitted.spec, known_channels=fitted.channels))
+    return backtest_nowcast(draws, aggregates, baseline_year, ci=ci, source=str(survey))
 
 
 # -- refit commands (refit, compare, models) -------------------------------------------------

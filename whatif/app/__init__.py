@@ -56,6 +56,8 @@ EXPORTS = {
     "ComparePanel": "whatif.app.views.compare",
     "WeightsPanel": "whatif.app.views.weights",
     "PriorityPanel": "whatif.app.views.priorities",
+    "MonitorState": "whatif.app.monitor_state",
+    "MonitorPanel": "whatif.app.views.monitor",
     "ModelPanel": "whatif.app.views.model",
     "StatusPanel": "whatif.app.views.status",
     "OBJECTIVES": "whatif.app.plan_state",

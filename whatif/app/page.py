@@ -19,6 +19,7 @@ import param
 from panel.viewable import Viewer
 
 from whatif.app.demo import DEMO_FIT, demo_paths
+from whatif.app.monitor_state import MonitorState
 from whatif.app.plan_state import PlanState
 from whatif.app.provider import get_provider
 from whatif.app.state import PlannerState
@@ -27,6 +28,7 @@ from whatif.app.views.compare import ComparePanel
 from whatif.app.views.forecast import ForecastPanel
 from whatif.app.views.headline import Headline
 from whatif.app.views.model import ModelPanel
+from whatif.app.views.monitor import MonitorPanel
 from whatif.app.views.plan import PlanPanel
 from whatif.app.views.priorities import PriorityPanel
 from whatif.app.views.scenario_bar import ScenarioBar
@@ -85,6 +87,9 @@ class PlannerApp(Viewer):
         self.model_panel = ModelPanel(self.state)
         self.plan = PlanState(self.state)
         self.plan_panel = PlanPanel(self.plan)
+        # the demo's KPI feed and alerts sit beside its example scenarios
+        feeds = Path(scenario_dir).parent if scenario_dir else None
+        self.monitor = MonitorPanel(MonitorState(self.state, demo_dir=feeds))
         self.tabs = pmui.Tabs(
             ("Forecast", self.forecast),
             ("Compare scenarios", self.compare),
@@ -92,6 +97,7 @@ class PlannerApp(Viewer):
             ("Priority map", self.priorities),
             ("Model & data", self.model_panel),
             ("Plan", self.plan_panel),
+            ("Monitor", self.monitor),
             sizing_mode="stretch_width",
             margin=(8, 0),
             dynamic=True,

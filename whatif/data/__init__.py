@@ -107,6 +107,18 @@ EXPORTS = {
     "scale_value": "whatif.data.spec_values",
     "separator_value": "whatif.data.spec_values",
     "sheet_value": "whatif.data.spec_values",
+    "CONTACTS": "whatif.data.kpi_blocks",
+    "KPI_ENGINES": "whatif.data.kpis",
+    "PERIOD": "whatif.data.kpi_blocks",
+    "KpiFeed": "whatif.data.kpis",
+    "load_kpis": "whatif.data.kpis",
+    "period_key": "whatif.data.kpi_blocks",
+    "period_year": "whatif.data.kpi_blocks",
+    "read_kpi_frame": "whatif.data.kpis",
+    "CHANNEL": "whatif.data.kpi_blocks",
+    "FeedBlock": "whatif.data.kpi_blocks",
+    "FeedColumns": "whatif.data.kpi_blocks",
+    "summarize_block": "whatif.data.kpi_blocks",
 }
 
 __all__ = sorted(EXPORTS)

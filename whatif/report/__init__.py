@@ -67,6 +67,19 @@ EXPORTS = {
     "build_brief": "whatif.report.brief_content",
     "check_ci": "whatif.report.brief_content",
     "headline": "whatif.report.brief_content",
+    "METRIC_LABELS": "whatif.report.monitor",
+    "backtest_text": "whatif.report.monitor",
+    "change_text": "whatif.report.monitor",
+    "check_report_path": "whatif.report.monitor",
+    "level_text": "whatif.report.monitor",
+    "monitor_text": "whatif.report.monitor",
+    "render_monitor_html": "whatif.report.monitor",
+    "write_monitor_report": "whatif.report.monitor",
+    "contribution_chart": "whatif.report.monitor_charts",
+    "html_to_pdf": "whatif.report.output",
+    "template_environment": "whatif.report.output",
+    "write_atomically": "whatif.report.output",
+    "nowcast_chart": "whatif.report.monitor_charts",
 }
 
 __all__ = sorted(EXPORTS)

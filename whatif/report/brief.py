@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from pathlib import Path
-
-import jinja2
 
 from whatif.analysis.scenario import Scenario
 from whatif.errors import WhatifError
@@ -34,6 +31,7 @@ from whatif.fitting.fitted import FittedModel
 from whatif.report import charts
 from whatif.report import format as fmt
 from whatif.report.brief_content import build_brief, check_ci
+from whatif.report.output import html_to_pdf, template_environment, write_atomically
 from whatif.report.palette import COLORS, QUADRANT_COLORS
 
 __all__ = ["FORMATS", "check_output_path", "render_html", "render_pdf", "write_brief"]
@@ -162,14 +160,8 @@ def _charts(brief: dict) -> dict:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+def _environment():
+    env = template_environment()
     env.filters.update(signed=_signed, pp=_pp, nps=_nps, prob=fmt.probability, number=_number)
     env.globals.update(
         digits=fmt.decimals, interval=fmt.interval, palette={**COLORS, **QUADRANT_COLORS}
@@ -199,14 +191,6 @@ def render_html(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9, 
     )
 
 
-def _html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # a slow import only the PDF path needs
-    from weasyprint.urls import URLFetcher
-
-    fetcher = URLFetcher(allowed_protocols=("data",))  # nothing outside the page, ever
-    return HTML(string=html, url_fetcher=fetcher).write_pdf()
-
-
 def render_pdf(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) -> bytes:
     """The brief as PDF bytes: the HTML of :func:`render_html` on A4 pages, numbered.
 
@@ -215,7 +199,7 @@ def render_pdf(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) -
     model, scenarios, ci
         As :func:`build_brief`.
     """
-    return _html_to_pdf(render_html(model, scenarios, ci))
+    return html_to_pdf(render_html(model, scenarios, ci))
 
 
 def write_brief(
@@ -247,23 +231,5 @@ def write_brief(
     fmt = check_output_path(out)
     check_ci(ci)
     html = render_html(model, scenarios, ci, plan)
-    data = _html_to_pdf(html) if fmt == "pdf" else html.encode("utf-8")
-    tmp = None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            dir=out.parent, prefix=f".{out.name}.", suffix=".tmp", delete=False
-        ) as handle:
-            tmp = Path(handle.name)
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-        tmp = None
-    except OSError as err:
-        raise WhatifError(
-            f"{out}: cannot write the brief ({err.strerror or err}); choose a writable --out"
-        ) from None
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-    return out
+    data = html_to_pdf(html) if fmt == "pdf" else html.encode("utf-8")
+    return write_atomically(out, data, "the brief")

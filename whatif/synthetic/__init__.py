@@ -41,6 +41,12 @@ EXPORTS = {
     "load_truth": "whatif.synthetic.files",
     "spec_for": "whatif.synthetic.files",
     "write_demo": "whatif.synthetic.files",
+    "DEMO_ALERTS": "whatif.synthetic.kpis",
+    "DEMO_MONTHS": "whatif.synthetic.kpis",
+    "IVR_REDESIGN": "whatif.synthetic.kpis",
+    "OUTAGE_MONTH": "whatif.synthetic.kpis",
+    "demo_kpis": "whatif.synthetic.kpis",
+    "write_demo_kpis": "whatif.synthetic.kpis",
 }
 
 __all__ = sorted(EXPORTS)

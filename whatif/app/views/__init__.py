@@ -11,7 +11,7 @@ from :mod:`whatif.app.plots`; :mod:`whatif.app.page` assembles the views into th
 * :mod:`~whatif.app.views.headline`: the company lift, top-box and channel cards
 * :mod:`~whatif.app.views.forecast`, :mod:`~whatif.app.views.compare`,
   :mod:`~whatif.app.views.weights`, :mod:`~whatif.app.views.priorities`,
-  :mod:`~whatif.app.views.model`: the tabs
+  :mod:`~whatif.app.views.model`, :mod:`~whatif.app.views.monitor`: the tabs
 * :mod:`~whatif.app.views.status`: the page while the model is fitted or loaded
 * :mod:`~whatif.app.views.widgets`: small helpers the views share
 
