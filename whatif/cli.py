@@ -269,26 +269,37 @@ def summary(
 
 # -- scenario commands (simulate, priorities) ------------------------------------------------
 
+SCENARIO_HELP = (
+    "A scenario TOML file, or the name of a scenario saved in the planner (MODEL/scenarios); "
+    "an existing file wins over a saved name."
+)
+
 
 @app.command()
 def simulate(
     model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
-    scenario: Annotated[list[Path], typer.Option("--scenario", help="Scenario TOML file(s).")],
+    scenario: Annotated[list[str], typer.Option("--scenario", help=SCENARIO_HELP)],
     ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
-    """Forecast the satisfaction lift of one or more scenarios (side by side)."""
+    """Forecast the satisfaction lift of one or more scenarios (side by side).
+
+    With several scenarios the table ends with each one minus the first, on the same posterior
+    draws, with its interval and the chance it beats the first.
+    """
+    from whatif.analysis.difference import scenario_difference
     from whatif.analysis.engine import ScenarioEngine, summarize_lift
-    from whatif.analysis.scenario import load_scenario
+    from whatif.analysis.library import resolve_scenario
     from whatif.fitting.artefact import load_model
+    from whatif.report.difference import difference_report
     from whatif.report.tables import dumps_json
     from whatif.report.terminal import lift_report
 
     def run():
         check_choice(format, ("table", "json"), "--format")
         check_ci(ci)
-        scenarios = [load_scenario(path) for path in scenario]
-        fitted = load_model(model)
+        fitted = load_model(model)  # first: a saved scenario's name needs the model's folder
+        scenarios = [resolve_scenario(value, model) for value in scenario]
         engine = ScenarioEngine(fitted)
         results = [summarize_lift(engine.lift(s), ci, flagged=fitted.flagged) for s in scenarios]
         if format == "json":
@@ -296,6 +307,9 @@ def simulate(
             print(dumps_json(dicts[0] if len(dicts) == 1 else dicts))
             return
         print(lift_report(results, fitted))
+        if len(scenarios) > 1:
+            diffs = [scenario_difference(engine, scenarios[0], s, ci) for s in scenarios[1:]]
+            print(difference_report(diffs, fitted.spec.label_of))
 
     run_guarded(run)
 
@@ -496,7 +510,7 @@ def models(
 def brief(
     model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
     scenario: Annotated[
-        list[Path], typer.Option("--scenario", help="Scenario TOML file (repeat to compare).")
+        list[str], typer.Option("--scenario", help=SCENARIO_HELP + " Repeat to compare.")
     ],
     out: Annotated[
         Path, typer.Option("--out", help="brief.html or brief.pdf (format from the extension).")
@@ -504,15 +518,15 @@ def brief(
     ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
 ) -> None:
     """Write a one-to-two page forecast brief (self-contained HTML or A4 PDF) for directors."""
-    from whatif.analysis.scenario import load_scenario
+    from whatif.analysis.library import resolve_scenario
     from whatif.fitting.artefact import load_model
     from whatif.report.brief import check_output_path, write_brief
 
     def run():
         check_ci(ci)
         check_output_path(out)
-        scenarios = [load_scenario(path) for path in scenario]
-        fitted = load_model(model)
+        fitted = load_model(model)  # first: a saved scenario's name needs the model's folder
+        scenarios = [resolve_scenario(value, model) for value in scenario]
         if fitted.flagged:
             say(f"note: {fitted.verdict} The brief carries a warning banner at the top.")
         say(f"writing the brief for {len(scenarios)} scenario(s)")
