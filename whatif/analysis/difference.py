@@ -75,8 +75,8 @@ class ScenarioDifference:
         ``p_positive`` is P(B beats A).
     channels
         One :class:`ChannelDifference` per channel, in the model's order.
-    same
-        The two scenarios give the same lift in every draw.
+    same_metrics
+        The company metrics in which the two scenarios agree in every draw.
     """
 
     first: str
@@ -84,11 +84,16 @@ class ScenarioDifference:
     ci: float
     company: dict[str, Estimate]
     channels: tuple[ChannelDifference, ...]
-    same: bool = False
+    same_metrics: tuple[str, ...] = ()
 
     @property
     def metrics(self) -> tuple[str, ...]:
         return tuple(self.company)
+
+    @property
+    def same(self) -> bool:
+        """The two scenarios give the same lift, in every metric and draw."""
+        return set(self.same_metrics) >= set(self.company)
 
     def metric(self, name: str) -> Estimate:
         """The company difference in ``name`` (``mean``, ``top_box`` or ``nps``)."""
@@ -106,6 +111,7 @@ class ScenarioDifference:
             "second": self.second,
             "ci": self.ci,
             "same": self.same,
+            "same_metrics": list(self.same_metrics),
             "company": {name: _with_beats(e) for name, e in self.company.items()},
             "channels": {c.channel: c.to_dict() for c in self.channels},
         }
@@ -153,5 +159,5 @@ def scenario_difference(
                 same=all(_identical(d) for d in diffs.values()),
             )
         )
-    same = all(_identical(b[_KEYS[m][0]] - a[_KEYS[m][0]]) for m in metrics)
+    same = tuple(m for m in metrics if _identical(b[_KEYS[m][0]] - a[_KEYS[m][0]]))
     return ScenarioDifference(first.name, second.name, ci, company, tuple(channels), same)

@@ -41,6 +41,7 @@ __all__ = [
     "LibraryEntry",
     "ScenarioExists",
     "ScenarioLibrary",
+    "check_name",
     "resolve_scenario",
     "scenario_slug",
 ]

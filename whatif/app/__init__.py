@@ -13,7 +13,11 @@ from whatif.exports import lazy_exports
 
 EXPORTS = {
     "slugify": "whatif.app.text",
+    "ACCEPTED_OPERATIONS": "whatif.app.controls",
     "NATURAL_OPERATIONS": "whatif.app.controls",
+    "TeamScenarios": "whatif.app.team",
+    "lever_words": "whatif.app.levers_text",
+    "share_change": "whatif.app.levers_text",
     "Control": "whatif.app.controls",
     "build_controls": "whatif.app.controls",
     "ModelBundle": "whatif.app.bundle",

@@ -41,6 +41,10 @@ EXPORTS = {
     "build_brief": "whatif.report.brief_content",
     "check_ci": "whatif.report.brief_content",
     "headline": "whatif.report.brief_content",
+    "NO_DIFFERENCE": "whatif.report.difference",
+    "difference_cells": "whatif.report.difference",
+    "difference_report": "whatif.report.difference",
+    "difference_rows": "whatif.report.difference",
 }
 
 __all__ = sorted(EXPORTS)

@@ -61,7 +61,8 @@ def difference_rows(
         name = _METRIC_NAMES[metric]
         if metric == "top_box" and top_box_label:
             name = f"top-box share ({top_box_label}, pts)"
-        rows.append(_row(f"Company {name}", metric, diff.metric(metric), diff.same, minus))
+        same = metric in diff.same_metrics
+        rows.append(_row(f"Company {name}", metric, diff.metric(metric), same, minus))
     for entry in diff.channels:
         rows.append(_row(label_of(entry.channel), "mean", entry.metric("mean"), entry.same, minus))
     return rows
