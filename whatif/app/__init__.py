@@ -54,6 +54,8 @@ EXPORTS = {
     "Headline": "whatif.app.views.headline",
     "ForecastPanel": "whatif.app.views.forecast",
     "ComparePanel": "whatif.app.views.compare",
+    "LIBRARY_POLL_MS": "whatif.app.views.compare",
+    "SavePrompt": "whatif.app.views.save_prompt",
     "WeightsPanel": "whatif.app.views.weights",
     "PriorityPanel": "whatif.app.views.priorities",
     "ModelPanel": "whatif.app.views.model",

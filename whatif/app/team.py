@@ -147,12 +147,9 @@ class TeamScenarios(param.Parameterized):
             return None
         self._waiting = None
         self.pending_save = {}
+        state.scenario_name = entry.name  # first: the views list the current scenario by name
         self.refresh()
-        state.param.update(
-            scenario_name=entry.name,
-            error="",
-            info=f"Saved '{entry.name}' in the team's scenarios",
-        )
+        state.param.update(error="", info=f"Saved '{entry.name}' in the team's scenarios")
         return entry.scenario
 
     def overwrite(self) -> Scenario | None:
