@@ -545,13 +545,58 @@ def app_command(
         ),
     ] = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 5006,
-    address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    address: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on; anything but 127.0.0.1 needs sign-in or --no-auth."
+        ),
+    ] = "127.0.0.1",
     show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = True,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Serve to other machines without sign-in, on purpose.")
+    ] = False,
+    basic_auth: Annotated[
+        Path | None,
+        typer.Option(
+            "--basic-auth",
+            help='Sign in with passwords: a file holding {"user": "password", ...} as JSON or one '
+            "shared password (or set WHATIF_BASIC_AUTH).",
+        ),
+    ] = None,
+    oauth_provider: Annotated[
+        str | None,
+        typer.Option(
+            "--oauth-provider",
+            help="Sign in through OAuth: github, google, azure, okta, generic...",
+        ),
+    ] = None,
+    oauth_secrets: Annotated[
+        Path | None,
+        typer.Option(
+            "--oauth-secrets",
+            help="TOML file with the OAuth key, secret (and encryption_key, redirect_uri, "
+            "[extra_params]); or set WHATIF_OAUTH_KEY and WHATIF_OAUTH_SECRET.",
+        ),
+    ] = None,
+    cookie_secret: Annotated[
+        Path | None,
+        typer.Option(
+            "--cookie-secret",
+            help="File holding the secret that signs sign-in cookies (or WHATIF_COOKIE_SECRET; "
+            "default: random per start).",
+        ),
+    ] = None,
 ) -> None:
-    """Open the what-if planner (a local web app) on a fitted model."""
-    from whatif.app.server import serve
+    """Open the what-if planner (a local web app) on a fitted model.
 
-    run_guarded(lambda: serve(model, port=port, address=address, show=show))
+    Served on 127.0.0.1 it needs no sign-in; on any other address (e.g. 0.0.0.0, to share it on
+    a network) it needs --basic-auth or --oauth-provider, or --no-auth to serve it open on
+    purpose. Secrets are read from files or the environment, never from the command line.
+    """
+    from whatif.app.server import Access, serve
+
+    access = Access(no_auth, basic_auth, oauth_provider, oauth_secrets, cookie_secret)
+    run_guarded(lambda: serve(model, port=port, address=address, show=show, access=access))
 
 
 @app.command()
@@ -560,10 +605,13 @@ def demo(
     address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = True,
     refit: Annotated[bool, typer.Option("--refit", help="Fit the demo model again.")] = False,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Serve to other machines without sign-in, on purpose.")
+    ] = False,
 ) -> None:
     """The main job: demo data -> fitted demo model (once; later runs reuse it) -> planner app."""
     from whatif.app.demo import DEMO_FIT
-    from whatif.app.server import serve
+    from whatif.app.server import Access, serve, server_options
     from whatif.data.spec import load_spec
     from whatif.data.survey import fingerprint_files
     from whatif.fitting.artefact import load_model
@@ -589,12 +637,14 @@ def demo(
         say(f"demo model: {DEMO_MODEL} (fitted {model.manifest['fit_date']}; --refit to redo)")
         return False
 
+    access = Access(no_auth=no_auth)
+    run_guarded(lambda: server_options(address, access))  # before a fit, not after it
     if run_guarded(prepare):
         say(f"fitting the demo model into {DEMO_MODEL} (under a minute; once)")
         run_guarded(
             lambda: fit_to_artefact(survey, spec, DEMO_MODEL, **DEMO_FIT, log=say), out=DEMO_MODEL
         )
-    run_guarded(lambda: serve(DEMO_MODEL, port=port, address=address, show=show))
+    run_guarded(lambda: serve(DEMO_MODEL, port=port, address=address, show=show, access=access))
 
 
 def main() -> None:  # pragma: no cover - console entry point

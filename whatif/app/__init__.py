@@ -63,6 +63,13 @@ EXPORTS = {
     "PlannerApp": "whatif.app.page",
     "create_app": "whatif.app.page",
     "serve": "whatif.app.server",
+    "Access": "whatif.app.server",
+    "LOCAL_ADDRESSES": "whatif.app.server",
+    "MAX_MESSAGE_BYTES": "whatif.app.server",
+    "OAUTH_PROVIDERS": "whatif.app.server",
+    "ENV": "whatif.app.server",
+    "is_local": "whatif.app.server",
+    "server_options": "whatif.app.server",
 }
 
 __all__ = sorted(EXPORTS)
