@@ -264,3 +264,15 @@ def test_a_scenario_value_is_a_file_first_then_a_saved_name(tmp_path):
         resolve_scenario("missing.toml", model)
     with pytest.raises(ScenarioError, match="none saved yet"):
         resolve_scenario("Anything", tmp_path / "other")
+
+
+def test_a_refit_into_the_same_folder_keeps_the_saved_scenarios(tiny_model, tmp_path):
+    from whatif.fitting.artefact import load_model, save_model
+
+    folder = save_model(tiny_model, tmp_path / "models" / "m")
+    library = ScenarioLibrary.for_model(folder)
+    library.save(plan("Keep through refits"), user="alice")
+    save_model(tiny_model, folder)  # what `whatif demo --refit` or a refit to --out does
+    load_model(folder)
+    assert [e.name for e in library.entries()] == ["Keep through refits"]
+    assert library.get("Keep through refits").saved_by == "alice"
