@@ -50,8 +50,10 @@ def difference_rows(
     label_of: Callable[[str], str] = str,
     minus: str = fmt.MINUS,
     top_box_label: str = "",
+    channels: list[str] | None = None,
 ) -> list[dict[str, str]]:
-    """One row per company metric, then one per channel (mean satisfaction).
+    """One row per company metric, then one per channel (mean satisfaction), in the order of
+    ``channels`` when given (the model's otherwise).
 
     Each row has ``what``, ``difference`` (B minus A), ``interval`` and ``beats`` (P(B beats A));
     a channel the two scenarios change identically reads :data:`NO_DIFFERENCE`.
@@ -63,7 +65,7 @@ def difference_rows(
             name = f"top-box share ({top_box_label}, pts)"
         same = metric in diff.same_metrics
         rows.append(_row(f"Company {name}", metric, diff.metric(metric), same, minus))
-    for entry in diff.channels:
+    for entry in [diff.channel(c) for c in channels] if channels else diff.channels:
         rows.append(_row(label_of(entry.channel), "mean", entry.metric("mean"), entry.same, minus))
     return rows
 

@@ -223,7 +223,9 @@ class ComparePanel(Viewer):
         diff = self._differences[key]
         pct = f"{diff.ci:.0%}"
         top_box = state.bundle.model.spec.rating.top_box_label
-        rows = difference_rows(diff, state.bundle.label, top_box_label=top_box)
+        rows = difference_rows(
+            diff, state.bundle.label, top_box_label=top_box, channels=state.bundle.channels
+        )
         body = [
             [esc(r["what"]), f"<b>{esc(r['difference'])}</b>", esc(r["interval"]), esc(r["beats"])]
             for r in rows
