@@ -253,7 +253,7 @@ def test_the_planner_forecasts_saves_compares_and_exports(browser, server, tmp_p
     page.context.close()
 
 
-def test_sessions_are_independent(browser, server):
+def test_sessions_are_independent_but_share_saved_scenarios(browser, server):
     requests: list[str] = []
     one, two = _new_page(browser, requests), _new_page(browser, requests)
     head_one = _open(one, server["url"])
@@ -265,13 +265,74 @@ def test_sessions_are_independent(browser, server):
     one.get_by_role("button", name="Save scenario").click()
     expect(one.get_by_text("Saved 'Only mine'")).to_be_visible()
     two.wait_for_timeout(1000)
-    expect(head_two).to_have_text("0.00points")
+    expect(head_two).to_have_text("0.00points")  # the levers are each session's own
     expect(two.get_by_text("None yet: move a lever")).to_be_visible()
     two.get_by_role("tab", name="Compare scenarios").click()
-    expect(two.get_by_text("No saved scenarios yet")).to_be_visible(timeout=60_000)
+    # the saved scenarios are the team's: the other session lists it, with who and when
+    library = two.locator("table.wi").filter(has_text="Saved scenario")
+    expect(library).to_contain_text("Only mine", timeout=60_000)
+    expect(library).to_contain_text("saved, 20")
     assert _external(requests) == []
     one.context.close()
     two.context.close()
+
+
+def test_saved_scenarios_survive_a_reload_and_compare_with_a_difference(browser, server):
+    requests: list[str] = []
+    page = _new_page(browser, requests)
+    headline = _open(page, server["url"])
+    slider = page.get_by_role("slider", name=LEVER)
+    slider.focus()
+    page.keyboard.press("Home")
+    expect(headline).not_to_have_text("0.00points", timeout=30_000)
+    name = page.get_by_label("Scenario name")
+    name.fill("Plan A")
+    page.get_by_role("button", name="Save scenario").click()
+    expect(page.get_by_text("Saved 'Plan A'")).to_be_visible()
+    first = headline.inner_text()
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(headline).not_to_have_text(first, timeout=30_000)
+    name.fill("Plan B")
+    page.get_by_role("button", name="Save scenario").click()
+    expect(page.get_by_text("Saved 'Plan B'")).to_be_visible()
+
+    # saving under a taken name asks instead of overwriting
+    name.fill("Plan A")
+    page.get_by_role("button", name="Save scenario").click()
+    expect(page.get_by_text("is already in the team's scenarios")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text("is already in the team's scenarios")).to_be_hidden()
+
+    # an empty name is refused with a message
+    name.fill("")
+    page.get_by_role("button", name="Save scenario").click()
+    expect(page.get_by_text("Not saved: the scenario has no name")).to_be_visible()
+
+    page.reload()  # F5: the saved scenarios are still there
+    expect(page.locator("#headline-lift")).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Compare scenarios").click()
+    library = page.locator("table.wi").filter(has_text="Saved scenario")
+    expect(library).to_contain_text("Plan A", timeout=60_000)
+    expect(library).to_contain_text("Plan B")
+
+    # the difference of two scenarios, with its interval and the chance B beats A
+    for label, choice in (("Scenario A", "Plan A"), ("Scenario B", "Plan B")):
+        field = page.locator(".MuiFormControl-root").filter(has_text=label).last
+        field.get_by_role("combobox").click()
+        page.get_by_role("listbox").get_by_text(choice, exact=True).click()
+    difference = page.locator("table.wi").filter(has_text="P(B beats A)")
+    expect(difference).to_contain_text("Company mean satisfaction (points)", timeout=60_000)
+    expect(page.get_by_text("A: Plan A · B: Plan B")).to_be_visible()
+    cell = difference.locator("tbody tr").first.locator("td").nth(2).inner_text()
+    low, high = cell.split(" to ")
+    assert low != high
+    shot = Path("/tmp/planner_compare.png")
+    page.screenshot(path=str(shot), full_page=True)
+    assert _external(requests) == []
+    assert "Traceback" not in page.content()
+    page.context.close()
 
 
 def test_a_broken_artefact_shows_an_error_in_the_page(browser, server):

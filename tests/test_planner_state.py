@@ -9,6 +9,7 @@ import tomllib
 import numpy as np
 import pytest
 
+from whatif.analysis.library import ScenarioLibrary
 from whatif.analysis.scenario import Lever, Scenario, parse_scenario
 from whatif.app.bundle import available_models, load_bundle
 from whatif.app.provider import ModelProvider
@@ -23,8 +24,14 @@ def bundle(tiny_model_path):
 
 
 @pytest.fixture
-def state(bundle):
-    return PlannerState(bundle)
+def library(tmp_path):
+    """A team library of its own per test (the tiny model's folder is shared by the session)."""
+    return ScenarioLibrary(tmp_path / "library")
+
+
+@pytest.fixture
+def state(bundle, library):
+    return PlannerState(bundle, library=library)
 
 
 def _count_and_binary(bundle):
@@ -50,9 +57,13 @@ def test_starts_at_no_change(state, bundle):
 def test_controls_pick_the_natural_operation_per_kind(bundle):
     count, binary = _count_and_binary(bundle)
     assert count.operations == ("cap", "scale")
-    assert binary.operations == ("share",)
+    assert binary.operations == ("share", "shift")
     drivers = [c for c in bundle.controls.values() if c.kind == "driver"]
     assert drivers and all(c.operations == ("shift",) for c in drivers)
+    # what a scenario file may also use, each with a slider range
+    assert set(count.accepted) == {"cap", "scale", "floor", "shift", "set"}
+    assert set(binary.accepted) == {"share", "shift", "set", "cap", "floor", "scale"}
+    assert all(set(c.accepted) == {"shift", "scale", "set"} for c in drivers)
     start, end, step = count.ranges["cap"]
     assert start <= count.low and end >= count.high and step == 1
     assert 0 <= binary.low <= binary.high <= 1
@@ -101,8 +112,9 @@ def test_the_no_change_value_removes_the_lever(state, bundle):
     state.set_lever(binary.target, "share", state.identity(binary.target, "share"))
     assert binary.target not in state.settings
     assert state.lever_value(count.target) == ("cap", count.ranges["cap"][1])
+    driver = next(c for c in bundle.controls.values() if c.kind == "driver")
     with pytest.raises(ValueError):
-        state.set_lever(binary.target, "cap", 1)
+        state.set_lever(driver.target, "cap", 1)
 
 
 def test_share_lever_describes_from_and_to(state, bundle):
@@ -148,7 +160,7 @@ def test_the_year_moves_the_forecast_to_an_observed_year(state, bundle):
     assert state.current_scenario().year is None  # the default, left out of the file
 
 
-def test_saved_scenarios_round_trip_to_toml(state, bundle):
+def test_saved_scenarios_round_trip_to_toml(state, bundle, tmp_path):
     count, binary = _count_and_binary(bundle)
     state.set_lever(count.target, "cap", count.ranges["cap"][0])
     state.set_lever(binary.target, "share", 0.1)
@@ -159,7 +171,7 @@ def test_saved_scenarios_round_trip_to_toml(state, bundle):
     assert filename == "fewer_and_rarer.toml"
     assert parse_scenario(tomllib.loads(text)) == saved
 
-    other = PlannerState(bundle)
+    other = PlannerState(bundle, library=ScenarioLibrary(tmp_path / "elsewhere"))
     loaded = other.load_toml(text.encode(), filename)
     assert loaded == saved
     assert other.error == ""
@@ -169,16 +181,42 @@ def test_saved_scenarios_round_trip_to_toml(state, bundle):
     assert [s.name for s in other.saved] == ["Fewer and rarer"]
 
 
-def test_saving_twice_under_one_name_replaces(state, bundle):
+def test_saving_under_a_taken_name_asks_to_overwrite_or_rename(state, bundle):
     count, _ = _count_and_binary(bundle)
-    state.save_current("A")
+    assert state.save_current("A") is not None
     state.set_lever(count.target, "scale", 0.5)
-    state.save_current("A")
-    state.save_current("B")
-    assert [s.name for s in state.saved] == ["A", "B"]
-    assert state.saved_scenario("A").levers
-    state.remove_saved("B")
-    assert [s.name for s in state.saved] == ["A"]
+    assert state.save_current("a") is None  # the same file name: asks, saves nothing
+    assert state.team.pending_save["existing"] == "A"
+    assert state.team.pending_save["suggestion"] == "a (2)"
+    assert state.saved_scenario("A").levers == ()
+    assert state.team.overwrite() is not None
+    assert state.saved_scenario("a").levers and state.team.pending_save == {}
+    state.save_current("a")
+    assert state.team.save_as() is not None
+    assert [s.name for s in state.saved] == ["a", "a (2)"]
+    state.save_current("a")
+    state.team.cancel()
+    assert [s.name for s in state.saved] == ["a", "a (2)"] and state.team.pending_save == {}
+
+
+def test_an_empty_name_is_refused_with_a_message(state, bundle):
+    count, _ = _count_and_binary(bundle)
+    state.set_lever(count.target, "scale", 0.5)
+    assert state.save_current("   ") is None
+    assert "Not saved: the scenario has no name" in state.error
+    assert state.saved == [] and state.scenario_name == "My scenario"
+
+
+def test_deleting_asks_first(state, bundle):
+    state.save_current("Keep me")
+    state.team.ask_delete("Keep me")
+    assert state.team.pending_delete == "Keep me"
+    assert [s.name for s in state.saved] == ["Keep me"]  # nothing gone before the answer
+    state.team.cancel()
+    assert [s.name for s in state.saved] == ["Keep me"]
+    state.team.ask_delete("Keep me")
+    state.team.confirm_delete()
+    assert state.saved == [] and "Deleted 'Keep me'" in state.info
 
 
 def test_comparison_lists_the_current_and_the_saved_scenarios(state, bundle):
@@ -208,6 +246,7 @@ def test_comparison_lists_the_current_and_the_saved_scenarios(state, bundle):
         ),
         (b'name = "x"\nyear = 1990\n', "outside what the model can speak for"),
         (b"\xff\xfe\x00", "not a text file"),
+        (b"# padding\n" * 8000, "too large for a scenario file"),
     ],
 )
 def test_loading_a_bad_toml_sets_an_error_message(state, text, expected):
@@ -225,15 +264,15 @@ def test_levers_no_control_can_show_are_kept_as_extra_levers(state, bundle):
     scenario = Scenario(
         "Mixed",
         (
-            Lever(binary.target, "influencer", "shift", 0.1),  # binaries have a share control
+            Lever(binary.target, "influencer", "shift", 0.1),  # shown on the share's control
             Lever(count.target, "influencer", "scale", 0.5, tuple(bundle.channels[:1])),
             Lever(count.target, "influencer", "cap", 1.0),  # a second lever on one target
         ),
     )
     state.apply_scenario(scenario)
-    assert state.settings == {count.target: ("scale", 0.5)}
+    assert state.settings == {count.target: ("scale", 0.5), binary.target: ("shift", 0.1)}
     assert state.scopes == {count.target: tuple(bundle.channels[:1])}
-    assert [lever.operation for lever in state.extra_levers] == ["shift", "cap"]
+    assert [lever.operation for lever in state.extra_levers] == ["cap"]
     assert set(state.current_scenario().levers) == set(scenario.levers)
     state.reset()
     assert state.extra_levers == [] and state.scopes == {}
@@ -252,13 +291,19 @@ def test_example_scenarios_that_fit_the_model_are_offered(state, tmp_path, bundl
     assert [s.name for s in added] == ["Good"]
 
 
-def test_sessions_are_independent_and_share_one_loaded_model(tiny_model_path, bundle):
+def test_sessions_are_independent_and_share_one_loaded_model(tiny_model_path, bundle, library):
     assert load_bundle(tiny_model_path) is bundle  # loaded once per process
-    one, two = PlannerState(bundle), PlannerState(bundle)
+    one = PlannerState(bundle, library=library, user="alice")
+    two = PlannerState(bundle, library=ScenarioLibrary(library.folder))
     count, _ = _count_and_binary(bundle)
     one.set_lever(count.target, "scale", 0.5)
     one.save_current("Mine")
-    assert two.settings == {} and two.saved == []
+    assert two.settings == {} and two.saved == []  # until it looks again
+    assert two.team.refresh()
+    assert [s.name for s in two.saved] == ["Mine"]  # the team library is shared
+    assert two.team.caption("Mine").startswith("saved by alice, 20")
+    three = PlannerState(bundle, library=ScenarioLibrary(library.folder))  # a reload
+    assert [s.name for s in three.saved] == ["Mine"]
     assert two.forecast.to_dict()["total"]["mean"] == 0.0
     assert one.forecast.to_dict()["total"]["mean"] != 0.0
 

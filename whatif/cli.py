@@ -274,26 +274,37 @@ def summary(
 
 # -- scenario commands (simulate, priorities) ------------------------------------------------
 
+SCENARIO_HELP = (
+    "A scenario TOML file, or the name of a scenario saved in the planner (MODEL/scenarios); "
+    "an existing file wins over a saved name."
+)
+
 
 @app.command()
 def simulate(
     model: Annotated[Path, typer.Argument(help="Model artefact folder.")],
-    scenario: Annotated[list[Path], typer.Option("--scenario", help="Scenario TOML file(s).")],
+    scenario: Annotated[list[str], typer.Option("--scenario", help=SCENARIO_HELP)],
     ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
-    """Forecast the satisfaction lift of one or more scenarios (side by side)."""
+    """Forecast the satisfaction lift of one or more scenarios (side by side).
+
+    With several scenarios the table ends with each one minus the first, on the same posterior
+    draws, with its interval and the chance it beats the first.
+    """
+    from whatif.analysis.difference import scenario_difference
     from whatif.analysis.engine import ScenarioEngine, summarize_lift
-    from whatif.analysis.scenario import load_scenario
+    from whatif.analysis.library import resolve_scenario
     from whatif.fitting.artefact import load_model
+    from whatif.report.difference import difference_report
     from whatif.report.tables import dumps_json
     from whatif.report.terminal import lift_report
 
     def run():
         check_choice(format, ("table", "json"), "--format")
         check_ci(ci)
-        scenarios = [load_scenario(path) for path in scenario]
-        fitted = load_model(model)
+        fitted = load_model(model)  # first: a saved scenario's name needs the model's folder
+        scenarios = [resolve_scenario(value, model) for value in scenario]
         engine = ScenarioEngine(fitted)
         results = [summarize_lift(engine.lift(s), ci, flagged=fitted.flagged) for s in scenarios]
         if format == "json":
@@ -301,6 +312,9 @@ def simulate(
             print(dumps_json(dicts[0] if len(dicts) == 1 else dicts))
             return
         print(lift_report(results, fitted))
+        if len(scenarios) > 1:
+            diffs = [scenario_difference(engine, scenarios[0], s, ci) for s in scenarios[1:]]
+            print(difference_report(diffs, fitted.spec.label_of))
 
     run_guarded(run)
 
@@ -674,8 +688,8 @@ def brief(
         Path, typer.Option("--out", help="brief.html or brief.pdf (format from the extension).")
     ],
     scenario: Annotated[
-        list[Path] | None,
-        typer.Option("--scenario", help="Scenario TOML file (repeat to compare)."),
+        list[str] | None,
+        typer.Option("--scenario", help=SCENARIO_HELP + " Repeat to compare."),
     ] = None,
     ci: Annotated[float, typer.Option(help="Probability of the intervals.")] = 0.9,
     plan: Annotated[
@@ -692,6 +706,7 @@ def brief(
 ) -> None:
     """Write a one-to-two page forecast brief (self-contained HTML or A4 PDF) for directors;
     with --plan or --options, a plan section with the efficient frontier."""
+    from whatif.analysis.library import resolve_scenario
     from whatif.analysis.scenario import load_scenario
     from whatif.fitting.artefact import load_model
     from whatif.report.brief import check_output_path, write_brief
@@ -701,8 +716,9 @@ def brief(
         check_output_path(out)
         if not scenario and plan is None and options is None:
             raise WhatifError("give --scenario FILE, --plan FILE or --options FILE --budget B")
-        scenarios = [load_scenario(path) for path in [*(scenario or []), *([plan] if plan else [])]]
-        fitted = load_model(model)
+        fitted = load_model(model)  # first: a saved scenario's name needs the model's folder
+        scenarios = [resolve_scenario(value, model) for value in scenario or []]
+        scenarios += [load_scenario(plan)] if plan else []
         result = None
         if options is not None:
             fitted, result = _optimized(
@@ -730,13 +746,58 @@ def app_command(
         ),
     ] = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 5006,
-    address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    address: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on; anything but 127.0.0.1 needs sign-in or --no-auth."
+        ),
+    ] = "127.0.0.1",
     show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = True,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Serve to other machines without sign-in, on purpose.")
+    ] = False,
+    basic_auth: Annotated[
+        Path | None,
+        typer.Option(
+            "--basic-auth",
+            help='Sign in with passwords: a file holding {"user": "password", ...} as JSON or one '
+            "shared password (or set WHATIF_BASIC_AUTH).",
+        ),
+    ] = None,
+    oauth_provider: Annotated[
+        str | None,
+        typer.Option(
+            "--oauth-provider",
+            help="Sign in through OAuth: github, google, azure, okta, generic...",
+        ),
+    ] = None,
+    oauth_secrets: Annotated[
+        Path | None,
+        typer.Option(
+            "--oauth-secrets",
+            help="TOML file with the OAuth key, secret (and encryption_key, redirect_uri, "
+            "[extra_params]); or set WHATIF_OAUTH_KEY and WHATIF_OAUTH_SECRET.",
+        ),
+    ] = None,
+    cookie_secret: Annotated[
+        Path | None,
+        typer.Option(
+            "--cookie-secret",
+            help="File holding the secret that signs sign-in cookies (or WHATIF_COOKIE_SECRET; "
+            "default: random per start).",
+        ),
+    ] = None,
 ) -> None:
-    """Open the what-if planner (a local web app) on a fitted model."""
-    from whatif.app.server import serve
+    """Open the what-if planner (a local web app) on a fitted model.
 
-    run_guarded(lambda: serve(model, port=port, address=address, show=show))
+    Served on 127.0.0.1 it needs no sign-in; on any other address (e.g. 0.0.0.0, to share it on
+    a network) it needs --basic-auth or --oauth-provider, or --no-auth to serve it open on
+    purpose. Secrets are read from files or the environment, never from the command line.
+    """
+    from whatif.app.server import Access, serve
+
+    access = Access(no_auth, basic_auth, oauth_provider, oauth_secrets, cookie_secret)
+    run_guarded(lambda: serve(model, port=port, address=address, show=show, access=access))
 
 
 @app.command()
@@ -745,10 +806,13 @@ def demo(
     address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = True,
     refit: Annotated[bool, typer.Option("--refit", help="Fit the demo model again.")] = False,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Serve to other machines without sign-in, on purpose.")
+    ] = False,
 ) -> None:
     """The main job: demo data -> fitted demo model (once; later runs reuse it) -> planner app."""
     from whatif.app.demo import DEMO_FIT
-    from whatif.app.server import serve
+    from whatif.app.server import Access, serve, server_options
     from whatif.data.spec import load_spec
     from whatif.data.survey import fingerprint_files
     from whatif.fitting.artefact import load_model
@@ -774,12 +838,14 @@ def demo(
         say(f"demo model: {DEMO_MODEL} (fitted {model.manifest['fit_date']}; --refit to redo)")
         return False
 
+    access = Access(no_auth=no_auth)
+    run_guarded(lambda: server_options(address, access))  # before a fit, not after it
     if run_guarded(prepare):
         say(f"fitting the demo model into {DEMO_MODEL} (under a minute; once)")
         run_guarded(
             lambda: fit_to_artefact(survey, spec, DEMO_MODEL, **DEMO_FIT, log=say), out=DEMO_MODEL
         )
-    run_guarded(lambda: serve(DEMO_MODEL, port=port, address=address, show=show))
+    run_guarded(lambda: serve(DEMO_MODEL, port=port, address=address, show=show, access=access))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,6 +1,6 @@
 """What a fitted model says: scenarios and the scenario engine, summaries, total effects through
-the driver paths, the priority map, the comparison of two fits, Johnson's relative weights, and
-their typed results.
+the driver paths, the priority map, the comparison of two fits, Johnson's relative weights, the
+team's scenario library, paired differences of two scenarios, and their typed results.
 
 Imports :mod:`whatif.data` and :mod:`whatif.fitting` (never the sampler stack).
 """
@@ -105,6 +105,18 @@ EXPORTS = {
     "Backtest": "whatif.analysis.monitor_backtest",
     "BacktestRow": "whatif.analysis.monitor_backtest",
     "backtest_nowcast": "whatif.analysis.monitor_backtest",
+    "LIBRARY_FOLDER": "whatif.analysis.library",
+    "MAX_NAME_LENGTH": "whatif.analysis.library",
+    "MAX_SCENARIO_BYTES": "whatif.analysis.library",
+    "LibraryEntry": "whatif.analysis.library",
+    "ScenarioExists": "whatif.analysis.library",
+    "ScenarioLibrary": "whatif.analysis.library",
+    "check_name": "whatif.analysis.library",
+    "resolve_scenario": "whatif.analysis.library",
+    "scenario_slug": "whatif.analysis.library",
+    "ChannelDifference": "whatif.analysis.difference",
+    "ScenarioDifference": "whatif.analysis.difference",
+    "scenario_difference": "whatif.analysis.difference",
 }
 
 __all__ = sorted(EXPORTS)

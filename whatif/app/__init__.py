@@ -13,7 +13,11 @@ from whatif.exports import lazy_exports
 
 EXPORTS = {
     "slugify": "whatif.app.text",
+    "ACCEPTED_OPERATIONS": "whatif.app.controls",
     "NATURAL_OPERATIONS": "whatif.app.controls",
+    "TeamScenarios": "whatif.app.team",
+    "lever_words": "whatif.app.levers_text",
+    "share_change": "whatif.app.levers_text",
     "Control": "whatif.app.controls",
     "build_controls": "whatif.app.controls",
     "ModelBundle": "whatif.app.bundle",
@@ -54,6 +58,8 @@ EXPORTS = {
     "Headline": "whatif.app.views.headline",
     "ForecastPanel": "whatif.app.views.forecast",
     "ComparePanel": "whatif.app.views.compare",
+    "LIBRARY_POLL_MS": "whatif.app.views.compare",
+    "SavePrompt": "whatif.app.views.save_prompt",
     "WeightsPanel": "whatif.app.views.weights",
     "PriorityPanel": "whatif.app.views.priorities",
     "MonitorState": "whatif.app.monitor_state",
@@ -67,6 +73,13 @@ EXPORTS = {
     "PlannerApp": "whatif.app.page",
     "create_app": "whatif.app.page",
     "serve": "whatif.app.server",
+    "Access": "whatif.app.server",
+    "LOCAL_ADDRESSES": "whatif.app.server",
+    "MAX_MESSAGE_BYTES": "whatif.app.server",
+    "OAUTH_PROVIDERS": "whatif.app.server",
+    "ENV": "whatif.app.server",
+    "is_local": "whatif.app.server",
+    "server_options": "whatif.app.server",
 }
 
 __all__ = sorted(EXPORTS)

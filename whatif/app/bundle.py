@@ -116,11 +116,15 @@ class ModelBundle:
         """The slider value that means *no change* for ``operation`` on this control."""
         if operation == "cap":
             return float(control.ranges["cap"][1])
+        if operation == "floor":
+            return float(control.ranges["floor"][0])
         if operation == "scale":
             return 1.0
-        if operation == "share":
+        if operation in ("share", "set"):
             scope = [c for c in control.channels if c in channels] or list(control.channels)
-            return round(self.current_mean(control.target, year, scope), 2)
+            step = control.ranges[operation][2]
+            now = self.current_mean(control.target, year, scope)
+            return round(round(now / step) * step, 6)
         return 0.0
 
     def weights_frame(self, ci: float) -> pd.DataFrame:

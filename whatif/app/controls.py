@@ -1,8 +1,11 @@
 """The planner's lever controls: one :class:`Control` per measured influencer and driver.
 
 :func:`build_controls` derives each control's operations and slider ranges from a fitted model:
-a count can be capped or scaled, a binary set to a share, a continuous influencer or a driver
-rating shifted.
+a count can be capped or scaled, a binary set to a share or shifted in points, a continuous
+influencer or a driver rating shifted. A scenario file may use any operation valid for its
+target (a floor on a count, a shift of a share): each control accepts those too
+(:attr:`Control.accepted`, with a slider range each), so every lever loaded from a file shows on
+its own control, in its own units.
 """
 
 from __future__ import annotations
@@ -15,14 +18,21 @@ import pandas as pd
 
 from whatif.report import format as fmt
 
-__all__ = ["NATURAL_OPERATIONS", "Control", "build_controls"]
+__all__ = ["ACCEPTED_OPERATIONS", "NATURAL_OPERATIONS", "Control", "build_controls"]
 
 #: Operations offered per kind of control (the first is the default).
 NATURAL_OPERATIONS = {
     "count": ("cap", "scale"),
-    "binary": ("share",),
+    "binary": ("share", "shift"),
     "continuous": ("shift",),
     "driver": ("shift",),
+}
+#: Every operation a control takes from a scenario file (drivers take no cap or floor).
+ACCEPTED_OPERATIONS = {
+    "count": ("cap", "scale", "floor", "shift", "set"),
+    "binary": ("share", "shift", "set", "cap", "floor", "scale"),
+    "continuous": ("shift", "scale", "cap", "floor", "set"),
+    "driver": ("shift", "scale", "set"),
 }
 
 
@@ -80,6 +90,11 @@ class Control:
     def default_operation(self) -> str:
         return self.operations[0]
 
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """Every operation this control can show: its own, then those a scenario file may use."""
+        return tuple(op for op in ACCEPTED_OPERATIONS[self.measure] if op in self.ranges)
+
     def observed_text(self) -> str:
         """The observed range in words, e.g. ``observed 0-12``."""
         if self.measure == "binary":
@@ -111,17 +126,31 @@ def build_controls(model, channels: list[str], means: pd.DataFrame) -> dict[str,
             shares = means.loc[(list(measured), slice(None)), infl.id].to_numpy(float)
             shares = shares[np.isfinite(shares)]
             low, high = (float(shares.min()), float(shares.max())) if shares.size else (0.0, 1.0)
-            ranges = {"share": (0.0, 1.0, 0.01)}
-        elif measure == "count":
+            whole = (0.0, 1.0, 0.01)
             ranges = {
-                "cap": (math.floor(low), max(math.ceil(high), math.floor(low) + 1), 1.0),
+                "share": whole,
+                "shift": (-0.5, 0.5, 0.01),
+                **dict.fromkeys(("set", "cap", "floor"), whole),
                 "scale": (0.0, 2.0, 0.05),
+            }
+        elif measure == "count":
+            bottom, top = math.floor(low), max(math.ceil(high), math.floor(low) + 1)
+            ranges = {
+                "cap": (bottom, top, 1.0),
+                "scale": (0.0, 2.0, 0.05),
+                **dict.fromkeys(("floor", "set"), (bottom, top, 1.0)),
+                "shift": (-(top - bottom), top - bottom, 1.0),
             }
         else:
             span = (high - low) or 1.0
             step = _nice_step(span)
             half = step * math.ceil(span / 2 / step)
-            ranges = {"shift": (-half, half, step)}
+            bottom, top = step * math.floor(low / step), step * math.ceil(high / step)
+            ranges = {
+                "shift": (-half, half, step),
+                "scale": (0.0, 2.0, 0.05),
+                **dict.fromkeys(("cap", "floor", "set"), (bottom, max(top, bottom + step), step)),
+            }
         controls[infl.id] = Control(
             target=infl.id,
             kind="influencer",
@@ -151,7 +180,11 @@ def build_controls(model, channels: list[str], means: pd.DataFrame) -> dict[str,
             measure="driver",
             label=driver.label or driver.id,
             operations=NATURAL_OPERATIONS["driver"],
-            ranges={"shift": (-half, half, step)},
+            ranges={
+                "shift": (-half, half, step),
+                "scale": (0.0, 2.0, 0.05),
+                "set": (float(scale_low), float(scale_high), step),
+            },
             channels=measured,
             low=float(ratings.min()),
             high=float(ratings.max()),

@@ -72,7 +72,7 @@ class PlannerApp(Viewer):
             scenario_dir=str(scenario_dir) if scenario_dir else None,
             **params,
         )
-        self.state = PlannerState()
+        self.state = PlannerState(user=pn.state.user or "")  # who saves, when sign-in is on
         self._fit_from, self._fit_options = fit_from, fit_options or DEMO_FIT
         self._poll = None
         self._built = False

@@ -208,9 +208,10 @@ class _IntervalRows:
         fig.ygrid.grid_line_color = None
         self.figure = fig
 
-    def _set(self, labels, means, los, his, ps) -> None:
+    def _set(self, labels, means, los, his, ps, affected=None) -> None:
+        affected = [True] * len(labels) if affected is None else affected
         labels = list(labels)[::-1]
-        means, los, his, ps = (list(v)[::-1] for v in (means, los, his, ps))
+        means, los, his, ps, affected = (list(v)[::-1] for v in (means, los, his, ps, affected))
         colors = [
             COLORS["neutral"]
             if abs(m) < 1e-12
@@ -223,7 +224,9 @@ class _IntervalRows:
         ]
         text = [
             f"{fmt.points(m, 3)} {fmt.interval(lo, hi, 3, style='brackets')}"
-            for m, lo, hi in zip(means, los, his, strict=True)
+            if moved
+            else fmt.NOT_AFFECTED
+            for m, lo, hi, moved in zip(means, los, his, affected, strict=True)
         ]
         self.figure.y_range.factors = labels
         low, high = min([0.0, *los]), max([0.0, *his])
@@ -237,7 +240,9 @@ class _IntervalRows:
             "color": colors,
             "text": text,
             "p": ps,
-            "chance": [fmt.probability(p) for p in ps],
+            "chance": [
+                fmt.probability(p) if moved else "" for p, moved in zip(ps, affected, strict=True)
+            ],
         }
 
 
@@ -247,14 +252,16 @@ class ChannelIntervals(_IntervalRows):
     def __init__(self, height: int = 260):
         super().__init__(height, "Satisfaction lift by channel (points)")
 
-    def update(self, labels: list[str], entries: list[Estimate]) -> None:
-        """Redraw from channel labels and their summary entries (``mean``, ``lo``, ``hi``)."""
+    def update(self, labels: list[str], entries: list) -> None:
+        """Redraw from channel labels and their entries: :class:`ChannelLift` (a channel no lever
+        touches reads "not affected") or :class:`Estimate`."""
         self._set(
             labels,
-            [e.mean for e in entries],
-            [e.lo for e in entries],
-            [e.hi for e in entries],
-            [e.p_positive for e in entries],
+            [_lift(e).mean for e in entries],
+            [_lift(e).lo for e in entries],
+            [_lift(e).hi for e in entries],
+            [_lift(e).p_positive for e in entries],
+            [getattr(e, "affected", True) for e in entries],
         )
 
 
@@ -274,3 +281,8 @@ class ScenarioIntervals(_IntervalRows):
             [t.hi for t in totals],
             [t.p_positive for t in totals],
         )
+
+
+def _lift(entry) -> Estimate:
+    """The lift estimate of a :class:`ChannelLift`, or the :class:`Estimate` itself."""
+    return getattr(entry, "lift", entry)

@@ -3,13 +3,27 @@
 :func:`serve` starts the model's :class:`~whatif.app.provider.ModelProvider` at once (fitting the
 demo model in the background when it is missing) and serves one
 :func:`~whatif.app.page.create_app` page per browser session until Ctrl+C.
+
+Serving beyond this machine (an address other than loopback) needs sign-in, unless
+``--no-auth`` says on purpose that it does not: :func:`server_options` turns the
+:class:`Access` options into Panel's own basic-auth or OAuth settings, reading every secret from
+a file or the environment (never from the command line, where other users of the machine can
+read it in the process list). Messages from browsers are capped at
+:data:`MAX_MESSAGE_BYTES`, so nobody can push a huge upload at the server. Browsers may reach a
+server on a network address through this machine's host names, and through any ``host[:port]``
+listed in ``WHATIF_ALLOW_ORIGIN`` (comma-separated, e.g. a reverse proxy's name).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
+import socket
 import sys
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import panel as pn
@@ -19,7 +33,211 @@ from whatif.app.page import create_app
 from whatif.app.provider import get_provider
 from whatif.errors import ArtefactError, WhatifError
 
-__all__ = ["serve"]
+__all__ = [
+    "LOCAL_ADDRESSES",
+    "MAX_MESSAGE_BYTES",
+    "ENV",
+    "OAUTH_PROVIDERS",
+    "Access",
+    "is_local",
+    "serve",
+    "server_options",
+]
+
+#: Addresses that serve this machine only: no sign-in needed.
+LOCAL_ADDRESSES = frozenset({"127.0.0.1", "localhost", "::1"})
+#: The largest message a browser may send (uploads are far smaller: a scenario is 64 kB at most).
+MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+#: Panel's OAuth providers (``panel.auth.AUTH_PROVIDERS``), named without importing it.
+OAUTH_PROVIDERS = (
+    "auth0",
+    "auth_code",
+    "azure",
+    "azurev2",
+    "bitbucket",
+    "generic",
+    "github",
+    "gitlab",
+    "google",
+    "okta",
+    "password",
+)
+#: Environment variables the secrets may come from instead of a file.
+ENV = {
+    "basic_auth": "WHATIF_BASIC_AUTH",
+    "cookie_secret": "WHATIF_COOKIE_SECRET",
+    "oauth_key": "WHATIF_OAUTH_KEY",
+    "oauth_secret": "WHATIF_OAUTH_SECRET",
+    "oauth_encryption_key": "WHATIF_OAUTH_ENCRYPTION_KEY",
+    "oauth_redirect_uri": "WHATIF_OAUTH_REDIRECT_URI",
+}
+_NOT_ON_THE_COMMAND_LINE = (
+    "secrets never go on the command line, where other users of the machine can read them"
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may open the planner (``whatif app``'s sign-in options).
+
+    Attributes
+    ----------
+    no_auth
+        Serve beyond this machine without sign-in, on purpose.
+    basic_auth
+        A file holding the users' passwords as JSON (``{"alice": "..."}``) or one shared
+        password on one line; or set ``WHATIF_BASIC_AUTH`` to either.
+    oauth_provider
+        One of :data:`OAUTH_PROVIDERS`; its key and secret come from ``oauth_secrets`` or the
+        ``WHATIF_OAUTH_*`` variables.
+    oauth_secrets
+        A TOML file with ``key``, ``secret`` and optionally ``encryption_key``, ``redirect_uri``
+        and an ``[extra_params]`` table (e.g. a generic provider's endpoints).
+    cookie_secret
+        A file holding the secret that signs the sign-in cookies (or ``WHATIF_COOKIE_SECRET``;
+        default: a random one per start, so signing in again after a restart).
+    """
+
+    no_auth: bool = False
+    basic_auth: Path | None = None
+    oauth_provider: str | None = None
+    oauth_secrets: Path | None = None
+    cookie_secret: Path | None = None
+
+
+def is_local(address: str) -> bool:
+    """Whether ``address`` serves this machine only (loopback)."""
+    return address in LOCAL_ADDRESSES or address.startswith("127.")
+
+
+def _read_secret(path: Path, option: str) -> str:
+    """The text of a secrets file, without its trailing newline."""
+    if not path.is_file():
+        raise WhatifError(
+            f"{option}: the file given does not exist; give a file holding the secret "
+            f"({_NOT_ON_THE_COMMAND_LINE})"
+        )
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as err:
+        raise WhatifError(f"{option}: {path} cannot be read ({err})") from None
+    if not text:
+        raise WhatifError(f"{option}: {path} is empty; write the secret into it")
+    return text
+
+
+def _basic_auth(access: Access, environ) -> str | None:
+    """Panel's ``basic_auth``: a users file's path, or the one shared password."""
+    if access.basic_auth is not None:
+        text = _read_secret(access.basic_auth, "--basic-auth")
+        source, path = f"--basic-auth {access.basic_auth}", str(access.basic_auth)
+    elif environ.get(ENV["basic_auth"]):
+        text, source, path = environ[ENV["basic_auth"]].strip(), ENV["basic_auth"], None
+    else:
+        return None
+    if not text.startswith("{"):
+        if "\n" in text:
+            raise WhatifError(
+                f"{source}: one shared password on one line, or users as JSON "
+                '{"alice": "password", ...}'
+            )
+        return text
+    try:
+        users = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise WhatifError(f"{source}: not valid JSON ({err.msg}, line {err.lineno})") from None
+    if not users or not all(
+        isinstance(v, str) and v and isinstance(k, str) for k, v in users.items()
+    ):
+        raise WhatifError(
+            f'{source}: users as JSON must map each name to a non-empty password, e.g. {{"alice": "..."}}'
+        )
+    return path or text
+
+
+def _oauth(access: Access, environ) -> dict:
+    """Panel's OAuth keyword arguments, from the secrets file or the environment."""
+    provider = access.oauth_provider
+    if provider not in OAUTH_PROVIDERS:
+        raise WhatifError(
+            f"--oauth-provider '{provider}' is not one of {', '.join(OAUTH_PROVIDERS)}"
+        )
+    values: dict = {}
+    if access.oauth_secrets is not None:
+        text = _read_secret(access.oauth_secrets, "--oauth-secrets")
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise WhatifError(f"{access.oauth_secrets}: not valid TOML ({err})") from None
+        known = ("key", "secret", "encryption_key", "redirect_uri", "extra_params")
+        unknown = [k for k in raw if k not in known]
+        if unknown:
+            raise WhatifError(
+                f"{access.oauth_secrets}: unknown key '{unknown[0]}'; valid keys: {', '.join(known)}"
+            )
+        values = {f"oauth_{k}": v for k, v in raw.items()}
+    for name in ("oauth_key", "oauth_secret", "oauth_encryption_key", "oauth_redirect_uri"):
+        if name not in values and environ.get(ENV[name]):
+            values[name] = environ[ENV[name]]
+    missing = [n for n in ("oauth_key", "oauth_secret") if not values.get(n)]
+    if missing:
+        where = ", ".join(ENV[n] for n in missing)
+        raise WhatifError(
+            f"--oauth-provider {provider}: no {' or '.join(m[6:] for m in missing)}; put key and "
+            f"secret in a TOML file given to --oauth-secrets, or set {where} "
+            f"({_NOT_ON_THE_COMMAND_LINE})"
+        )
+    if "oauth_extra_params" in values and not isinstance(values["oauth_extra_params"], dict):
+        raise WhatifError(f"{access.oauth_secrets}: extra_params must be a table")
+    return {"oauth_provider": provider, **values}
+
+
+def server_options(address: str, access: Access | None = None, environ=None) -> dict:
+    """The sign-in and safety keyword arguments of ``pn.serve`` for ``address``.
+
+    Parameters
+    ----------
+    address
+        The address to listen on; anything but loopback serves other machines.
+    access
+        The sign-in options (default: none).
+    environ
+        Where secrets may come from instead of files (default: ``os.environ``).
+
+    Raises
+    ------
+    WhatifError
+        When a non-local address has no sign-in and no ``--no-auth``, the options contradict
+        each other, or a secret is missing or malformed (one line naming the option or file).
+    """
+    access = access or Access()
+    environ = os.environ if environ is None else environ
+    options: dict = {"websocket_max_message_size": MAX_MESSAGE_BYTES}
+    basic = _basic_auth(access, environ)
+    if basic is not None and access.oauth_provider:
+        raise WhatifError("--basic-auth and --oauth-provider are two ways to sign in; choose one")
+    if access.oauth_secrets is not None and not access.oauth_provider:
+        raise WhatifError("--oauth-secrets needs --oauth-provider NAME (e.g. github)")
+    signed_in = basic is not None or bool(access.oauth_provider)
+    if access.no_auth and signed_in:
+        raise WhatifError("--no-auth serves without sign-in; leave out the sign-in options, or it")
+    if not signed_in:
+        if not is_local(address) and not access.no_auth:
+            raise WhatifError(
+                f"--address {address} serves the planner to other machines, so it needs sign-in: "
+                "add --basic-auth FILE or --oauth-provider NAME (secrets from a file or the "
+                "environment), or --no-auth to serve it open on purpose"
+            )
+        return options
+    if basic is not None:
+        options["basic_auth"] = basic
+    else:
+        options.update(_oauth(access, environ))
+    if access.cookie_secret is not None:
+        options["cookie_secret"] = _read_secret(access.cookie_secret, "--cookie-secret")
+    else:
+        options["cookie_secret"] = environ.get(ENV["cookie_secret"]) or secrets.token_urlsafe(32)
+    return options
 
 
 def _say(message: str) -> None:
@@ -32,6 +250,7 @@ def serve(
     address: str = "127.0.0.1",
     show: bool = True,
     root: str | Path = ".",
+    access: Access | None = None,
 ) -> None:
     """Serve the planner (``whatif app``): load or fit the model at start, then serve sessions.
 
@@ -39,7 +258,10 @@ def serve(
     ------
     ArtefactError
         If ``model_path`` is given and does not exist.
+    WhatifError
+        If the sign-in options do not fit the address (see :func:`server_options`).
     """
+    options = server_options(address, access)
     root = Path(root)
     demo_model, survey, spec = demo_paths(root)
     path = Path(model_path) if model_path else demo_model
@@ -55,6 +277,11 @@ def serve(
         )
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     origins = [f"{host}:{port}" for host in {address, "localhost", "127.0.0.1"} if host]
+    if not is_local(address):  # other machines reach it by this machine's names
+        names = {socket.gethostname(), socket.getfqdn()}
+        extra = [o.strip() for o in os.environ.get("WHATIF_ALLOW_ORIGIN", "").split(",")]
+        origins += [f"{name}:{port}" for name in names if name]
+        origins += [o if ":" in o else f"{o}:{port}" for o in extra if o]
     try:
         server = pn.serve(
             lambda: create_app(path, root),
@@ -65,6 +292,7 @@ def serve(
             title="whatif planner",
             websocket_origin=origins,
             verbose=False,
+            **options,
         )
     except OSError as err:
         raise WhatifError(

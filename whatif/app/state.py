@@ -15,11 +15,14 @@ from pathlib import Path
 import pandas as pd
 import param
 
+from whatif.analysis.library import MAX_SCENARIO_BYTES, ScenarioLibrary
 from whatif.analysis.results import Estimate, LiftSummary
 from whatif.analysis.scenario import Lever, Scenario, parse_scenario, validate_scenario
 from whatif.app.bundle import ModelBundle, load_bundle
 from whatif.app.controls import Control
+from whatif.app.levers_text import lever_words
 from whatif.app.outcomes import baseline_levels, metric_texts
+from whatif.app.team import TeamScenarios
 from whatif.app.text import slugify
 from whatif.errors import ScenarioError, WhatifError
 from whatif.report import format as fmt
@@ -68,10 +71,18 @@ class PlannerState(param.Parameterized):
     error = param.String(default="", doc="The last problem a user can fix, in words.")
     info = param.String(default="", doc="The last confirmation (saved, loaded), in words.")
 
-    def __init__(self, bundle: ModelBundle | None = None, **params):
+    def __init__(
+        self,
+        bundle: ModelBundle | None = None,
+        library: ScenarioLibrary | None = None,
+        user: str = "",
+        **params,
+    ):
         super().__init__(**params)
         self.bundle: ModelBundle | None = None
         self._summaries: dict[tuple, dict] = {}
+        # the team's saved scenarios (library: the model's own unless one is given)
+        self.team = TeamScenarios(self, library, user=user or "")
         if bundle is not None:
             self.use_bundle(bundle)
         elif self.model_path:
@@ -99,11 +110,6 @@ class PlannerState(param.Parameterized):
         """Use an already loaded model: levers reset, saved scenarios kept if they still apply."""
         self.bundle = bundle
         self._summaries = {}
-        kept = [
-            s
-            for s in self.saved
-            if not validate_scenario(s, bundle.model.spec, bundle.model.aggregates)
-        ]
         focus = self.focus_channel if self.focus_channel in bundle.channels else bundle.channels[0]
         with param.parameterized.discard_events(self):
             self.param.update(
@@ -114,10 +120,13 @@ class PlannerState(param.Parameterized):
                 settings={},
                 scopes={},
                 extra_levers=[],
-                saved=kept,
                 error="",
                 info="",
             )
+        self.team.use_model(
+            bundle.path,
+            keep=lambda s: not validate_scenario(s, bundle.model.spec, bundle.model.aggregates),
+        )
         self.recompute()
         # every view reads the new model: announce it once, after the forecast is ready
         self.param.trigger("model_path")
@@ -144,7 +153,8 @@ class PlannerState(param.Parameterized):
 
     def identity(self, target: str, operation: str) -> float:
         """The value of ``operation`` on ``target`` that changes nothing (this year, these channels)."""
-        return self.bundle.identity(self.control(target), operation, self._year(), self.channels)
+        channels = self.scopes.get(target, self.channels)  # a loaded lever's own channels
+        return self.bundle.identity(self.control(target), operation, self._year(), channels)
 
     def lever_value(self, target: str) -> tuple[str, float]:
         """The control's operation and value (the no-change value when it is not set)."""
@@ -156,8 +166,8 @@ class PlannerState(param.Parameterized):
     def set_lever(self, target: str, operation: str, value: float) -> None:
         """Set one sidebar lever (a no-change value removes it) and recompute."""
         control = self.control(target)
-        if operation not in control.operations:
-            raise ValueError(f"{target}: operation {operation} is not one of {control.operations}")
+        if operation not in control.accepted:
+            raise ValueError(f"{target}: operation {operation} is not one of {control.accepted}")
         settings = dict(self.settings)
         if abs(float(value) - self.identity(target, operation)) <= _TOL:
             settings.pop(target, None)
@@ -215,24 +225,10 @@ class PlannerState(param.Parameterized):
         )
 
     def describe(self, lever: Lever) -> str:
-        """A lever in plain words, e.g. ``Transfers: share 12% -> 6%`` or ``IVR prompts: cap at 3``."""
-        label = self.bundle.label(lever.target)
-        if lever.operation == "share":
-            scope = lever.channels
-            if scope is None:
-                control = self.bundle.controls.get(lever.target)
-                scope = control.channels if control else tuple(self.bundle.channels)
-            now = self.bundle.current_mean(lever.target, self._year(), scope)
-            text = f"{label}: share {fmt.percent(now)} -> {fmt.percent(lever.value)}"
-        elif lever.kind == "driver" and lever.operation == "shift":
-            text = f"{label}: {lever.value:+.2f} rating points"
-        else:
-            text = lever.describe(label)
-            if lever.channels:
-                text = text.rsplit(" in ", 1)[0]
-        if lever.channels:
-            text += " in " + ", ".join(self.bundle.label(c) for c in lever.channels)
-        return text
+        """A lever in plain words and its own units, e.g. ``Transfers: share 12% -> 6%``,
+        ``First-contact resolution: +10 pts (share 31% -> 41%) in IVR routing`` or ``IVR prompts:
+        cap at 3``; a share's "now" is that of the lever's own channels."""
+        return lever_words(self.bundle, lever, self._year())
 
     # -- computing ----------------------------------------------------------------------------
 
@@ -329,17 +325,15 @@ class PlannerState(param.Parameterized):
 
     # -- scenarios ----------------------------------------------------------------------------
 
-    def save_current(self, name: str | None = None) -> Scenario:
-        """Save the current scenario under its name (replacing a saved one of that name)."""
-        if name is not None:
-            self.scenario_name = name
-        scenario = self.current_scenario()
-        saved = [s for s in self.saved if s.name != scenario.name] + [scenario]
-        self.param.update(saved=saved, error="", info=f"Saved '{scenario.name}'")
-        return scenario
+    def save_current(self, name: str | None = None, overwrite: bool = False) -> Scenario | None:
+        """Save the current scenario for the team (see :meth:`TeamScenarios.save_current`): an
+        empty name is refused, a taken one asks (``team.pending_save``) unless ``overwrite``."""
+        return self.team.save_current(name, overwrite)
 
     def remove_saved(self, name: str) -> None:
-        self.saved = [s for s in self.saved if s.name != name]
+        """Delete a saved scenario at once (the views ask first: ``team.ask_delete``)."""
+        self.team.ask_delete(name)
+        self.team.confirm_delete()
 
     def saved_scenario(self, name: str) -> Scenario:
         for scenario in self.saved:
@@ -357,7 +351,7 @@ class PlannerState(param.Parameterized):
             if (
                 control is None
                 or lever.target in settings
-                or lever.operation not in control.operations
+                or lever.operation not in control.accepted
                 or control.kind != lever.kind
             ):
                 extra.append(lever)
@@ -383,6 +377,14 @@ class PlannerState(param.Parameterized):
         Returns the scenario, or ``None`` with :attr:`error` set when it does not parse or does
         not fit the model.
         """
+        size = len(text.encode("utf-8") if isinstance(text, str) else text)
+        if size > MAX_SCENARIO_BYTES:
+            self.param.update(
+                error=f"{filename}: {size:,} bytes is too large for a scenario file (at most "
+                f"{MAX_SCENARIO_BYTES:,}); upload a scenario .toml file",
+                info="",
+            )
+            return None
         try:
             if isinstance(text, bytes):
                 text = text.decode("utf-8")
@@ -408,7 +410,7 @@ class PlannerState(param.Parameterized):
         if problems:
             self.param.update(error="\n".join(problems), info="")
             return None
-        self.saved = [s for s in self.saved if s.name != scenario.name] + [scenario]
+        self.team.add_session([scenario])
         self.apply_scenario(scenario)
         self.param.update(error="", info=f"Loaded '{scenario.name}' from {filename}")
         return scenario
@@ -426,8 +428,7 @@ class PlannerState(param.Parameterized):
             if validate_scenario(scenario, self.bundle.model.spec, self.bundle.model.aggregates):
                 continue
             added.append(scenario)
-        names = {s.name for s in added}
-        self.saved = [s for s in self.saved if s.name not in names] + added
+        self.team.add_session(added)
         return added
 
     def scenario_toml(self, scenario: Scenario | None = None) -> tuple[str, str]:

@@ -112,6 +112,7 @@ def save_model(model: FittedModel, path: str | Path) -> Path:
             shutil.rmtree(stale, ignore_errors=True)
         tmp.mkdir()
         _write_files(model, tmp)
+        _carry_folders(path, tmp)
         with interrupts.deferred():
             interrupts.check()  # an interrupt some library swallowed still writes nothing
             _swap(tmp, path, old)
@@ -151,6 +152,16 @@ def _write_files(model: FittedModel, folder: Path) -> None:
     (folder / MANIFEST_CHECKSUM).write_text(
         f"{_sha256(folder / MANIFEST)}  {MANIFEST}\n", encoding="utf-8"
     )
+
+
+def _carry_folders(path: Path, tmp: Path) -> None:
+    """Folders kept beside the artefact's files (the team's saved scenarios, ``scenarios/``)
+    carry over to the new fit written in its place."""
+    if not path.is_dir():
+        return
+    for child in path.iterdir():
+        if child.is_dir() and not child.name.startswith("."):
+            shutil.copytree(child, tmp / child.name)
 
 
 def _swap(tmp: Path, path: Path, old: Path) -> None:

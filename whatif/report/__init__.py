@@ -80,6 +80,10 @@ EXPORTS = {
     "template_environment": "whatif.report.output",
     "write_atomically": "whatif.report.output",
     "nowcast_chart": "whatif.report.monitor_charts",
+    "NO_DIFFERENCE": "whatif.report.difference",
+    "difference_cells": "whatif.report.difference",
+    "difference_report": "whatif.report.difference",
+    "difference_rows": "whatif.report.difference",
 }
 
 __all__ = sorted(EXPORTS)

@@ -16,20 +16,45 @@ from whatif.report import format as fmt
 __all__ = ["LeverControl"]
 
 
+#: The slider's words per operation, in JavaScript (``tick``: the slider's value; ``idv``: its
+#: no-change value; ``now``: the current share of a yes/no influencer in the lever's channels).
+_SAME = "if (Math.abs(tick - idv) < 1e-9) { return 'no change'; } "
+_PCT = "const pct = (v) => Math.round(v * 100) + '%'; "
+_SIGNED = (
+    "const signed = (v, d) => (v > 0 ? '+' : v < 0 ? '\u2212' : '') + Math.abs(v).toFixed(d); "
+)
 _FORMAT_JS = {
-    "cap": "return Math.abs(tick - idv) < 1e-9 ? 'no change' : 'cap at ' + tick.toFixed(0)",
+    "cap": _SAME + "return 'cap at ' + tick.toFixed(digits) + unit",
+    "floor": _SAME + "return 'at least ' + tick.toFixed(digits) + unit",
+    "set": _SAME + "return 'set to ' + tick.toFixed(digits) + unit",
     "scale": (
         "return Math.abs(tick - 1) < 1e-9 ? 'no change' : 'x ' + tick.toFixed(2) + "
-        "' (' + (tick >= 1 ? '+' : '') + Math.round((tick - 1) * 100) + '%)'"
+        "' (' + (tick >= 1 ? '+' : '\u2212') + Math.abs(Math.round((tick - 1) * 100)) + '%)'"
     ),
-    "share": (
-        "return Math.abs(tick - idv) < 1e-9 ? 'no change (' + Math.round(idv * 100) + '%)' : "
-        "'share ' + Math.round(idv * 100) + '% \u2192 ' + Math.round(tick * 100) + '%'"
-    ),
-    "shift": (
-        "return Math.abs(tick) < 1e-9 ? 'no change' : (tick > 0 ? '+' : '') + "
-        "tick.toFixed(digits) + unit"
-    ),
+    "shift": _SIGNED + "return Math.abs(tick) < 1e-9 ? 'no change' : signed(tick, digits) + unit",
+}
+#: A yes/no influencer's slider speaks in shares and percentage points.
+_SHARE_JS = {
+    "share": _PCT + "return Math.abs(tick - idv) < 1e-9 ? 'no change (' + pct(idv) + ')' : "
+    "'share ' + pct(now) + ' \u2192 ' + pct(tick)",
+    "set": _PCT + "return Math.abs(tick - idv) < 1e-9 ? 'no change (' + pct(idv) + ')' : "
+    "'share ' + pct(now) + ' \u2192 ' + pct(tick)",
+    "shift": _PCT + _SIGNED + "if (Math.abs(tick) < 1e-9) { return 'no change'; } "
+    "return signed(tick * 100, 0) + ' pts (share ' + pct(now) + ' \u2192 ' + "
+    "pct(Math.min(1, Math.max(0, now + tick))) + ')'",
+    "cap": _PCT + _SAME + "return 'at most ' + pct(tick)",
+    "floor": _PCT + _SAME + "return 'at least ' + pct(tick)",
+    "scale": _PCT + "if (Math.abs(tick - 1) < 1e-9) { return 'no change'; } "
+    "return 'x ' + tick.toFixed(2) + ' (share ' + pct(now) + ' \u2192 ' + "
+    "pct(Math.min(1, now * tick)) + ')'",
+}
+_LABELS = {
+    "cap": "Cap",
+    "scale": "Scale",
+    "share": "Share",
+    "shift": "Shift",
+    "floor": "Floor",
+    "set": "Set",
 }
 
 
@@ -46,13 +71,13 @@ class LeverControl(Viewer):
         self.control = control
         self._syncing = False
         self._identity = None  # the no-change value the slider's words are relative to
+        self._now = 0.0  # a share's current value in the lever's channels, for the slider's words
         op, value = state.lever_value(control.target)
         self._operation = op
         self._op = None
-        if len(control.operations) > 1:
-            labels = {"cap": "Cap", "scale": "Scale", "share": "Share", "shift": "Shift"}
+        if len(control.accepted) > 1:
             self._op = pmui.RadioButtonGroup(
-                options={labels[o]: o for o in control.operations},
+                options=self._operation_options(op),
                 value=op,
                 size="small",
                 variant="outlined",
@@ -61,7 +86,7 @@ class LeverControl(Viewer):
                 height=30,
             )
             self._op.param.watch(self._on_operation, "value")
-        start, end, step = control.ranges[op]
+        start, end, step = self._range(op, value)
         self._slider = pmui.FloatSlider(
             label=control.label,
             start=start,
@@ -90,23 +115,58 @@ class LeverControl(Viewer):
     def slider(self) -> pmui.FloatSlider:
         return self._slider
 
+    @property
+    def operation(self) -> str:
+        """The operation the control shows."""
+        return self._operation
+
+    def _operation_options(self, current: str) -> dict[str, str]:
+        """The control's own operations, and the one a loaded lever uses if it is another."""
+        ops = list(self.control.operations)
+        if current not in ops:
+            ops.append(current)
+        return {_LABELS[o]: o for o in ops}
+
+    def _range(self, op: str, value: float) -> tuple[float, float, float]:
+        """The slider's range for ``op``, widened to hold ``value`` (a loaded lever may lie
+        beyond the observed range; the slider must show it, not clip it)."""
+        start, end, step = self.control.ranges[op]
+        return min(start, value), max(end, value), step
+
+    def _scope(self) -> list[str]:
+        """The channels this lever acts on: its loaded scenario's, else the chosen ones."""
+        state, c = self.state, self.control
+        if c.target in state.scopes:
+            return list(state.scopes[c.target])
+        return [ch for ch in c.channels if ch in state.channels] or list(c.channels)
+
+    def _current_share(self) -> float:
+        """A yes/no influencer's share now in the lever's channels (0 for other controls)."""
+        if self.control.measure != "binary":
+            return 0.0
+        year = self.state.year or self.state.bundle.next_year
+        return self.state.bundle.current_mean(self.control.target, year, self._scope())
+
     def _formatter(self, op: str) -> CustomJSTickFormatter:
         identity = self._identity = self.state.identity(self.control.target, op)
+        measure = self.control.measure
         digits = (
             2
-            if self.control.measure == "driver"
+            if measure == "driver"
             else max(0, -int(np.floor(np.log10(self.control.ranges[op][2]))))
         )
-        unit = " rating points" if self.control.measure == "driver" else ""
-        return CustomJSTickFormatter(
-            args={"idv": identity, "digits": int(digits), "unit": unit}, code=_FORMAT_JS[op]
-        )
+        unit = " rating points" if measure == "driver" and op == "shift" else ""
+        self._now = self._current_share()
+        args = {"idv": identity, "digits": int(digits), "unit": unit, "now": self._now}
+        if measure == "binary":
+            return CustomJSTickFormatter(args=args, code=_SHARE_JS[op])
+        return CustomJSTickFormatter(args=args, code=_FORMAT_JS[op])
 
     def _caption_text(self) -> str:
         c = self.control
         state = self.state
         year = state.year or state.bundle.next_year
-        scope = [ch for ch in c.channels if ch in state.channels] or list(c.channels)
+        scope = self._scope()
         now = state.bundle.current_mean(c.target, year, scope)
         pop = state.bundle.population_year(year)
         where = state.bundle.in_year(pop)
@@ -141,14 +201,14 @@ class LeverControl(Viewer):
         self.state.set_lever(self.control.target, self._operation, float(event.new))
 
     def _show(self, op: str, value: float) -> None:
-        start, end, step = self.control.ranges[op]
+        start, end, step = self._range(op, value)
         self._syncing = True
         try:
             self._slider.param.update(
                 start=start, end=end, step=step, format=self._formatter(op), value=value
             )
             if self._op is not None:
-                self._op.value = op
+                self._op.param.update(options=self._operation_options(op), value=op)
         finally:
             self._syncing = False
 
@@ -164,14 +224,14 @@ class LeverControl(Viewer):
         else:
             op = (
                 self._operation
-                if self._operation in self.control.operations
+                if self._operation in self.control.accepted
                 else self.control.default_operation
             )
             value = self.state.identity(target, op)
         self._operation = op
         identity = self.state.identity(target, op)
-        shown = (self._op.value if self._op else op, self._slider.value, self._identity)
-        if (op, value, identity) != shown:
+        shown = (self._op.value if self._op else op, self._slider.value, self._identity, self._now)
+        if (op, value, identity, self._current_share()) != shown:
             self._show(op, value)
         if context:
             caption = self._caption_text()

@@ -11,7 +11,9 @@ import panel as pn
 import panel_material_ui as pmui
 from panel.viewable import Viewer
 
+from whatif.analysis.library import MAX_SCENARIO_BYTES
 from whatif.app.state import PlannerState
+from whatif.app.views.save_prompt import SavePrompt
 from whatif.app.views.widgets import Reported
 from whatif.errors import WhatifError
 
@@ -53,6 +55,7 @@ class ScenarioBar(Viewer):
         )
         self._upload = pmui.FileInput(
             accept=".toml",
+            max_file_size=MAX_SCENARIO_BYTES,  # refused in the browser; the state checks again
             label="Upload .toml",
             icon="upload_file",
             uploaded_label="Upload .toml",
@@ -102,6 +105,7 @@ class ScenarioBar(Viewer):
                 margin=0,
                 styles={"flex-wrap": "wrap", "align-items": "center"},
             ),
+            SavePrompt(state),
             self._error,
             self._info,
             self._warnings,
@@ -118,7 +122,7 @@ class ScenarioBar(Viewer):
             self.state.scenario_name = event.new.strip()
 
     def _on_save(self, _) -> None:
-        self.state.save_current(self._name.value.strip() or None)
+        self.state.save_current(self._name.value)  # an empty name is refused with a message
 
     def _toml(self):
         filename, text = self.state.scenario_toml()
