@@ -109,6 +109,12 @@ class AnswerForecast:
             agg["driver_ordinal"].to_numpy() if "driver_ordinal" in agg else np.zeros(0, bool)
         )
         self.dmask = agg["driver_measured"].to_numpy()
+        self.exact = (
+            agg["population_exact"].to_numpy()
+            if "population_exact" in agg
+            else np.ones(self.w.shape[:2], bool)
+        )
+        self.n_draws = len(draws)
 
         def mean_of(name):
             return np.nan_to_num(model.draws(name).to_numpy()[draws]).mean(axis=0)
@@ -226,11 +232,35 @@ class AnswerForecast:
             latent_flip, changes_flip = self._respondents(c, t, fixed + flipped, dx, **run)
             latent = latent + chance * (latent_flip - latent)
             changes = {k: v + chance * (changes_flip[k] - v) for k, v in changes.items()}
-        out = {"latent": latent @ w, "mean": changes["mean"] @ w, "top_box": changes["top_box"] @ w}
+        share = self.draw_weights(c, t, latent.shape[0])
+
+        def average(values):
+            return np.einsum("sm,sm->s", values, share)
+
+        out = {
+            "latent": latent @ w,
+            "mean": average(changes["mean"]),
+            "top_box": average(changes["top_box"]),
+        }
         if self.rating.nps:
-            out["nps"] = 100.0 * (out["top_box"] - changes["bottom_box"] @ w)
+            out["nps"] = 100.0 * (out["top_box"] - average(changes["bottom_box"]))
         del tables
         return out
+
+    def draw_weights(self, c: int, t: int, n_draws: int) -> np.ndarray:
+        """Each respondent's share of the population per draw ``(S, M)``: their weights where
+        the sample holds every respondent; where it is a sample, a Bayesian bootstrap of it (a
+        fixed seed per group), so the intervals carry what a sample of the year's respondents
+        leaves unknown about all of them."""
+        _, _, _, w = self._population(c, t)
+        if self.exact[c, t]:
+            return np.broadcast_to(w, (n_draws, len(w)))
+        key = ("bootstrap", c, t, n_draws)
+        if key not in self._tables:
+            rng = np.random.default_rng(1000 * c + t)
+            gamma = rng.standard_gamma(1.0, size=(n_draws, len(w))) * w
+            self._tables[key] = gamma / gamma.sum(axis=1, keepdims=True)
+        return self._tables[key]
 
     def _respondents(self, c, t, dz, dx, *, weights, direct, own_effects, paths):
         """Per draw and respondent: satisfaction's latent shift and its answer changes."""

@@ -114,8 +114,12 @@ def look_up(table: np.ndarray, grid: np.ndarray, shifts: np.ndarray) -> np.ndarr
     ndarray ``(S, M)``
     """
     step = grid[1] - grid[0]
-    position = np.clip((shifts - grid[0]) / step, 0.0, len(grid) - 1.000001)
+    G = len(grid)
+    position = np.clip((shifts - grid[0]) * (1.0 / step), 0.0, G - 1.000001)
     index = position.astype(np.intp)
     frac = position - index
-    rows = np.arange(table.shape[0])[None, :]
-    return table[rows, index] * (1.0 - frac) + table[rows, index + 1] * frac
+    # one flat gather per neighbour is several times faster than 2-D fancy indexing
+    index += (np.arange(table.shape[0]) * G)[None, :]
+    flat = table.ravel()
+    below = np.take(flat, index)
+    return below + (np.take(flat, index + 1) - below) * frac

@@ -38,7 +38,7 @@ __all__ = [
 #: A regression fitted on fewer complete rows keeps the linear likelihood.
 MIN_RATING_ROWS = 30
 #: Respondents kept per channel and year for forecasts on the scale of answers.
-POPULATION_SIZE = 2000
+POPULATION_SIZE = 1000
 
 
 def likelihoods(frame: pd.DataFrame, spec: Spec) -> tuple[str, dict[str, str]]:
@@ -117,7 +117,8 @@ def rating_statistics(
         the answer (the model pools the years); ``rating_fitted`` (channel, year) and
         ``driver_fitted`` (channel, year, driver);
         ``driver_ordinal`` (driver); ``population_*`` (channel, year, respondent): a sample of
-        each group's complete rows (``population_weight`` 0 pads); ``answer_share`` (channel,
+        each group's complete rows (``population_weight`` 0 pads; ``population_exact`` where it
+        holds every respondent rather than a sample drawn by weight); ``answer_share`` (channel,
         year, answer) where the outcome's answers are whole numbers on the scale; attrs ``outcome_likelihood``.
     """
     outcome_kind, driver_kinds = likelihoods(frame, spec)
@@ -235,6 +236,7 @@ def _population(rows, spec, channels, years, seed) -> xr.Dataset:
     z = np.zeros((C, T, size, J))
     y = np.zeros((C, T, size))
     weight = np.zeros((C, T, size))
+    exact = np.ones((C, T), bool)
     rng = np.random.default_rng(seed)
     for (c, t), (values, w) in rows.items():
         if len(w) <= size:  # every respondent (or pattern), as weighted
@@ -242,6 +244,7 @@ def _population(rows, spec, channels, years, seed) -> xr.Dataset:
         else:  # drawn with probability by weight, so that each respondent drawn counts the same
             pick = np.sort(rng.choice(len(w), size=size, replace=True, p=w / w.sum()))
             share = np.full(size, 1.0 / size)
+            exact[c, t] = False
         m = len(pick)
         x[c, t, :m] = values[pick, 1 : 1 + K]
         z[c, t, :m] = values[pick, 1 + K : 1 + K + J]
@@ -254,6 +257,7 @@ def _population(rows, spec, channels, years, seed) -> xr.Dataset:
             "population_z": (dims + ("influencer",), z),
             "population_y": (dims, y),
             "population_weight": (dims, weight),
+            "population_exact": (("channel", "year"), exact),
         },
         coords={"respondent": np.arange(size)},
     )

@@ -50,6 +50,7 @@ YEARLY = (
     "population_z",
     "population_y",
     "population_weight",
+    "population_exact",
 )
 _FILL = {
     "n": 0,
@@ -69,6 +70,7 @@ _FILL = {
     "population_z": 0.0,
     "population_y": 0.0,
     "population_weight": 0.0,
+    "population_exact": True,
 }
 
 
