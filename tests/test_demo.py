@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # What the seed research names per channel: the top driver, the top driver after it (where the
 # research ranks one), and the most significant influencer. In the live-phone channels the
-# contact-centre studies put trust in our capacity to solve problems first (the greatest impact
+# contact-center studies put trust in our capacity to solve problems first (the greatest impact
 # on satisfaction) and the channel's top service element right after it: timeliness in customer
 # service, the representative's knowledge in tech support. Elsewhere trust is not asked, and
 # timeliness (or the IVR's clarity) leads.

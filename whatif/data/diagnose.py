@@ -155,8 +155,8 @@ def collinearity_warnings(survey: Survey) -> list[str]:
         values = values[~np.isnan(values).any(axis=1)]
         if len(values) < 2:
             continue
-        centred = values - values.mean(axis=0)
-        cov = centred.T @ centred / len(values)
+        centered = values - values.mean(axis=0)
+        cov = centered.T @ centered / len(values)
         kept: list[int] = []
         where = f"{survey.source}: channel '{channel}'" if spec.channel else survey.source
         for k, driver in enumerate(drivers):

@@ -171,7 +171,7 @@ INFLUENCERS = (
 
 # Year-0 satisfaction weights. A few drivers carry most of satisfaction. The research's top
 # driver leads each channel: timeliness in web and IVR self-service, IVR clarity in IVR routing,
-# and in the live-phone channels trust in our capacity to solve problems (the contact-centre
+# and in the live-phone channels trust in our capacity to solve problems (the contact-center
 # studies: trust has the greatest impact on satisfaction there), followed by the channel's top
 # service element (timeliness in customer service, the representative's knowledge in tech
 # support); trust's weight also exceeds every other driver's total effect (weight plus what it
@@ -280,7 +280,7 @@ DIRECT_JITTER = 0.10
 
 # The research's driver paths in the live-phone channels, (source, target, {channel: effect}):
 # trust = ... + path * source + noise. Individual attention has the greatest impact on trust (the
-# contact-centre studies); the representative's knowledge moves it less. Per standard deviation,
+# contact-center studies); the representative's knowledge moves it less. Per standard deviation,
 # attention also moves trust more than any influencer does, through every path (the largest,
 # hard to understand in tech support, about 0.5 against attention's 0.7).
 PATHS = (

@@ -1,7 +1,7 @@
 """Truths: the parameters a synthetic survey is drawn from -- the CX demo's, calibrated to the seed
 research (:mod:`whatif.synthetic.design`), and small random ones for tests.
 
-The truth is an :class:`xarray.Dataset` in the model's own parametrisation (per channel ``c``,
+The truth is an :class:`xarray.Dataset` in the model's own parametrization (per channel ``c``,
 year ``t``, driver ``k``, influencer ``j``)::
 
     overall_sat = intercept[c, t] + sum_k weights[c, t, k] * driver_k
