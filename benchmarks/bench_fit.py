@@ -70,6 +70,7 @@ def _worker(args) -> dict:
         build_model,
         build_row_model,
         draws_in_data_units,
+        edge_coords,
         prepare_inputs,
         row_data,
     )
@@ -114,6 +115,8 @@ def _worker(args) -> dict:
     draws = trace.posterior.to_dataset()
     if args.kind != "rows":
         draws = draws_in_data_units(inputs, Priors(), draws)
+    else:  # the row model records the paths without their ends; label them as a fit does
+        draws = draws.assign_coords(edge_coords(spec.paths))
     posterior = _mask_unmeasured(draws[DATA_VARS], data)
     stats = trace.sample_stats.to_dataset()
     diag = compute_diagnostics(posterior, stats[["diverging", "energy"]])
