@@ -1,7 +1,7 @@
 """Benchmark: fitting the key-driver model on sufficient statistics vs on rows.
 
-For each size (responses over 5 channels x 5 years, 6 drivers, 6 influencers, simulated from a
-known truth) it reports aggregation time, compile time on a cold and on a warm cache (each in a
+For each size (responses over 5 channels x 5 years, 6 drivers, 6 influencers and two driver paths
+d1 -> d2 -> d3, simulated from a known truth; ``--no-paths`` leaves the paths out) it reports aggregation time, compile time on a cold and on a warm cache (each in a
 fresh process), sampling time, ESS per second, divergences and peak memory; at the sizes in
 ``--rows`` it also fits the same model written row by row (:func:`whatif.model.reference.build_row_model`)
 to show what the sufficient statistics buy.
@@ -10,6 +10,7 @@ Usage::
 
     python benchmarks/bench_fit.py                    # 10k, 100k and 1M; rows at 10k and 100k
     python benchmarks/bench_fit.py --sizes 10000 --quick
+    python benchmarks/bench_fit.py --no-paths         # the model as before driver paths
 """
 
 from __future__ import annotations
@@ -27,15 +28,24 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DESIGN = {"n_channels": 5, "n_years": 5, "n_drivers": 6, "n_influencers": 6}
+#: The design's driver paths ``(driver, source)``: a chain d1 -> d2 -> d3, as the demo's
+#: attention -> trust, so that the path block and two-step total effects are in every fit.
+PATHS = (("d2", "d1"), ("d3", "d2"))
 
 
-def _survey_path(out: Path, size: int, seed: int) -> Path:
+def _truth(seed: int, paths: bool):
+    from whatif.synthetic import random_truth
+
+    return random_truth(seed=seed, paths=PATHS if paths else None, **DESIGN)
+
+
+def _survey_path(out: Path, size: int, seed: int, paths: bool) -> Path:
     """Simulate ``size`` responses (once) and write them as Parquet."""
-    from whatif.synthetic import random_truth, simulate_survey
+    from whatif.synthetic import simulate_survey
 
-    path = out / f"survey_{size}.parquet"
+    path = out / f"survey_{size}{'' if paths else '_no_paths'}.parquet"
     if not path.exists():
-        truth = random_truth(seed=seed, **DESIGN)
+        truth = _truth(seed, paths)
         groups = DESIGN["n_channels"] * DESIGN["n_years"]
         simulate_survey(truth, -(-size // groups), seed=seed).to_parquet(path, index=False)
     return path
@@ -60,14 +70,15 @@ def _worker(args) -> dict:
         build_model,
         build_row_model,
         draws_in_data_units,
+        edge_coords,
         prepare_inputs,
         row_data,
     )
     from whatif.model.priors import Priors
-    from whatif.synthetic import random_truth, spec_for
+    from whatif.synthetic import spec_for
 
     result = {"import_s": time.perf_counter() - t0}
-    spec = spec_for(random_truth(seed=args.seed, **DESIGN))
+    spec = spec_for(_truth(args.seed, not args.no_paths))
     frame = pd.read_parquet(args.data)
     t0 = time.perf_counter()
     survey = validate_frame(frame, spec)
@@ -104,6 +115,8 @@ def _worker(args) -> dict:
     draws = trace.posterior.to_dataset()
     if args.kind != "rows":
         draws = draws_in_data_units(inputs, Priors(), draws)
+    else:  # the row model records the paths without their ends; label them as a fit does
+        draws = draws.assign_coords(edge_coords(spec.paths))
     posterior = _mask_unmeasured(draws[DATA_VARS], data)
     stats = trace.sample_stats.to_dataset()
     diag = compute_diagnostics(posterior, stats[["diverging", "energy"]])
@@ -147,6 +160,7 @@ def _run(kind: str, data: Path, cache: Path, opts, draws=None, tune=None, chains
         str(chains or opts.chains),
         "--seed",
         str(opts.seed),
+        *(["--no-paths"] if opts.no_paths else []),
     ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -184,6 +198,9 @@ def main(argv=None) -> None:
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument(
+        "--no-paths", action="store_true", help="leave the driver paths out of the design"
+    )
+    ap.add_argument(
         "--row-draws",
         type=int,
         default=None,
@@ -212,7 +229,8 @@ def main(argv=None) -> None:
         results = []
         print(
             f"{opts.chains} chains x {opts.draws} draws (+{opts.tune} tuning), "
-            f"{os.cpu_count()} CPUs; design {DESIGN}",
+            f"{os.cpu_count()} CPUs; design {DESIGN}, "
+            f"paths {'none' if opts.no_paths else ', '.join(f'{s} -> {k}' for k, s in PATHS)}",
             flush=True,
         )
         lines = [
@@ -222,7 +240,7 @@ def main(argv=None) -> None:
         ]
         for size in sizes:
             t0 = time.perf_counter()
-            data = _survey_path(out, size, opts.seed)
+            data = _survey_path(out, size, opts.seed, not opts.no_paths)
             print(f"simulated {size:,} responses in {time.perf_counter() - t0:.1f} s", flush=True)
             cache = out / f"cache_{size}"  # a fresh, empty cache: the first run compiles cold
             shutil.rmtree(cache, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +23,18 @@ from whatif.synthetic import (
 
 REPO = Path(__file__).resolve().parents[1]
 
-# What the seed research names per channel: top driver, most significant influencer.
+# What the seed research names per channel: the top driver, the top driver after it (where the
+# research ranks one), and the most significant influencer. In the live-phone channels the
+# contact-center studies put trust in our capacity to solve problems first (the greatest impact
+# on satisfaction) and the channel's top service element right after it: timeliness in customer
+# service, the representative's knowledge in tech support. Elsewhere trust is not asked, and
+# timeliness (or the IVR's clarity) leads.
 RESEARCH_TOP = {
-    "web_self_service": ("timeliness", "contacts_to_resolve"),
-    "ivr_self_service": ("timeliness", "ivr_prompts"),
-    "ivr_routing": ("ivr_clarity", "repeat_info"),
-    "phone_customer_service": ("timeliness", "resolved_timely"),
-    "phone_tech_support": ("knowledge", "hard_to_understand"),
+    "web_self_service": ("timeliness", None, "contacts_to_resolve"),
+    "ivr_self_service": ("timeliness", None, "ivr_prompts"),
+    "ivr_routing": ("ivr_clarity", None, "repeat_info"),
+    "phone_customer_service": ("trust", "timeliness", "resolved_timely"),
+    "phone_tech_support": ("trust", "knowledge", "hard_to_understand"),
 }
 PHONE = ("phone_customer_service", "phone_tech_support")
 
@@ -170,7 +176,7 @@ def test_demo_truth_layout(truth):
         "year": 5,
         "driver": 10,
         "influencer": 8,
-        "edge": 1,
+        "edge": 2,
     }
     assert list(truth["year"].values) == [2021, 2022, 2023, 2024, 2025]
     assert truth["volume"].sum() == pytest.approx(1.0)
@@ -301,26 +307,28 @@ def test_answers_are_on_the_scale_and_rarely_clipped(truth, large):
 
 
 def test_research_ordering_in_the_truth(truth):
-    """Top driver per channel is the research's; trust leads every other driver where measured.
-
-    The research names a channel-specific top driver and also says trust has the largest
-    effect where it is measured; in the phone channels, where trust is measured, trust ranks
-    right after the channel's named top driver (largest among all the other drivers).
-    """
-    for channel, (top_driver, top_influencer) in RESEARCH_TOP.items():
+    """The research's top driver leads each channel, then its runner-up; where trust is measured
+    (the live-phone channels) it leads, and its weight exceeds every other driver's total effect
+    (weight plus what the driver moves through the paths); the research's most significant
+    influencer has the largest total effect per standard deviation."""
+    channels = list(truth["channel"].values)
+    for channel, (top_driver, runner_up, top_influencer) in RESEARCH_TOP.items():
         t = truth.sel(channel=channel)
+        paths = path_matrices(truth)[channels.index(channel)]
         for year in truth["year"].values:
             w = t["weights"].sel(year=year).to_series().dropna()
             assert w.idxmax() == top_driver, (channel, year)
-            if "trust" in w:
-                assert w.drop(top_driver).idxmax() == "trust", (channel, year)
+            if runner_up:
+                assert w.drop(top_driver).idxmax() == runner_up, (channel, year)
+            assert ("trust" in w) == (top_driver == "trust"), channel
             # A few drivers carry most of satisfaction.
             assert w.nlargest(3).sum() > 0.6 * w.sum()
+            beta = t["weights"].sel(year=year).fillna(0.0).values
+            reach = beta @ np.linalg.inv(np.eye(len(beta)) - paths)
+            total = pd.Series(reach, index=truth["driver"].values)[w.index]
+            assert total.idxmax() == top_driver, (channel, year)
             # Influencer importance: total effect on satisfaction (via drivers, their paths and
             # direct) per standard deviation of the influencer.
-            beta = t["weights"].sel(year=year).fillna(0.0).values
-            paths = path_matrices(truth)[list(truth["channel"].values).index(channel)]
-            reach = beta @ np.linalg.inv(np.eye(len(beta)) - paths)
             total = reach @ t["effects"].fillna(0.0).values + t["direct"].values
             importance = abs(total * _sd(t, year)).to_series().dropna()
             assert importance.idxmax() == top_influencer, (channel, year)
@@ -368,34 +376,41 @@ def test_regression_recovers_weights_effects_and_r2(truth, large):
 
 
 def test_attention_drives_trust_in_the_live_phone_channels(truth, large):
-    """The research's path: attention -> trust only where both are asked (the live-phone
-    channels); per standard deviation, attention moves trust more than any influencer does
-    (directly and through attention), and trust has the largest satisfaction weight after the
-    channel's top driver, above attention's total weight (its own plus through trust)."""
-    assert list(truth["edge"].values) == ["attention -> trust"]
-    assert list(truth["source"].values) == ["attention"]
-    assert list(truth["target"].values) == ["trust"]
-    path = truth["paths"].sel(edge="attention -> trust")
-    assert path.notnull().to_series().to_dict() == {c: c in PHONE for c in truth["channel"].values}
+    """The research's paths: attention -> trust and, weaker, knowledge -> trust, only where both
+    ends are asked (the live-phone channels). Of trust's sources attention moves it most; per
+    standard deviation it also moves trust more than any influencer does (through every path);
+    and trust's weight exceeds attention's total effect (its own weight plus through trust)."""
+    assert list(truth["edge"].values) == ["attention -> trust", "knowledge -> trust"]
+    assert list(truth["source"].values) == ["attention", "knowledge"]
+    assert list(truth["target"].values) == ["trust", "trust"]
+    for edge in truth["edge"].values:
+        measured = truth["paths"].sel(edge=edge).notnull().to_series().to_dict()
+        assert measured == {c: c in PHONE for c in truth["channel"].values}, edge
     assert "feed_source" not in truth.attrs
+    channels = list(truth["channel"].values)
+    drivers = list(truth["driver"].values)
     for channel in PHONE:
         t = truth.sel(channel=channel)
-        p = float(path.sel(channel=channel))
+        path = t["paths"].to_series()
+        p = float(path["attention -> trust"])
         assert 0.3 < p < 0.7
-        effects = t["effects"]
+        assert p > 2 * path.drop("attention -> trust").max()
+        # every driver's total response to its influencers, through the paths
+        reach = np.linalg.inv(np.eye(len(drivers)) - path_matrices(truth)[channels.index(channel)])
+        through = xr.DataArray(reach, coords={"driver": drivers, "source": drivers}).dot(
+            t["effects"].fillna(0.0).rename(driver="source"), dim="source"
+        )
         for year in truth["year"].values:
             sd = _sd(t, year)
-            via = effects.sel(driver="trust") + p * effects.sel(driver="attention")
-            on_trust = abs(via * sd).to_series().dropna()
+            on_trust = abs(through.sel(driver="trust") * sd).where(sd.notnull()).to_series()
             # Attention's score: its influencers, its own noise and rounding.
-            att_var = (effects.sel(driver="attention") ** 2 * sd**2).sum("influencer")
+            att_var = (t["effects"].sel(driver="attention") ** 2 * sd**2).sum("influencer")
             att_sd = float(
                 np.sqrt(att_var + t["driver_sigma"].sel(driver="attention") ** 2 + 1 / 12)
             )
-            assert p * att_sd > 1.3 * on_trust.max(), (channel, year)
+            assert p * att_sd > 1.2 * on_trust.dropna().max(), (channel, year)
             w = t["weights"].sel(year=year)
-            top = RESEARCH_TOP[channel][0]
-            assert w.drop_sel(driver=top).to_series().dropna().idxmax() == "trust"
+            assert w.to_series().dropna().idxmax() == "trust"
             attention_total = float(w.sel(driver="attention") + p * w.sel(driver="trust"))
             assert float(w.sel(driver="trust")) > attention_total
     # In the survey: trust correlates with attention in the live-phone channels.
@@ -405,11 +420,11 @@ def test_attention_drives_trust_in_the_live_phone_channels(truth, large):
         assert trust.corr(phone["attention"]) > 0.3, channel
 
 
-def test_demo_spec_declares_the_path(truth):
+def test_demo_spec_declares_the_paths(truth):
     spec = load_spec(REPO / "data" / "demo" / "spec.toml")
-    assert spec.driver("trust").depends_on == ("attention",)
+    assert spec.driver("trust").depends_on == ("attention", "knowledge")
     assert all(not d.depends_on for d in spec.drivers if d.id != "trust")
-    assert spec_for(truth).driver("trust").depends_on == ("attention",)
+    assert spec_for(truth).driver("trust").depends_on == ("attention", "knowledge")
 
 
 def test_specs_of_random_truths_without_paths_have_no_depends_on():
@@ -452,3 +467,129 @@ def test_random_truth_recovers_tightly_without_rounding():
         true_e = t["effects"].sel(channel=channel, driver=driver, influencer=influencers).values
         np.testing.assert_array_less(np.abs(coef[1:] - true_e), 4 * se[1:])
         assert se[1:].max() < 0.03
+
+
+# --- the fitted demo model -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_fit(tmp_path_factory):
+    """The committed demo survey fitted small (2 chains x 200 draws; the data decide the
+    orderings checked here by many posterior sds) and saved, as the app and the brief read it."""
+    from whatif.data.aggregate import aggregate
+    from whatif.data.survey import load_survey
+    from whatif.fitting.artefact import save_model
+    from whatif.fitting.fit import fit_model
+
+    demo = REPO / "data" / "demo"
+    survey = load_survey(demo / "survey.parquet", demo / "spec.toml")
+    model = fit_model(
+        aggregate(survey),
+        survey.spec,
+        draws=200,
+        tune=200,
+        chains=2,
+        seed=5,
+        fingerprint=survey.fingerprint,
+        source="demo",
+    )
+    return model, save_model(model, tmp_path_factory.mktemp("models") / "demo")
+
+
+def test_the_fitted_demo_shows_the_research_orderings(demo_fit, truth):
+    """Posterior means: the research's top driver (and runner-up) per channel and year; in the
+    live-phone channels trust's weight exceeds every driver's total effect and leads relative
+    importance, and of trust's sources attention moves it most, close to the truth."""
+    from whatif.analysis.effects import path_rows, total_effects
+    from whatif.analysis.relative_weights import relative_importance
+
+    model, _ = demo_fit
+    weights = model.draws("weights").mean("sample")
+    totals = total_effects(model).mean("sample")
+    shares = relative_importance(model).mean("sample")
+    for channel, (top, runner_up, _) in RESEARCH_TOP.items():
+        for year in truth["year"].values:
+            w = weights.sel(channel=channel, year=year).to_series().dropna()
+            assert w.idxmax() == top, (channel, year, w.to_dict())
+            if runner_up:
+                assert w.drop(top).idxmax() == runner_up, (channel, year)
+            if top == "trust":
+                total = totals.sel(channel=channel, year=year).to_series().dropna()
+                assert w["trust"] > total.drop("trust").max(), (channel, year)
+                share = shares.sel(channel=channel, year=year).to_series().dropna()
+                assert share.idxmax() == "trust", (channel, year)
+    rows = [r for r in path_rows(model) if r["driver"] == "trust"]
+    assert {r["channel"] for r in rows} == set(PHONE)
+    for channel in PHONE:
+        into_trust = {r["source"]: r for r in rows if r["channel"] == channel}
+        assert set(into_trust) == {"attention", "knowledge"}
+        assert max(into_trust, key=lambda s: into_trust[s]["mean"]) == "attention"
+        assert into_trust["attention"]["lo"] > into_trust["knowledge"]["hi"]
+        for source, row in into_trust.items():
+            true = float(truth["paths"].sel(channel=channel, edge=f"{source} -> trust"))
+            assert abs(row["mean"] - true) < 0.05, (channel, source)
+
+
+def test_the_app_and_the_brief_show_trust_first_and_the_attention_path(demo_fit):
+    """The weights tab lists trust first in the live-phone channels, with attention's path to
+    trust on top of the path table; the brief's "what drives satisfaction" section too, its
+    shares Johnson's relative weights (those of the app and ``whatif summary``)."""
+    import re
+
+    from whatif.analysis.relative_weights import relative_importance
+    from whatif.analysis.scenario import load_scenario
+    from whatif.app.bundle import load_bundle
+    from whatif.app.views.weights import effects_tables
+    from whatif.report.brief_content import build_brief
+
+    model, path = demo_fit
+    label = model.spec.label_of
+    bundle = load_bundle(path)
+    for channel in PHONE:
+        html = effects_tables(bundle, channel, 0.9)
+        cells = re.findall(r"<td>(.*?)</td>", html)
+        assert cells[0] == label("trust")
+        paths = html.split(">Paths<")[1]
+        first_path = re.findall(r"<td>(.*?)</td>", paths)[:2]
+        assert first_path == [label("attention"), label("trust")]
+
+    scenario = load_scenario(REPO / "data" / "demo" / "scenarios" / "attention_coaching.toml")
+    content = build_brief(model, [scenario])["drivers"]
+    shares = relative_importance(model).sel(year=content["year"]).mean("sample")
+    assert [c["channel"] for c in content["channels"]] == list(PHONE)
+    for channel in content["channels"]:
+        top = channel["top"]
+        assert top[0]["driver"] == "trust"
+        assert top[0]["total_text"] == top[0]["weight_text"]  # trust moves no other driver
+        for row in channel["drivers"]:
+            want = float(shares.sel(channel=channel["channel"], driver=row["driver"]))
+            assert row["share"] == pytest.approx(want)
+        assert channel["paths"][0].startswith(f"{label('attention')} -> {label('trust')}: +0.")
+
+
+def test_a_lever_on_attention_reaches_satisfaction_through_trust(demo_fit):
+    """Half a rating point more individual attention in live phone: the lift is attention's total
+    effect (its weight plus its path through trust) times the change, all of it through the
+    drivers, and more than twice what attention's own weight would give."""
+    from whatif.analysis.effects import total_effects
+    from whatif.analysis.engine import ScenarioEngine
+    from whatif.analysis.scenario import load_scenario
+
+    model, _ = demo_fit
+    scenario = load_scenario(REPO / "data" / "demo" / "scenarios" / "attention_coaching.toml")
+    year = int(model.aggregates["year"].to_numpy()[-1])
+    engine = ScenarioEngine(model)
+    lift = engine.lift_arrays(dataclasses.replace(scenario, year=year))
+    assert lift["year"] == year
+    channels = list(engine.channels)
+    total = total_effects(model).sel(year=year, driver="attention")
+    weight = model.draws("weights").sel(year=year, driver="attention")
+    for channel in channels:
+        got = lift["total"][:, channels.index(channel)]
+        if channel not in PHONE:
+            assert not got.any()
+            continue
+        want = 0.5 * total.sel(channel=channel).to_numpy()
+        assert got.mean() == pytest.approx(want.mean(), rel=0.1)
+        assert got.mean() > 2 * 0.5 * float(weight.sel(channel=channel).mean())
+        assert not lift["direct"][:, channels.index(channel)].any()

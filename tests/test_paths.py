@@ -9,6 +9,7 @@ tests/test_gradients.py and tests/test_likelihood.py; the spec: tests/test_spec.
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 import warnings
 
 import numpy as np
@@ -216,3 +217,51 @@ def test_total_effects_are_recovered(recovered):
     coverage = np.mean(hits)
     print(f"total-effect coverage {coverage:.2f}")
     assert coverage >= 0.75, coverage
+
+
+def _unpaired_survey():
+    """Two channels; d3 is asked in ch1 only (by design) and d2, blanked there, in ch2 only."""
+    truth = random_truth(n_channels=2, n_years=2, n_drivers=3, n_influencers=1, seed=5)
+    frame = simulate_survey(truth, 120, seed=5, round_to_scale=False)
+    frame.loc[frame["channel"] == "ch1", "d2"] = np.nan
+    return frame
+
+
+def test_check_notes_a_path_no_channel_can_estimate(tmp_path):
+    from typer.testing import CliRunner
+
+    from whatif.cli import app
+    from whatif.data.diagnose import path_notes
+    from whatif.data.spec import parse_spec
+
+    frame = _unpaired_survey()
+    text = (
+        '[survey]\noutcome = "overall_sat"\nscale = [-1000, 1000]\nchannel = "channel"\n'
+        'year = "year"\nweight = "weight"\n'
+        '[drivers.d1]\ncolumn = "d1"\n[drivers.d2]\ncolumn = "d2"\n'
+        '[drivers.d3]\ncolumn = "d3"\ndepends_on = ["d1", "d2"]\n'
+        '[influencers.i1]\ncolumn = "i1"\nkind = "continuous"\n'
+    )
+    survey = validate_frame(frame, parse_spec(tomllib.loads(text)))
+    assert survey.driver_measured.to_dict() == {
+        "d1": {"ch1": True, "ch2": True},
+        "d2": {"ch1": False, "ch2": True},
+        "d3": {"ch1": True, "ch2": False},
+    }
+    # d1 -> d3 is estimated in ch1; d2 -> d3 nowhere
+    (note,) = path_notes(survey)
+    assert "path 'd2 -> d3' (drivers.d3.depends_on) is left out in every channel" in note
+    assert "'d2' (asked in: ch2) and 'd3' (asked in: ch1)" in note
+    assert "remove 'd2' from drivers.d3.depends_on" in note
+    assert "\n" not in note
+    only_d1 = parse_spec(tomllib.loads(text.replace(', "d2"', "")))
+    assert path_notes(validate_frame(frame, only_d1)) == []
+
+    data, spec = tmp_path / "survey.csv", tmp_path / "spec.toml"
+    frame.to_csv(data, index=False)
+    spec.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(data), "--spec", str(spec)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "d2 -> d3" in line]
+    assert len(notes) == 1 and notes[0].startswith("note: ") and "survey.csv" in notes[0]
+    assert "d1 -> d3" not in result.output

@@ -180,8 +180,8 @@ def test_a_spec_without_paths_keeps_its_toml(demo_paths):
     import hashlib
 
     spec = load_spec(demo_paths["spec"])
-    assert spec.paths == (("trust", "attention"),)
-    # The demo spec less its one path is the demo spec from before paths.
+    assert spec.paths == (("trust", "attention"), ("trust", "knowledge"))
+    # The demo spec less its paths is the demo spec from before paths.
     drivers = tuple(dataclasses.replace(d, depends_on=()) for d in spec.drivers)
     spec = dataclasses.replace(spec, drivers=drivers)
     assert spec.paths == () and "depends_on" not in spec.to_toml()

@@ -159,15 +159,18 @@ def check(
 ) -> None:
     """Validate a survey file against its spec and print a short profile.
 
-    Notes say what was read differently from the file as it stands; warnings point at valid but
-    suspicious data (likely "don't know" codes, perfectly collinear drivers).
+    Notes say what was read differently from the file as it stands (and which declared paths no
+    channel can estimate); warnings point at valid but suspicious data (likely "don't know" codes, perfectly collinear drivers).
     """
-    from whatif.data.diagnose import survey_warnings
+    import dataclasses
+
+    from whatif.data.diagnose import path_notes, survey_warnings
     from whatif.data.survey import load_survey
     from whatif.report.terminal import survey_report
 
     def run():
         survey = load_survey(data, spec)
+        survey = dataclasses.replace(survey, notes=survey.notes + path_notes(survey))
         print(survey_report(data, survey, survey_warnings(survey)))
 
     run_guarded(run)

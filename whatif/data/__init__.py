@@ -57,6 +57,7 @@ EXPORTS = {
     "collinearity_warnings": "whatif.data.diagnose",
     "far_out": "whatif.data.diagnose",
     "outlier_warnings": "whatif.data.diagnose",
+    "path_notes": "whatif.data.diagnose",
     "reliability_warnings": "whatif.data.diagnose",
     "survey_warnings": "whatif.data.diagnose",
     "ALPHA_MIN": "whatif.data.reliability",

@@ -17,6 +17,10 @@ variance at all takes one value in every response.
 *Items that do not hang together.* A driver that is the mean of several items, in a channel where
 Cronbach's alpha of its items is below 0.7 or an item correlates below 0.3 with the rest
 (:mod:`whatif.data.reliability`).
+
+*Paths left out everywhere* (a note, not a warning). A path ``source -> driver`` from a spec's
+``depends_on`` is left out in every channel that does not measure both drivers; when no channel
+measures both, the path is left out of the whole model, which the spec does not show.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "collinearity_warnings",
     "far_out",
     "outlier_warnings",
+    "path_notes",
     "reliability_warnings",
     "survey_warnings",
 ]
@@ -150,8 +155,8 @@ def collinearity_warnings(survey: Survey) -> list[str]:
         values = values[~np.isnan(values).any(axis=1)]
         if len(values) < 2:
             continue
-        centred = values - values.mean(axis=0)
-        cov = centred.T @ centred / len(values)
+        centered = values - values.mean(axis=0)
+        cov = centered.T @ centered / len(values)
         kept: list[int] = []
         where = f"{survey.source}: channel '{channel}'" if spec.channel else survey.source
         for k, driver in enumerate(drivers):
@@ -200,3 +205,25 @@ def survey_warnings(survey: Survey) -> list[str]:
     channel's (likely "don't know" codes), perfectly collinear or constant drivers, and
     multi-item drivers whose items do not hang together."""
     return outlier_warnings(survey) + collinearity_warnings(survey) + reliability_warnings(survey)
+
+
+def _asked_in(survey: Survey, driver: str) -> str:
+    channels = [c for c in survey.channels if survey.driver_measured.loc[c, driver]]
+    return ", ".join(channels) if survey.spec.channel else "the survey"
+
+
+def path_notes(survey: Survey) -> list[str]:
+    """One line per path of the spec whose two drivers no channel measures together, so that the
+    path is left out everywhere (naming the path, where each end is asked and how to fix it)."""
+    notes = []
+    measured = survey.driver_measured
+    for driver, source in survey.spec.paths:
+        if (measured[driver] & measured[source]).any():
+            continue
+        notes.append(
+            f"{survey.source}: path '{source} -> {driver}' (drivers.{driver}.depends_on) is left "
+            f"out in every channel: no channel measures both '{source}' (asked in: "
+            f"{_asked_in(survey, source)}) and '{driver}' (asked in: {_asked_in(survey, driver)}); "
+            f"ask both in one channel, or remove '{source}' from drivers.{driver}.depends_on"
+        )
+    return notes

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -20,9 +21,9 @@ import xarray as xr
 from whatif.analysis.effects import path_rows, total_effect_rows
 from whatif.analysis.engine import ScenarioEngine, summarize_lift
 from whatif.analysis.priorities import priority_map
+from whatif.analysis.relative_weights import relative_importance
 from whatif.analysis.results import Estimate, LiftSummary
 from whatif.analysis.scenario import Lever, Scenario
-from whatif.analysis.summary import importance
 from whatif.errors import WhatifError
 from whatif.fitting.fitted import FittedModel
 from whatif.report import format as fmt
@@ -246,8 +247,9 @@ def _scenario_content(
 def _drivers_content(model: FittedModel, channels: list[str], year: int, ci: float) -> dict:
     """Top drivers and priority-map points and borders of ``channels`` in ``year``."""
     pmap = priority_map(model, ci).select(year=year)
-    _, share = importance(model)
-    share = share.sel(year=year).mean("sample")
+    with warnings.catch_warnings():  # unmeasured drivers are all-NaN by design
+        warnings.simplefilter("ignore", RuntimeWarning)
+        share = relative_importance(model).sel(year=year).mean("sample")
     shown = {p.driver for p in pmap.points if p.channel in channels}
     used = [d for d in model.spec.driver_ids if d in shown]
     keys = {d: i + 1 for i, d in enumerate(used)}

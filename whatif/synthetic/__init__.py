@@ -25,7 +25,7 @@ EXPORTS = {
     "INFLUENCERS": "whatif.synthetic.design",
     "ITEM_SD": "whatif.synthetic.design",
     "OUTCOME": "whatif.synthetic.design",
-    "PATH": "whatif.synthetic.design",
+    "PATHS": "whatif.synthetic.design",
     "ROUNDING_VAR": "whatif.synthetic.design",
     "SATISFACTION": "whatif.synthetic.design",
     "SCALE": "whatif.synthetic.design",

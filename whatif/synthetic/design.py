@@ -20,7 +20,7 @@ __all__ = [
     "INFLUENCERS",
     "ITEM_SD",
     "OUTCOME",
-    "PATH",
+    "PATHS",
     "ROUNDING_VAR",
     "SATISFACTION",
     "SCALE",
@@ -170,9 +170,12 @@ INFLUENCERS = (
 )
 
 # Year-0 satisfaction weights. A few drivers carry most of satisfaction. The research's top
-# driver leads each channel (timeliness; IVR clarity for routing; knowledge for tech support).
-# The research also gives trust the largest effect where measured: it leads every driver but
-# the channel's own top one. Influencer effects below make the research's most significant
+# driver leads each channel: timeliness in web and IVR self-service, IVR clarity in IVR routing,
+# and in the live-phone channels trust in our capacity to solve problems (the contact-center
+# studies: trust has the greatest impact on satisfaction there), followed by the channel's top
+# service element (timeliness in customer service, the representative's knowledge in tech
+# support); trust's weight also exceeds every other driver's total effect (weight plus what it
+# moves through trust). Influencer effects below make the research's most significant
 # influencer (contacts to resolve; IVR prompts; repeat information; resolved timely; hard to
 # understand) the largest total effect per standard deviation in each channel.
 BASE_WEIGHTS = {
@@ -191,26 +194,26 @@ BASE_WEIGHTS = {
         timeliness=0.17, accuracy=0.16, reliability=0.10, consistency=0.08, ivr_clarity=0.36
     ),
     "phone_customer_service": dict(
-        timeliness=0.31,
-        accuracy=0.09,
-        resolution=0.12,
+        timeliness=0.22,
+        accuracy=0.08,
+        resolution=0.10,
         reliability=0.05,
         consistency=0.05,
-        knowledge=0.07,
-        friendliness=0.06,
+        knowledge=0.06,
+        friendliness=0.05,
         attention=0.05,
-        trust=0.20,
+        trust=0.34,
     ),
     "phone_tech_support": dict(
         timeliness=0.10,
-        accuracy=0.08,
-        resolution=0.10,
-        reliability=0.06,
+        accuracy=0.07,
+        resolution=0.09,
+        reliability=0.05,
         consistency=0.05,
-        knowledge=0.34,
-        friendliness=0.05,
+        knowledge=0.21,
+        friendliness=0.04,
         attention=0.05,
-        trust=0.19,
+        trust=0.34,
     ),
 }
 # Designed drift per year on top of the random walk: reliability and timeliness gain weight as
@@ -255,7 +258,7 @@ EFFECTS = {
     "attention": dict(repeat_info=-0.50, hard_to_understand=-0.40, transfers=-0.20),
     "trust": dict(
         hard_to_understand=-0.90,
-        resolved_timely=0.50,
+        resolved_timely=0.80,
         first_contact_resolution=0.40,
         contacts_to_resolve=-0.20,
     ),
@@ -267,7 +270,7 @@ EFFECT_MULTIPLIERS = {
     ("ivr_routing", "ivr_clarity", "ivr_prompts"): 0.75,
     ("ivr_routing", "ivr_clarity", "repeat_info"): 1.15,
     ("phone_tech_support", "knowledge", "hard_to_understand"): 2.2,
-    ("phone_tech_support", "trust", "hard_to_understand"): 1.3,
+    ("phone_tech_support", "trust", "resolved_timely"): 0.6,
 }
 EFFECT_JITTER = 0.05  # relative sd of the random channel departure of every effect
 
@@ -275,10 +278,15 @@ EFFECT_JITTER = 0.05  # relative sd of the random channel departure of every eff
 DIRECT = dict(outage=-0.50, transfers=-0.20, repeat_info=-0.05, contacts_to_resolve=-0.03)
 DIRECT_JITTER = 0.10
 
-# The research's driver path in the live-phone channels: trust = ... + path * attention + noise.
-# Per standard deviation, attention then moves trust more than any influencer does (the largest,
-# hard to understand in tech support, about 0.5 against attention's 0.65).
-PATH = ("attention", "trust", {"phone_customer_service": 0.50, "phone_tech_support": 0.45})
+# The research's driver paths in the live-phone channels, (source, target, {channel: effect}):
+# trust = ... + path * source + noise. Individual attention has the greatest impact on trust (the
+# contact-center studies); the representative's knowledge moves it less. Per standard deviation,
+# attention also moves trust more than any influencer does, through every path (the largest,
+# hard to understand in tech support, about 0.5 against attention's 0.7).
+PATHS = (
+    ("attention", "trust", {"phone_customer_service": 0.50, "phone_tech_support": 0.50}),
+    ("knowledge", "trust", {"phone_customer_service": 0.15, "phone_tech_support": 0.12}),
+)
 
 # Satisfaction: year-0 mean, change per year, and target R^2 of the observed regression.
 SATISFACTION = {

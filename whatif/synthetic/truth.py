@@ -1,7 +1,7 @@
 """Truths: the parameters a synthetic survey is drawn from -- the CX demo's, calibrated to the seed
 research (:mod:`whatif.synthetic.design`), and small random ones for tests.
 
-The truth is an :class:`xarray.Dataset` in the model's own parametrisation (per channel ``c``,
+The truth is an :class:`xarray.Dataset` in the model's own parametrization (per channel ``c``,
 year ``t``, driver ``k``, influencer ``j``)::
 
     overall_sat = intercept[c, t] + sum_k weights[c, t, k] * driver_k
@@ -24,8 +24,8 @@ driver's score is their mean), ``influencer_label``, ``kind`` (count|binary|cont
 ``volume`` (share of contacts), and, in a truth with driver paths, ``paths`` (dims ``channel``,
 ``edge``; coordinates ``source`` and ``target`` along ``edge``, as in a fitted posterior): the
 target driver is ``... + paths * source + noise``, its ``effects``, ``driver_intercept`` and
-``driver_sigma`` those of its own equation (the demo has one path, individual attention -> trust in
-the live-phone channels). Unmeasured parameters are NaN. Attribute ``item_sd``: noise of one item
+``driver_sigma`` those of its own equation (the demo has two paths in the live-phone channels,
+individual attention -> trust and, weaker, knowledge -> trust). Unmeasured parameters are NaN. Attribute ``item_sd``: noise of one item
 around its driver.
 """
 
@@ -47,7 +47,7 @@ from whatif.synthetic.design import (
     EFFECTS,
     INFLUENCERS,
     ITEM_SD,
-    PATH,
+    PATHS,
     ROUNDING_VAR,
     SATISFACTION,
     SCALE,
@@ -64,11 +64,11 @@ def demo_truth(seed: int = 2026) -> xr.Dataset:
     """Ground truth of the CX demo: five channels, 2021-2025, ten drivers, eight influencers.
 
     The design follows the seed research: timeliness of resolution leads web and IVR
-    self-service and live customer service, clarity of the IVR leads IVR routing, knowledge of
-    the representative leads software tech support; trust in problem-solving capacity has the
-    largest weight of all other drivers where it is measured (the live-phone channels), and
-    individual attention, through a driver path, the largest effect on trust per standard
-    deviation.
+    self-service, clarity of the IVR leads IVR routing; in the live-phone channels trust in
+    problem-solving capacity has the largest weight (and a larger total effect than any other
+    driver), followed by timeliness in customer service and the representative's knowledge in
+    software tech support; of the drivers that move trust (driver paths), individual attention
+    moves it most, and per standard deviation more than any influencer does.
     The seed only moves small random parts (the weights' random walk, channel departures of
     the effects, influencer rates); they are small enough that the ordering above held for
     each of the 200 seeds checked.
@@ -172,9 +172,9 @@ def demo_truth(seed: int = 2026) -> xr.Dataset:
     )
     ds.attrs["title"] = "whatif demo truth (synthetic, calibrated to CX research)"
     ds.attrs["seed"] = int(seed)
-    source, target, by_channel = PATH
-    values = np.array([[by_channel.get(c, np.nan)] for c in channels])
-    ds = _with_paths(ds, [(target, source)], target_mean, values)
+    edges = [(target, source) for source, target, _ in PATHS]
+    values = np.array([[by_channel.get(c, np.nan) for *_, by_channel in PATHS] for c in channels])
+    ds = _with_paths(ds, edges, target_mean, values)
     return _calibrate(ds, sat_mean, target_r2)
 
 
