@@ -533,11 +533,26 @@ def app_command(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 5006,
     address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = True,
+    num_procs: Annotated[
+        int, typer.Option("--num-procs", min=1, max=64, help="Server processes (one per core).")
+    ] = 1,
+    num_threads: Annotated[
+        int, typer.Option("--num-threads", min=0, max=64, help="Threads for callbacks (0: none).")
+    ] = 0,
 ) -> None:
     """Open the what-if planner (a local web app) on a fitted model."""
     from whatif.app.server import serve
 
-    run_guarded(lambda: serve(model, port=port, address=address, show=show))
+    run_guarded(
+        lambda: serve(
+            model,
+            port=port,
+            address=address,
+            show=show,
+            num_procs=num_procs,
+            num_threads=num_threads or None,
+        )
+    )
 
 
 @app.command()

@@ -35,6 +35,7 @@ EXPORTS = {
     "LiftHistogram": "whatif.app.plots",
     "ScenarioIntervals": "whatif.app.plots",
     "priority_chart": "whatif.app.model_charts",
+    "priority_labels": "whatif.app.model_charts",
     "weights_chart": "whatif.app.model_charts",
     "base_figure": "whatif.app.plots",
     "Reported": "whatif.app.views.widgets",
@@ -55,6 +56,7 @@ EXPORTS = {
     "ModelPanel": "whatif.app.views.model",
     "StatusPanel": "whatif.app.views.status",
     "PlannerApp": "whatif.app.page",
+    "TABS": "whatif.app.page",
     "create_app": "whatif.app.page",
     "serve": "whatif.app.server",
 }

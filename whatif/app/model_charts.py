@@ -21,9 +21,10 @@ from bokeh.plotting import figure
 
 from whatif.analysis.results import PriorityMap
 from whatif.app.plots import DRIVER_PALETTE, base_figure
+from whatif.report.labels import place_labels, text_size
 from whatif.report.palette import COLORS, QUADRANT_COLORS
 
-__all__ = ["priority_chart", "weights_chart"]
+__all__ = ["priority_chart", "priority_labels", "weights_chart"]
 
 
 def weights_chart(
@@ -123,6 +124,8 @@ def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> fig
         x_axis_label="Performance: mean rating (lower is worse)",
         y_axis_label="Importance: weight",
     )
+    fig.frame_height = FRAME[1]  # the labels are placed for this plot area (or a wider one)
+    fig.min_width = FRAME[0] + 110
     fig.add_layout(
         BoxAnnotation(
             right=perf_line,
@@ -202,7 +205,7 @@ def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> fig
             "quadrant": frame["quadrant"].to_numpy(),
             "p_fix_first": frame["p_fix_first"].to_numpy(),
             "color": [QUADRANT_COLORS.get(q, COLORS["neutral"]) for q in frame["quadrant"]],
-            "size": 10 + 12 * frame["p_fix_first"].to_numpy(),
+            "size": DOT_MIN + (DOT_MAX - DOT_MIN) * frame["p_fix_first"].to_numpy(),
         }
     )
     fig.segment(
@@ -224,15 +227,27 @@ def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> fig
         line_color="white",
         marker="circle",
     )
+    labels = priority_labels(frame, x_range, y_range)
+    if labels["leader_x0"]:
+        fig.segment(
+            x0="leader_x0",
+            y0="leader_y0",
+            x1="leader_x1",
+            y1="leader_y1",
+            source=ColumnDataSource({k: v for k, v in labels.items() if k.startswith("leader")}),
+            line_color=COLORS["neutral"],
+            line_width=0.8,
+            line_alpha=0.7,
+        )
     fig.add_layout(
         LabelSet(
-            x="performance",
-            y="median",
+            x="x",
+            y="y",
             text="label",
-            source=source,
-            x_offset=9,
-            y_offset=4,
-            text_font_size="11px",
+            source=ColumnDataSource({k: labels[k] for k in ("x", "y", "label")}),
+            text_align="left",
+            text_baseline="bottom",
+            text_font_size=f"{LABEL_FONT}px",
             text_color="#374151",
         )
     )
@@ -249,3 +264,45 @@ def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> fig
         )
     )
     return fig
+
+
+#: The priority map's plot area in pixels for which labels are placed (the chart may be wider:
+#: the labels then only move further apart), the dots' size range and the labels' font size.
+FRAME = (520, 300)
+DOT_MIN, DOT_MAX = 10, 22
+LABEL_FONT = 11
+
+
+def priority_labels(frame: pd.DataFrame, x_range, y_range) -> dict[str, list]:
+    """Where each driver's name goes on the priority map: beside its dot, clear of the other
+    names and of every dot (:func:`whatif.report.labels.place_labels` on the plot area
+    :data:`FRAME`); ``x``, ``y`` (data units, the box's lower left corner), ``label``, the box in
+    pixels (``box``) and leader lines (``leader_x0`` ...) for names pushed away from their dot."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    width, height = FRAME
+
+    def to_pixels(x, y):
+        return (x - x0) / (x1 - x0) * width, (y - y0) / (y1 - y0) * height
+
+    def to_data(px, py):
+        return x0 + px / width * (x1 - x0), y0 + py / height * (y1 - y0)
+
+    points = [to_pixels(x, y) for x, y in zip(frame["performance"], frame["median"], strict=True)]
+    names = [str(label) for label in frame["label"]]
+    sizes = [text_size(name, LABEL_FONT) for name in names]
+    boxes = place_labels(points, sizes, DOT_MAX / 2 + 1, (0, 0, width, height), gap=3, step=7)
+    out: dict[str, list] = {k: [] for k in ("x", "y", "label", "box")}
+    out.update({k: [] for k in ("leader_x0", "leader_y0", "leader_x1", "leader_y1")})
+    for name, box, point in zip(names, boxes, points, strict=True):
+        x, y = to_data(box.x0 + 1, box.y0 + 1)
+        out["x"].append(x)
+        out["y"].append(y)
+        out["label"].append(name)
+        out["box"].append(box)
+        if box.leader:
+            start, end = to_data(*point), to_data(*box.anchor(*point))
+            out["leader_x0"].append(start[0])
+            out["leader_y0"].append(start[1])
+            out["leader_x1"].append(end[0])
+            out["leader_y1"].append(end[1])
+    return out
