@@ -32,6 +32,10 @@ def weights_chart(
 ) -> figure:
     """Driver weights over the years, one line per driver with its interval band.
 
+    With more than :data:`CROWDED_DRIVERS` drivers the lines and bands are faint and the driver
+    under the mouse is drawn in full (its line, dots and band), so nine lines in one band stay
+    readable; clicking a legend entry hides that driver.
+
     Parameters
     ----------
     frame
@@ -46,8 +50,12 @@ def weights_chart(
         y_axis_label="Weight (satisfaction points per rating point)",
     )
     fig.xaxis.ticker = sorted(frame["year"].unique().tolist())
-    items = []
+    items, lines = [], []
     order = frame.groupby("driver")["mean"].mean().sort_values(ascending=False).index
+    # with many drivers the lines cross in one band: draw them faint and bring out the one under
+    # the mouse (with its band), so each stays readable; a few drivers are drawn in full
+    many = len(order) > CROWDED_DRIVERS
+    line_alpha, band_alpha = (0.35, 0.04) if many else (1.0, 0.12)
     for i, driver in enumerate(order):
         rows = frame[frame["driver"] == driver].sort_values("year")
         color = DRIVER_PALETTE[i % len(DRIVER_PALETTE)]
@@ -61,18 +69,37 @@ def weights_chart(
             }
         )
         band = fig.varea(
-            x="year", y1="lo", y2="hi", source=source, fill_color=color, fill_alpha=0.12
+            x="year",
+            y1="lo",
+            y2="hi",
+            source=source,
+            fill_color=color,
+            fill_alpha=band_alpha,
+            hover_fill_alpha=0.25,
         )
-        line = fig.line(x="year", y="mean", source=source, line_color=color, line_width=2.5)
+        line = fig.line(
+            x="year",
+            y="mean",
+            source=source,
+            line_color=color,
+            line_width=2.5,
+            line_alpha=line_alpha,
+            hover_line_alpha=1.0,
+            hover_line_width=4.5,
+        )
         dots = fig.scatter(
             x="year",
             y="mean",
             source=source,
             size=7,
             fill_color=color,
+            fill_alpha=line_alpha,
             line_color="white",
             marker="circle",
+            hover_fill_alpha=1.0,
+            hover_line_color=color,
         )
+        lines.extend([line, dots])
         items.append(LegendItem(label=str(rows["label"].iloc[0]), renderers=[line, dots, band]))
     legend = Legend(
         items=items,
@@ -86,6 +113,7 @@ def weights_chart(
     fig.add_layout(legend, "right")
     fig.add_tools(
         HoverTool(
+            renderers=lines,
             tooltips=[
                 ("driver", "@label"),
                 ("year", "@year"),
@@ -93,9 +121,14 @@ def weights_chart(
                 (f"{ci:.0%} interval", "@lo{0.000} to @hi{0.000}"),
             ],
             mode="mouse",
+            line_policy="nearest",
         )
     )
     return fig
+
+
+#: Above this many drivers the weight lines are drawn faint, the one under the mouse in full.
+CROWDED_DRIVERS = 5
 
 
 def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> figure:
