@@ -71,9 +71,6 @@ def serve(
             raise ArtefactError(provider.error)
     if num_threads:
         pn.config.nthreads = num_threads
-    # every session starts on the same light loading page, so the first request's page can be
-    # handed to the next ones at once; each session is then made when its browser connects
-    pn.config.reuse_sessions = True
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     origins = [f"{host}:{port}" for host in {address, "localhost", "127.0.0.1"} if host]
     try:

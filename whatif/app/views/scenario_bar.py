@@ -20,11 +20,8 @@ __all__ = ["ScenarioBar"]
 
 log = logging.getLogger("whatif.planner")
 
-#: The brief's formats, with what each is for (the buttons' tooltips).
-BRIEF_FORMATS = {
-    "pdf": "The forecast brief as a PDF: A4 pages to print or send",
-    "html": "The forecast brief as one self-contained web page",
-}
+#: The brief's formats: A4 pages to print or send, or one self-contained web page.
+BRIEF_FORMATS = ("pdf", "html")
 
 
 class ScenarioBar(Viewer):
@@ -36,8 +33,7 @@ class ScenarioBar(Viewer):
         self._name = pmui.TextInput(
             label="Scenario name",
             value=state.scenario_name,
-            sizing_mode="stretch_width",
-            min_width=220,
+            width=260,
             margin=(4, 8, 4, 0),
         )
         self._name.param.watch(self._on_name, "value")
@@ -76,7 +72,6 @@ class ScenarioBar(Viewer):
                 icon="picture_as_pdf" if kind == "pdf" else "description",
                 variant="contained" if kind == "pdf" else "outlined",
                 color="secondary",
-                description=BRIEF_FORMATS[kind],
                 margin=(4, 4),
                 width=140,
             )
@@ -103,15 +98,18 @@ class ScenarioBar(Viewer):
         )
         state.param.watch(self._sync, ["scenario_name", "error", "info", "forecast", "notes"])
         self._layout = pn.Column(
-            pn.Row(
+            # a flex box wraps its buttons onto a second line on narrow screens (a Row would
+            # widen the page past the window and cut the rest of the planner off)
+            pn.FlexBox(
                 self._name,
                 self._save,
                 self._download,
                 self._upload,
                 *self._briefs.values(),
+                flex_wrap="wrap",
+                align_items="center",
                 sizing_mode="stretch_width",
                 margin=0,
-                styles={"flex-wrap": "wrap", "align-items": "center"},
             ),
             self._error,
             self._info,
