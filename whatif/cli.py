@@ -790,6 +790,12 @@ def app_command(
             "default: random per start).",
         ),
     ] = None,
+    num_procs: Annotated[
+        int, typer.Option("--num-procs", min=1, max=64, help="Server processes (one per core).")
+    ] = 1,
+    num_threads: Annotated[
+        int, typer.Option("--num-threads", min=0, max=64, help="Threads for callbacks (0: none).")
+    ] = 0,
 ) -> None:
     """Open the what-if planner (a local web app) on a fitted model.
 
@@ -800,7 +806,17 @@ def app_command(
     from whatif.app.server import Access, serve
 
     access = Access(no_auth, basic_auth, oauth_provider, oauth_secrets, cookie_secret)
-    run_guarded(lambda: serve(model, port=port, address=address, show=show, access=access))
+    run_guarded(
+        lambda: serve(
+            model,
+            port=port,
+            address=address,
+            show=show,
+            access=access,
+            num_procs=num_procs,
+            num_threads=num_threads or None,
+        )
+    )
 
 
 @app.command()

@@ -21,15 +21,20 @@ from bokeh.plotting import figure
 
 from whatif.analysis.results import PriorityMap
 from whatif.app.plots import DRIVER_PALETTE, base_figure
+from whatif.report.labels import place_labels, text_size
 from whatif.report.palette import COLORS, QUADRANT_COLORS
 
-__all__ = ["priority_chart", "weights_chart"]
+__all__ = ["priority_chart", "priority_labels", "weights_chart"]
 
 
 def weights_chart(
     frame: pd.DataFrame, title: str = "", height: int = 380, ci: float = 0.9
 ) -> figure:
     """Driver weights over the years, one line per driver with its interval band.
+
+    With more than :data:`CROWDED_DRIVERS` drivers the lines and bands are faint and the driver
+    under the mouse is drawn in full (its line, dots and band), so nine lines in one band stay
+    readable; clicking a legend entry hides that driver.
 
     Parameters
     ----------
@@ -45,8 +50,12 @@ def weights_chart(
         y_axis_label="Weight (satisfaction points per rating point)",
     )
     fig.xaxis.ticker = sorted(frame["year"].unique().tolist())
-    items = []
+    items, lines = [], []
     order = frame.groupby("driver")["mean"].mean().sort_values(ascending=False).index
+    # with many drivers the lines cross in one band: draw them faint and bring out the one under
+    # the mouse (with its band), so each stays readable; a few drivers are drawn in full
+    many = len(order) > CROWDED_DRIVERS
+    line_alpha, band_alpha = (0.35, 0.04) if many else (1.0, 0.12)
     for i, driver in enumerate(order):
         rows = frame[frame["driver"] == driver].sort_values("year")
         color = DRIVER_PALETTE[i % len(DRIVER_PALETTE)]
@@ -60,18 +69,37 @@ def weights_chart(
             }
         )
         band = fig.varea(
-            x="year", y1="lo", y2="hi", source=source, fill_color=color, fill_alpha=0.12
+            x="year",
+            y1="lo",
+            y2="hi",
+            source=source,
+            fill_color=color,
+            fill_alpha=band_alpha,
+            hover_fill_alpha=0.25,
         )
-        line = fig.line(x="year", y="mean", source=source, line_color=color, line_width=2.5)
+        line = fig.line(
+            x="year",
+            y="mean",
+            source=source,
+            line_color=color,
+            line_width=2.5,
+            line_alpha=line_alpha,
+            hover_line_alpha=1.0,
+            hover_line_width=4.5,
+        )
         dots = fig.scatter(
             x="year",
             y="mean",
             source=source,
             size=7,
             fill_color=color,
+            fill_alpha=line_alpha,
             line_color="white",
             marker="circle",
+            hover_fill_alpha=1.0,
+            hover_line_color=color,
         )
+        lines.extend([line, dots])
         items.append(LegendItem(label=str(rows["label"].iloc[0]), renderers=[line, dots, band]))
     legend = Legend(
         items=items,
@@ -85,6 +113,7 @@ def weights_chart(
     fig.add_layout(legend, "right")
     fig.add_tools(
         HoverTool(
+            renderers=lines,
             tooltips=[
                 ("driver", "@label"),
                 ("year", "@year"),
@@ -92,9 +121,14 @@ def weights_chart(
                 (f"{ci:.0%} interval", "@lo{0.000} to @hi{0.000}"),
             ],
             mode="mouse",
+            line_policy="nearest",
         )
     )
     return fig
+
+
+#: Above this many drivers the weight lines are drawn faint, the one under the mouse in full.
+CROWDED_DRIVERS = 5
 
 
 def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> figure:
@@ -123,6 +157,8 @@ def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> fig
         x_axis_label="Performance: mean rating (lower is worse)",
         y_axis_label="Importance: weight",
     )
+    fig.frame_height = FRAME[1]  # the labels are placed for this plot area (or a wider one)
+    fig.min_width = FRAME[0] + 110
     fig.add_layout(
         BoxAnnotation(
             right=perf_line,
@@ -202,7 +238,7 @@ def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> fig
             "quadrant": frame["quadrant"].to_numpy(),
             "p_fix_first": frame["p_fix_first"].to_numpy(),
             "color": [QUADRANT_COLORS.get(q, COLORS["neutral"]) for q in frame["quadrant"]],
-            "size": 10 + 12 * frame["p_fix_first"].to_numpy(),
+            "size": DOT_MIN + (DOT_MAX - DOT_MIN) * frame["p_fix_first"].to_numpy(),
         }
     )
     fig.segment(
@@ -224,15 +260,27 @@ def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> fig
         line_color="white",
         marker="circle",
     )
+    labels = priority_labels(frame, x_range, y_range)
+    if labels["leader_x0"]:
+        fig.segment(
+            x0="leader_x0",
+            y0="leader_y0",
+            x1="leader_x1",
+            y1="leader_y1",
+            source=ColumnDataSource({k: v for k, v in labels.items() if k.startswith("leader")}),
+            line_color=COLORS["neutral"],
+            line_width=0.8,
+            line_alpha=0.7,
+        )
     fig.add_layout(
         LabelSet(
-            x="performance",
-            y="median",
+            x="x",
+            y="y",
             text="label",
-            source=source,
-            x_offset=9,
-            y_offset=4,
-            text_font_size="11px",
+            source=ColumnDataSource({k: labels[k] for k in ("x", "y", "label")}),
+            text_align="left",
+            text_baseline="bottom",
+            text_font_size=f"{LABEL_FONT}px",
             text_color="#374151",
         )
     )
@@ -249,3 +297,45 @@ def priority_chart(pmap: PriorityMap, title: str = "", height: int = 400) -> fig
         )
     )
     return fig
+
+
+#: The priority map's plot area in pixels for which labels are placed (the chart may be wider:
+#: the labels then only move further apart), the dots' size range and the labels' font size.
+FRAME = (520, 300)
+DOT_MIN, DOT_MAX = 10, 22
+LABEL_FONT = 11
+
+
+def priority_labels(frame: pd.DataFrame, x_range, y_range) -> dict[str, list]:
+    """Where each driver's name goes on the priority map: beside its dot, clear of the other
+    names and of every dot (:func:`whatif.report.labels.place_labels` on the plot area
+    :data:`FRAME`); ``x``, ``y`` (data units, the box's lower left corner), ``label``, the box in
+    pixels (``box``) and leader lines (``leader_x0`` ...) for names pushed away from their dot."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    width, height = FRAME
+
+    def to_pixels(x, y):
+        return (x - x0) / (x1 - x0) * width, (y - y0) / (y1 - y0) * height
+
+    def to_data(px, py):
+        return x0 + px / width * (x1 - x0), y0 + py / height * (y1 - y0)
+
+    points = [to_pixels(x, y) for x, y in zip(frame["performance"], frame["median"], strict=True)]
+    names = [str(label) for label in frame["label"]]
+    sizes = [text_size(name, LABEL_FONT) for name in names]
+    boxes = place_labels(points, sizes, DOT_MAX / 2 + 1, (0, 0, width, height), gap=3, step=7)
+    out: dict[str, list] = {k: [] for k in ("x", "y", "label", "box")}
+    out.update({k: [] for k in ("leader_x0", "leader_y0", "leader_x1", "leader_y1")})
+    for name, box, point in zip(names, boxes, points, strict=True):
+        x, y = to_data(box.x0 + 1, box.y0 + 1)
+        out["x"].append(x)
+        out["y"].append(y)
+        out["label"].append(name)
+        out["box"].append(box)
+        if box.leader:
+            start, end = to_data(*point), to_data(*box.anchor(*point))
+            out["leader_x0"].append(start[0])
+            out["leader_y0"].append(start[1])
+            out["leader_x1"].append(end[0])
+            out["leader_y1"].append(end[1])
+    return out

@@ -38,9 +38,30 @@ from whatif.app.views.weights import WeightsPanel
 from whatif.app.views.widgets import Reported
 from whatif.errors import WhatifError
 
-__all__ = ["PlannerApp", "create_app"]
+__all__ = ["TABS", "PlannerApp", "create_app"]
 
 log = logging.getLogger("whatif.planner")
+
+#: The planner's tabs: title and view (built when the tab is first opened).
+TABS = (
+    ("Forecast", ForecastPanel),
+    ("Compare scenarios", ComparePanel),
+    ("Driver weights", WeightsPanel),
+    ("Priority map", PriorityPanel),
+    ("Model & data", ModelPanel),
+    ("Plan", lambda state: PlanPanel(PlanState(state))),
+    ("Monitor", MonitorPanel),  # built with the demo's KPI feed folder (PlannerApp._tab)
+)
+#: Width of the sidebar in pixels (the levers).
+SIDEBAR_WIDTH = 360
+#: How often a session waiting for its model looks again, in milliseconds.
+POLL_MS = 400
+
+
+def _under_server() -> bool:
+    """Whether this runs in a server session (a browser will load the page)."""
+    doc = pn.state.curdoc
+    return doc is not None and doc.session_context is not None
 
 
 class PlannerApp(Viewer):
@@ -75,51 +96,27 @@ class PlannerApp(Viewer):
         self.state = PlannerState(user=pn.state.user or "")  # who saves, when sign-in is on
         self._fit_from, self._fit_options = fit_from, fit_options or DEMO_FIT
         self._poll = None
-        self._built = False
         self.sidebar = Sidebar(self.state, self)
         self.status = StatusPanel()
-        self.scenario_bar = ScenarioBar(self.state)
-        self.headline = Headline(self.state)
-        self.forecast = ForecastPanel(self.state)
-        self.compare = ComparePanel(self.state)
-        self.weights = WeightsPanel(self.state)
-        self.priorities = PriorityPanel(self.state)
-        self.model_panel = ModelPanel(self.state)
-        self.plan = PlanState(self.state)
-        self.plan_panel = PlanPanel(self.plan)
-        # the demo's KPI feed and alerts sit beside its example scenarios
-        feeds = Path(scenario_dir).parent if scenario_dir else None
-        self.monitor = MonitorPanel(MonitorState(self.state, demo_dir=feeds))
-        self.tabs = pmui.Tabs(
-            ("Forecast", self.forecast),
-            ("Compare scenarios", self.compare),
-            ("Driver weights", self.weights),
-            ("Priority map", self.priorities),
-            ("Model & data", self.model_panel),
-            ("Plan", self.plan_panel),
-            ("Monitor", self.monitor),
-            sizing_mode="stretch_width",
-            margin=(8, 0),
-            dynamic=True,
-        )
-        self.planner = pn.Column(
-            self.scenario_bar,
-            self.headline,
-            self.tabs,
-            sizing_mode="stretch_width",
-            margin=(0, 12, 0, 4),
-        )
+        self.status.working("Opening the planner", f"Preparing {Path(self.model_path).name}")
+        self._planner: pn.Column | None = None  # built when the model is first ready
+        self._tab_slots: list[pn.Column] = []
         self.page = pmui.Page(
             title="whatif · CX what-if planner",
             sidebar=[self.sidebar],
             main=[self.status],
-            sidebar_width=390,
+            sidebar_width=SIDEBAR_WIDTH,
             theme_config=THEME,
             theme_toggle=False,
         )
-        if pn.state.curdoc is not None:
+        if _under_server():
             pn.config.exception_handler = self._on_exception
-        self.open(self.model_path, fit_from)
+            # Everything else waits until the browser shows this light page: a change made
+            # between the session's creation and the browser's first pull of it can be lost
+            # (the blank first page), and the page shows at once instead of after the build.
+            pn.state.onload(lambda: self.open(self.model_path, fit_from))
+        else:
+            self.open(self.model_path, fit_from)
 
     def __panel__(self):
         return self.page
@@ -135,11 +132,11 @@ class PlannerApp(Viewer):
             self._ready(provider)
             return
         self._show_status(provider)
-        if self._poll is None and pn.state.curdoc is not None:
-            self._poll = pn.state.add_periodic_callback(self._check, period=500)
-        elif pn.state.curdoc is None:  # outside a server (a notebook, tests): just wait
+        if not _under_server():  # a notebook, tests: just wait
             provider.wait()
             self._check()
+        elif self._poll is None:
+            self._poll = pn.state.add_periodic_callback(self._check, period=POLL_MS)
 
     def switch_model(self, path: str) -> None:
         self.open(path, None)
@@ -171,17 +168,60 @@ class PlannerApp(Viewer):
                 provider.stage,
             )
             self.sidebar.show_model(False, provider.message or "Loading...")
-        self.page.main = [self.status]
+        self._show(self.status)
 
     def _ready(self, provider) -> None:
         self.state.use_bundle(provider.bundle)
         if self.scenario_dir and Path(self.scenario_dir).is_dir():
             self.state.load_directory(self.scenario_dir)
-            options = Path(self.scenario_dir).parent / "options.toml"
-            if options.is_file() and self.plan.options is None:
-                self.plan.load_file(options)
         self.sidebar.show_model(True)
-        self.page.main = [self.planner]
+        self._show(self._planner or self._build_planner())
+
+    def _show(self, view) -> None:
+        """Make ``view`` the main area (only when it is not already: each change is sent)."""
+        if list(self.page.main) != [view]:
+            self.page.main = [view]
+
+    # -- the planner, built once per session and each tab on first open ------------------------
+
+    def _build_planner(self) -> pn.Column:
+        self.scenario_bar = ScenarioBar(self.state)
+        self.headline = Headline(self.state)
+        self._tab_slots = [pn.Column(sizing_mode="stretch_width", margin=0) for _ in TABS]
+        self.tabs = pmui.Tabs(
+            *[(title, slot) for (title, _), slot in zip(TABS, self._tab_slots, strict=True)],
+            sizing_mode="stretch_width",
+            margin=(8, 0),
+            dynamic=True,
+        )
+        self._open_tab(0)
+        self.tabs.param.watch(lambda event: self._open_tab(event.new), "active")
+        self._planner = pn.Column(
+            self.scenario_bar,
+            self.headline,
+            self.tabs,
+            sizing_mode="stretch_width",
+            margin=(0, 12, 0, 4),
+        )
+        return self._planner
+
+    def _open_tab(self, index: int) -> None:
+        """Build a tab's view the first time it is opened (most sessions never open most tabs)."""
+        slot = self._tab_slots[index]
+        if not slot.objects:
+            title, view = TABS[index]
+            if title == "Monitor":
+                # the demo's KPI feed and alerts sit beside its example scenarios
+                feeds = Path(self.scenario_dir).parent if self.scenario_dir else None
+                slot.objects = [MonitorPanel(MonitorState(self.state, demo_dir=feeds))]
+            else:
+                slot.objects = [view(self.state)]
+
+    def tab_view(self, title: str):
+        """The view of the tab called ``title`` (built now if it was never opened)."""
+        index = [name for name, _ in TABS].index(title)
+        self._open_tab(index)
+        return self._tab_slots[index].objects[0]
 
     def _on_exception(self, exc: BaseException) -> None:
         if isinstance(exc, Reported):

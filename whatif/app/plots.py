@@ -134,7 +134,7 @@ class LiftHistogram:
             self.figure.y_range.update(start=0, end=1)
             self.band.left = self.band.right = 0
             self.mean.visible = False
-            self.note.text = "No lever set: move a lever in the sidebar to see the forecast"
+            self.note.text = "No lever set yet"
             self.note.visible = True
             return
         low, high = float(draws.min()), float(draws.max())

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import panel as pn
+from tornado import process
 
 from whatif.app.demo import DEMO_FIT, demo_paths
 from whatif.app.page import create_app
@@ -251,13 +252,24 @@ def serve(
     show: bool = True,
     root: str | Path = ".",
     access: Access | None = None,
+    num_procs: int = 1,
+    num_threads: int | None = None,
 ) -> None:
     """Serve the planner (``whatif app``): load or fit the model at start, then serve sessions.
+
+    Parameters
+    ----------
+    num_procs
+        Server processes (Bokeh's ``num_procs``): more than one serves sessions on several
+        cores; the model is loaded (or fitted) before the processes fork, so they share it.
+    num_threads
+        Panel's thread pool (``pn.config.nthreads``) for session callbacks; ``None``: none.
 
     Raises
     ------
     ArtefactError
-        If ``model_path`` is given and does not exist.
+        If ``model_path`` is given and does not exist, or (with several processes) the model
+        cannot be loaded.
     WhatifError
         If the sign-in options do not fit the address (see :func:`server_options`).
     """
@@ -275,6 +287,12 @@ def serve(
         _say(
             f"{path} is missing: fitting it in the background from {survey} (the page shows progress)"
         )
+    if num_procs > 1:  # a loading thread does not survive the fork: load it first
+        provider.wait()
+        if provider.status != "ready":
+            raise ArtefactError(provider.error)
+    if num_threads:
+        pn.config.nthreads = num_threads
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     origins = [f"{host}:{port}" for host in {address, "localhost", "127.0.0.1"} if host]
     if not is_local(address):  # other machines reach it by this machine's names
@@ -293,14 +311,17 @@ def serve(
             websocket_origin=origins,
             verbose=False,
             **options,
+            num_procs=num_procs,
         )
     except OSError as err:
         raise WhatifError(
             f"cannot serve on {address}:{port} ({err.strerror or err}); choose another --port"
         ) from None
     host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "") else address
-    _say(f"planner on http://{host}:{server.port}/ (model {path}); press Ctrl+C to stop")
+    if not process.task_id():  # the first (or only) process speaks for all
+        _say(f"planner on http://{host}:{server.port}/ (model {path}); press Ctrl+C to stop")
     server.start()
     with contextlib.suppress(KeyboardInterrupt):
         server.io_loop.start()  # returns on Ctrl+C (Panel stops the loop on SIGINT)
-    _say("planner stopped")
+    if not process.task_id():
+        _say("planner stopped")

@@ -444,15 +444,27 @@ class PlannerState(param.Parameterized):
         WhatifError
             When the brief cannot be made (the message says why, in one line).
         """
+        return self.brief_file(scenario, "html")
+
+    def brief_file(self, scenario: Scenario | None = None, kind: str = "html"):
+        """``(filename, content)`` of the forecast brief of a scenario as ``html`` (text) or
+        ``pdf`` (bytes, A4 pages); default: the current scenario.
+
+        Raises
+        ------
+        WhatifError
+            When the brief cannot be made (the message says why, in one line).
+        """
         try:
-            from whatif.report.brief import render_html
+            from whatif.report.brief import render_html, render_pdf
         except ImportError as err:
             raise WhatifError(
                 f"the forecast brief is not available in this installation ({err})"
             ) from None
         scenario = scenario or self.current_scenario()
-        html = render_html(self.bundle.model, [scenario], ci=self.ci)
-        return f"brief_{slugify(scenario.name)}.html", html
+        render = render_pdf if kind == "pdf" else render_html
+        content = render(self.bundle.model, [scenario], ci=self.ci)
+        return f"brief_{slugify(scenario.name)}.{'pdf' if kind == 'pdf' else 'html'}", content
 
 
 def _with_interval(estimate: Estimate) -> str:

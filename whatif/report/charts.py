@@ -17,10 +17,12 @@ from collections.abc import Sequence
 
 import matplotlib
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from whatif.report.labels import place_labels, text_size
 from whatif.report.palette import COLORS, QUADRANT_COLORS
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "distribution_chart",
     "figure_to_data_uri",
     "priority_chart",
+    "priority_figure",
 ]
 
 #: The palette by role and quadrant (:mod:`whatif.report.palette`); ``brief.css`` reads the same.
@@ -300,14 +303,23 @@ def comparison_chart(rows: Sequence[dict], scale_label: str, top_box_label: str)
 
 
 def priority_chart(panels: Sequence[dict], ci_label: str) -> str:
+    """Small multiples of the priority map as an SVG data URI (see :func:`priority_figure`)."""
+    return figure_to_data_uri(priority_figure(panels, ci_label))
+
+
+def priority_figure(panels: Sequence[dict], ci_label: str) -> Figure:
     """Small multiples of the priority map: importance against performance, per channel.
+
+    Each driver is a dot with its number (the key under the chart names them) placed beside it
+    by :func:`whatif.report.labels.place_labels`, so no number covers another or a dot; a number
+    pushed away from its dot is joined to it by a thin line.
 
     Parameters
     ----------
     panels
         One per channel: ``title``; ``perf_line`` and ``weight_line`` (the quadrant borders:
-        average rating and median weight); ``points``, each with ``key`` (a short number shown in
-        the marker), ``performance``, ``weight``, ``lo``, ``hi`` and ``quadrant``.
+        average rating and median weight); ``points``, each with ``key`` (a short number shown
+        beside the marker), ``performance``, ``weight``, ``lo``, ``hi`` and ``quadrant``.
     ci_label
         Probability of the weight intervals.
     """
@@ -315,7 +327,8 @@ def priority_chart(panels: Sequence[dict], ci_label: str) -> str:
     cols = n if n <= 4 else 3
     nrows = math.ceil(n / cols)
     with matplotlib.rc_context(_style()):
-        fig = _figure(WIDTH, (1.7 if cols > 3 else 1.9) * nrows + 0.4)
+        fig = _figure(WIDTH, (1.6 if cols > 3 else 1.75) * nrows + 0.4)
+        FigureCanvasAgg(fig)  # a renderer to measure the numbers with
         axes = np.atleast_1d(fig.subplots(nrows, cols, squeeze=False)).ravel()
         width = 30 if cols <= 3 else 24
         titles = [textwrap.wrap(panel["title"], width) or [""] for panel in panels]
@@ -325,7 +338,7 @@ def priority_chart(panels: Sequence[dict], ci_label: str) -> str:
             perf = np.array([p["performance"] for p in points])
             lo = np.array([p["lo"] for p in points])
             hi = np.array([p["hi"] for p in points])
-            xpad = max(0.12, 0.12 * (perf.max() - perf.min()))
+            xpad = max(0.15, 0.15 * (perf.max() - perf.min()))
             ypad = max(0.02, 0.1 * (hi.max() - lo.min()))
             xlim = (perf.min() - xpad, perf.max() + xpad)
             ylim = (min(0.0, lo.min()) - ypad, hi.max() + ypad)
@@ -354,22 +367,11 @@ def priority_chart(panels: Sequence[dict], ci_label: str) -> str:
                     p["performance"],
                     p["median"],
                     "o",
-                    ms=8 if p["key"] < 10 else 9.5,
+                    ms=PRIORITY_DOT,
                     color=color,
                     zorder=3,
                     markeredgecolor="white",
-                    markeredgewidth=0.6,
-                )
-                ax.text(
-                    p["performance"],
-                    p["median"],
-                    str(p["key"]),
-                    ha="center",
-                    va="center_baseline",
-                    fontsize=5.8,
-                    color="white",
-                    fontweight="bold",
-                    zorder=4,
+                    markeredgewidth=0.5,
                 )
             ax.set_xlim(*xlim)
             ax.set_ylim(*ylim)
@@ -408,4 +410,56 @@ def priority_chart(panels: Sequence[dict], ci_label: str) -> str:
             columnspacing=1.4,
             fontsize=6.5,
         )
-        return figure_to_data_uri(fig)
+        fig.draw_without_rendering()  # settle the layout: the numbers are placed in its geometry
+        fig.set_layout_engine("none")
+        for ax, panel in zip(axes, panels, strict=False):
+            _number_points(ax, panel["points"])
+        return fig
+
+
+#: Priority-map dot size (points) and number size (font points) in the brief.
+PRIORITY_DOT = 5.0
+PRIORITY_NUMBER = 6.0
+
+
+def _number_points(ax, points: Sequence[dict]) -> None:
+    """Write each point's key beside its dot, clear of the other numbers and dots."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    to_display, to_data = ax.transData, ax.transData.inverted()
+    centers = to_display.transform([(p["performance"], p["median"]) for p in points])
+    texts = [
+        ax.text(0, 0, str(p["key"]), fontsize=PRIORITY_NUMBER, fontweight="bold", ha="center")
+        for p in points
+    ]
+    font_pixels = PRIORITY_NUMBER * fig.dpi / 72
+    sizes = []
+    for text in texts:  # measured, or estimated where the renderer's hinting measures narrower
+        box = text.get_window_extent(renderer)
+        width, height = text_size(text.get_text(), font_pixels)
+        sizes.append((max(box.width, width) + 1.0, max(box.height, height)))
+    radius = (PRIORITY_DOT / 2 + 0.5) * fig.dpi / 72
+    x0, y0, x1, y1 = ax.bbox.extents
+    boxes = place_labels(
+        [tuple(c) for c in centers], sizes, radius, (x0, y0, x1, y1), gap=0.5, step=3.0
+    )
+    for p, text, box, center in zip(points, texts, boxes, centers, strict=True):
+        middle = to_data.transform(((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2))
+        text.set(
+            x=middle[0],
+            y=middle[1],
+            va="center_baseline",
+            color=PALETTE["ink"],
+            zorder=4,
+            in_layout=False,
+            gid=f"key-{p['key']}",
+        )
+        if box.leader:
+            end = to_data.transform(box.anchor(*center))
+            ax.plot(
+                [p["performance"], end[0]],
+                [p["median"], end[1]],
+                color=PALETTE["muted"],
+                linewidth=0.4,
+                zorder=2,
+            )

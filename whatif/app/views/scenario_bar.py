@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 import threading
+from functools import partial
 
 import panel as pn
 import panel_material_ui as pmui
@@ -21,6 +22,9 @@ __all__ = ["ScenarioBar"]
 
 log = logging.getLogger("whatif.planner")
 
+#: The brief's formats: A4 pages to print or send, or one self-contained web page.
+BRIEF_FORMATS = ("pdf", "html")
+
 
 class ScenarioBar(Viewer):
     """Name, save, download and upload the scenario; export the brief; messages."""
@@ -31,8 +35,7 @@ class ScenarioBar(Viewer):
         self._name = pmui.TextInput(
             label="Scenario name",
             value=state.scenario_name,
-            sizing_mode="stretch_width",
-            min_width=220,
+            width=260,
             margin=(4, 8, 4, 0),
         )
         self._name.param.watch(self._on_name, "value")
@@ -64,16 +67,19 @@ class ScenarioBar(Viewer):
             width=170,
         )
         self._upload.param.watch(self._on_upload, "value")
-        self._brief = pmui.FileDownload(
-            callback=self._export_brief,
-            filename="brief.html",
-            label="Export brief",
-            icon="description",
-            variant="contained",
-            color="secondary",
-            margin=(4, 4),
-            width=160,
-        )
+        self._briefs = {
+            kind: pmui.FileDownload(
+                callback=partial(self._export_brief, kind),
+                filename=f"brief.{kind}",
+                label=f"Brief ({kind.upper()})",
+                icon="picture_as_pdf" if kind == "pdf" else "description",
+                variant="contained" if kind == "pdf" else "outlined",
+                color="secondary",
+                margin=(4, 4),
+                width=140,
+            )
+            for kind in BRIEF_FORMATS
+        }
         self._error = pmui.Alert(
             severity="error",
             title="Problem",
@@ -95,15 +101,18 @@ class ScenarioBar(Viewer):
         )
         state.param.watch(self._sync, ["scenario_name", "error", "info", "forecast", "notes"])
         self._layout = pn.Column(
-            pn.Row(
+            # a flex box wraps its buttons onto a second line on narrow screens (a Row would
+            # widen the page past the window and cut the rest of the planner off)
+            pn.FlexBox(
                 self._name,
                 self._save,
                 self._download,
                 self._upload,
-                self._brief,
+                *self._briefs.values(),
+                flex_wrap="wrap",
+                align_items="center",
                 sizing_mode="stretch_width",
                 margin=0,
-                styles={"flex-wrap": "wrap", "align-items": "center"},
             ),
             SavePrompt(state),
             self._error,
@@ -129,13 +138,16 @@ class ScenarioBar(Viewer):
         self._download.filename = filename
         return io.StringIO(text)
 
-    async def _export_brief(self):
+    async def _export_brief(self, kind: str):
         # the brief takes seconds: render it in a worker thread so other sessions stay responsive
         scenario = self.state.current_scenario()
-        self._brief.loading = True
+        button = self._briefs[kind]
+        button.loading = True
         try:
             loop = asyncio.get_running_loop()
-            filename, text = await loop.run_in_executor(None, _render_brief, self.state, scenario)
+            filename, data = await loop.run_in_executor(
+                None, _render_brief, self.state, scenario, kind
+            )
         except WhatifError as err:
             self.state.error = "The brief could not be made: " + "; ".join(
                 err.problems or [str(err)]
@@ -146,10 +158,12 @@ class ScenarioBar(Viewer):
             self.state.error = f"The brief could not be made ({type(err).__name__}: {err})"
             raise Reported() from None
         finally:
-            self._brief.loading = False
-        self._brief.filename = filename
-        self.state.param.update(error="", info=f"Exported the brief of '{scenario.name}'")
-        return io.StringIO(text)
+            button.loading = False
+        button.filename = filename
+        self.state.param.update(
+            error="", info=f"Exported the brief of '{scenario.name}' as {kind.upper()} ({filename})"
+        )
+        return io.BytesIO(data) if isinstance(data, bytes) else io.StringIO(data)
 
     def _on_upload(self, event) -> None:
         if not event.new:
@@ -182,6 +196,6 @@ class ScenarioBar(Viewer):
 _BRIEF_LOCK = threading.Lock()
 
 
-def _render_brief(state: PlannerState, scenario) -> tuple[str, str]:
+def _render_brief(state: PlannerState, scenario, kind: str) -> tuple[str, str | bytes]:
     with _BRIEF_LOCK:  # one brief at a time per process: they are CPU-bound
-        return state.brief_html(scenario)
+        return state.brief_file(scenario, kind)

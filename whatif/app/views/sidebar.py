@@ -144,23 +144,34 @@ class Sidebar(Viewer):
         self._channels.param.watch(self._on_channels, "value")
         self._planner_parts.objects = [self._year, self._channels, *self._fixed_parts]
         self.controls = {}
-        infl, drivers = [], []
+        infl = []
         for target, control in bundle.controls.items():
-            view = LeverControl(self.state, control)
-            self.controls[target] = view
-            (infl if control.kind == "influencer" else drivers).append(view)
+            if control.kind == "influencer":
+                self.controls[target] = view = LeverControl(self.state, control)
+                infl.append(view)
         self._influencers.objects = infl or [
             html_pane('<div class="note">No influencers in this model.</div>')
         ]
-        self._driver_views = drivers
-        self._driver_card.visible = bool(drivers)
-        # driver controls are rendered when their section is first opened (a faster first page)
-        self._drivers.objects = drivers if not self._driver_card.collapsed else []
+        self._driver_views = []
+        self._driver_card.visible = any(c.kind != "influencer" for c in bundle.controls.values())
+        # driver controls are made when their section is first opened (a faster first page)
+        self._drivers.objects = []
+        if not self._driver_card.collapsed:
+            self._show_drivers()
         self._sync_state()
 
+    def _show_drivers(self) -> None:
+        """Make the driver controls (once per model) and show them."""
+        if not self._driver_views:
+            for target, control in self.state.bundle.controls.items():
+                if control.kind != "influencer":
+                    self.controls[target] = view = LeverControl(self.state, control)
+                    self._driver_views.append(view)
+        self._drivers.objects = self._driver_views
+
     def _on_driver_card(self, event) -> None:
-        if not event.new and not self._drivers.objects:
-            self._drivers.objects = self._driver_views
+        if not event.new and not self._drivers.objects and self.state.bundle is not None:
+            self._show_drivers()
 
     def _on_model(self, event) -> None:
         if event.new and event.new != self.app.model_path and event.old is not None:

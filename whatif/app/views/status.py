@@ -40,13 +40,15 @@ class StatusPanel(Viewer):
     def __panel__(self):
         return self._layout
 
-    def working(self, title: str, message: str, elapsed: float, stage: str = "") -> None:
+    def working(self, title: str, message: str, elapsed: float = 0.0, stage: str = "") -> None:
+        """Show progress: what is happening, for how long so far, and the fit's last step."""
         minutes, seconds = divmod(int(elapsed), 60)
         stage = f'<div class="note"><b>Now:</b> {esc(stage)}</div>' if stage else ""
+        clock = f"Elapsed {minutes}:{seconds:02d}. " if elapsed >= 1 else ""
         self._text.object = (
             f'<div class="status"><h2>{esc(title)}</h2><div class="note">{esc(message)}</div>{stage}'
-            f'<div class="note">Elapsed {minutes}:{seconds:02d}. The planner opens by itself when '
-            "it is ready; you can leave this page open.</div></div>"
+            f'<div class="note">{clock}The planner opens by itself when it is ready; you can '
+            "leave this page open.</div></div>"
         )
         self._progress.visible = True
         self._error.visible = False

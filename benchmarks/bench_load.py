@@ -1,0 +1,235 @@
+"""Planner load: many people opening the planner at once, and many moving levers at once.
+
+Targets (issue 18), on a 2-core machine: 20 sessions opened at once each show the headline within
+3 s of their request; with 10 sessions moving levers at once, the new headline arrives in at most
+300 ms (median) and 1 s (95th percentile).
+
+    python benchmarks/bench_load.py [--model models/demo] [--num-procs 2] [--num-threads 0]
+                                    [--sessions 20] [--movers 10] [--moves 8]
+
+Starts ``whatif app`` on a free port of 127.0.0.1 (nothing else is contacted) and plays each
+session with a small client of the Bokeh websocket protocol, as a browser does: it requests the
+page, connects, pulls the document, announces the page as rendered (``document_ready``) and waits
+for the headline's HTML (``id="headline-lift"``) to arrive. The time to the headline is counted
+from the page request. A mover then sets the IVR-prompts slider back and forth and times each
+change to the patch carrying the new headline. Browsers' own rendering is not included: the
+clients run on the same 2 cores as the server, and 20 browsers there would measure the browsers.
+The number of sessions and every wait are bounded.
+
+Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.websocket import websocket_connect
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+LEVER = "IVR prompts to reach the information"
+MAX_SESSIONS = 50
+TIMEOUT = 120.0  # seconds any one session may take to show its headline
+MARK = "headline-lift"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Session:
+    """One planner session over the Bokeh websocket protocol (what a browser tab does)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.socket = None
+        self.counter = 0
+        self.slider: tuple[str, float, float] | None = None  # data model id, start, end
+
+    async def open(self) -> float:
+        """Request the page and wait for the headline; seconds from the request."""
+        started = time.perf_counter()
+        client = AsyncHTTPClient()
+        page = await client.fetch(
+            HTTPRequest(f"http://{HOST}:{self.port}/", request_timeout=TIMEOUT)
+        )
+        token = re.search(r'"token":"([^"]+)"', page.body.decode()).group(1)
+        self.socket = await websocket_connect(
+            f"ws://{HOST}:{self.port}/ws", subprotocols=["bokeh", token], max_message_size=2**28
+        )
+        await self._receive()  # ACK
+        await self._send("PULL-DOC-REQ", {})
+        seen = False
+        while True:
+            kind, content = await self._receive()
+            if kind == "PULL-DOC-REPLY":
+                ready = {"type": "event", "name": "document_ready", "values": {}}
+                event = {"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": ready}
+                await self._send("PATCH-DOC", {"events": [event]})
+            if kind in ("PULL-DOC-REPLY", "PATCH-DOC"):
+                self._find_slider(content)
+                seen = seen or MARK in content
+            if seen and self.slider is not None:
+                return time.perf_counter() - started
+
+    async def move(self, high: bool) -> float:
+        """Set the lever to one end of its range; seconds until the new headline arrives."""
+        model, start, end = self.slider
+        change = {"kind": "ModelChanged", "model": {"id": model}, "attr": "value"}
+        change["new"] = end if high else start
+        started = time.perf_counter()
+        await self._send("PATCH-DOC", {"events": [change]})
+        while True:
+            kind, content = await self._receive()
+            if kind == "PATCH-DOC" and MARK in content:
+                return time.perf_counter() - started
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+
+    async def _send(self, kind: str, content: dict) -> None:
+        self.counter += 1
+        header = {"msgid": f"c{self.counter}", "msgtype": kind}
+        for part in (header, {}, content):
+            await self.socket.write_message(json.dumps(part))
+
+    async def _receive(self) -> tuple[str, str]:
+        """The next message: its type and its content as text (buffers are skipped)."""
+        header = json.loads(await self._read())
+        await self._read()  # metadata
+        content = await self._read()
+        for _ in range(2 * header.get("num_buffers", 0)):
+            await self._read()
+        return header["msgtype"], content
+
+    async def _read(self):
+        message = await asyncio.wait_for(self.socket.read_message(), TIMEOUT)
+        if message is None:
+            raise ConnectionError("the server closed the websocket")
+        return message
+
+    def _find_slider(self, content: str) -> None:
+        if self.slider is not None or LEVER not in content:
+            return
+        for item in _objects(json.loads(content)):
+            attrs = dict(_entries(item.get("attributes")))
+            if attrs.get("label") == LEVER and "end" in attrs:  # a default start is left out
+                self.slider = (item["id"], float(attrs.get("start", 0.0)), float(attrs["end"]))
+                return
+
+
+def _entries(attributes) -> list:
+    if isinstance(attributes, dict) and attributes.get("type") == "map":
+        return [tuple(e) for e in attributes.get("entries", [])]
+    return list(attributes.items()) if isinstance(attributes, dict) else []
+
+
+def _objects(node):
+    """Every serialized Bokeh object (``{"type": "object", "id": ...}``) inside ``node``."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "id" in node:
+            yield node
+        for value in node.values():
+            yield from _objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _objects(value)
+
+
+def _serve(model: Path, port: int, num_procs: int, num_threads: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "whatif.cli", "app", str(model), "--port", str(port)]
+    command += ["--no-show", "--num-procs", str(num_procs), "--num-threads", str(num_threads)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"whatif app exited: {proc.stderr.read().decode()}")
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("whatif app did not start")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _run(port: int, sessions: int, movers: int, moves: int) -> dict:
+    warm = Session(port)  # the model is loaded and the code warm before anyone is timed
+    await warm.open()
+    warm.close()
+    opened = [Session(port) for _ in range(sessions)]
+    times = await asyncio.gather(*(s.open() for s in opened))
+    for s in opened:
+        s.close()
+    active = [Session(port) for _ in range(movers)]
+    await asyncio.gather(*(s.open() for s in active))
+
+    async def play(session: Session) -> list[float]:
+        return [
+            await session.move(i % 2 == 1) for i in range(moves)
+        ]  # low first: the slider starts high
+
+    lever_times = [t for ts in await asyncio.gather(*(play(s) for s in active)) for t in ts]
+    for s in active:
+        s.close()
+    return {"open": times, "lever": lever_times}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "demo")
+    parser.add_argument("--num-procs", type=int, default=1)
+    parser.add_argument("--num-threads", type=int, default=0)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--movers", type=int, default=10)
+    parser.add_argument("--moves", type=int, default=8)
+    args = parser.parse_args()
+    if not 1 <= args.sessions <= MAX_SESSIONS or not 1 <= args.movers <= MAX_SESSIONS:
+        raise SystemExit(f"--sessions and --movers: between 1 and {MAX_SESSIONS}")
+    if not (args.model / "manifest.json").exists():
+        raise SystemExit(f"{args.model}: no fitted model; run 'whatif demo' first")
+    port = _free_port()
+    server = _serve(args.model, port, args.num_procs, args.num_threads)
+    try:
+        result = asyncio.run(
+            asyncio.wait_for(_run(port, args.sessions, args.movers, args.moves), 10 * TIMEOUT)
+        )
+    finally:
+        server.terminate()
+        server.wait(30)
+    opened, lever = result["open"], result["lever"]
+    print(f"planner load: {args.num_procs} process(es), {args.num_threads} thread(s), {args.model}")
+    print()
+    print("| measure | median | worst / p95 | target |")
+    print("|---|---|---|---|")
+    print(
+        f"| time to headline, {args.sessions} sessions opened at once | "
+        f"{statistics.median(opened):.2f} s | {max(opened):.2f} s (max) | max <= 3 s |"
+    )
+    print(
+        f"| lever to new headline, {args.movers} sessions moving at once ({len(lever)} moves) | "
+        f"{1000 * statistics.median(lever):.0f} ms | {1000 * _percentile(lever, 0.95):.0f} ms (p95) "
+        "| median <= 300 ms, p95 <= 1 s |"
+    )
+
+
+if __name__ == "__main__":
+    main()
