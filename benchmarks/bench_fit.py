@@ -89,7 +89,7 @@ def _worker(args) -> dict:
     result["responses"] = int(data["n_total"].sum())
 
     t0 = time.perf_counter()
-    inputs = prepare_inputs(data, Priors())
+    inputs = prepare_inputs(data, Priors(), spec.paths)
     if args.kind == "rows":
         model = build_row_model(inputs, row_data(survey.frame, inputs))
     else:
