@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from whatif.analysis.answer_check import check_answers
 from whatif.analysis.effects import path_rows, total_effect_rows
 from whatif.analysis.engine import ScenarioEngine
 from whatif.analysis.relative_weights import relative_importance, relative_importance_rows
@@ -161,8 +162,10 @@ def summarize(model: FittedModel, ci: float = 0.9) -> dict:
         relative weights, :func:`whatif.analysis.relative_weights.relative_importance`), both
         rows of ``channel``, ``year``, ``driver``, ``mean``, ``lo``, ``hi``; ``metrics`` (the
         baseline mean, top-box share and NPS per channel and year,
-        :func:`baseline_metric_rows`), ``headline`` (the metric the spec leads with) and
-        ``likelihood`` (:func:`likelihood_of`).
+        :func:`baseline_metric_rows`), ``headline`` (the metric the spec leads with),
+        ``likelihood`` (:func:`likelihood_of`) and ``answer_check`` (the posterior predictive
+        check, :meth:`whatif.analysis.answer_check.AnswerCheck.to_dict`; ``None`` where the
+        answers are not whole numbers on the scale).
     """
     standardized, share = importance(model)
     imp = (
@@ -178,6 +181,7 @@ def summarize(model: FittedModel, ci: float = 0.9) -> dict:
     imp = imp.sort_values(["channel", "year", "share"], ascending=[True, True, False])
     r2 = r_squared(model).mean("sample").to_dataframe(name="mean").reset_index()
     diag = model.diagnostics
+    answers = check_answers(model)
     return {
         "ci": ci,
         "single_period": model.single_period,
@@ -193,6 +197,7 @@ def summarize(model: FittedModel, ci: float = 0.9) -> dict:
         "headline": model.spec.rating.headline,
         "likelihood": likelihood_of(model),
         "metrics": baseline_metric_rows(model, ci),
+        "answer_check": answers.to_dict() if answers is not None else None,
         "diagnostics": {
             k: diag[k] for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")
         }

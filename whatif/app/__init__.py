@@ -66,6 +66,8 @@ EXPORTS = {
     "MonitorState": "whatif.app.monitor_state",
     "MonitorPanel": "whatif.app.views.monitor",
     "ModelPanel": "whatif.app.views.model",
+    "AnswerCheckPanel": "whatif.app.views.answers",
+    "answer_check_chart": "whatif.app.ppc_chart",
     "StatusPanel": "whatif.app.views.status",
     "OBJECTIVES": "whatif.app.plan_state",
     "PlanState": "whatif.app.plan_state",

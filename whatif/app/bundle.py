@@ -210,6 +210,7 @@ class ModelBundle:
     def diagnostics_rows(self) -> list[dict]:
         """Each convergence check with its value, threshold and whether it passes."""
         from whatif.fitting.diagnostics import THRESHOLDS, one_chain
+        from whatif.fitting.ppc import MAX_GAP
 
         d = self.model.diagnostics
         single = one_chain(d)
@@ -247,6 +248,15 @@ class ModelBundle:
         for name, value, threshold, ok, fmt in rows:
             text = "-" if value is None else fmt.format(value)
             out.append({"check": name, "value": text, "threshold": threshold, "ok": bool(ok)})
+        if d.get("ppc_max_gap") is not None:  # the posterior predictive check of answer shares
+            out.append(
+                {
+                    "check": "Largest gap in answer shares",
+                    "value": f"{100 * d['ppc_max_gap']:.1f} pts",
+                    "threshold": f"<= {100 * MAX_GAP:.0f} pts",
+                    "ok": bool(d.get("ppc_passed")),
+                }
+            )
         bfmi = d.get("min_bfmi")
         if bfmi is not None:
             out.append(

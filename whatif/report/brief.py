@@ -33,6 +33,7 @@ from whatif.report import format as fmt
 from whatif.report.brief_content import build_brief, check_ci
 from whatif.report.output import html_to_pdf, template_environment, write_atomically
 from whatif.report.palette import COLORS, QUADRANT_COLORS
+from whatif.report.ppc_chart import answer_check_chart
 
 __all__ = ["FORMATS", "check_output_path", "render_html", "render_pdf", "write_brief"]
 
@@ -156,6 +157,11 @@ def _charts(brief: dict) -> dict:
         for c in brief["drivers"]["channels"]
     ]
     out["priority"] = charts.priority_chart(panels, ci_label)
+    answers = brief["answer_check"]
+    if answers:
+        out["answer_check"] = answer_check_chart(
+            answers["check"], answers["labels"].get, brief["single_period"]
+        )
     return out
 
 

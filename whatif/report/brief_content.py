@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 import xarray as xr
 
+from whatif.analysis.answer_check import check_answers
 from whatif.analysis.effects import path_rows, total_effect_rows
 from whatif.analysis.engine import ScenarioEngine, summarize_lift
 from whatif.analysis.priorities import priority_map
@@ -28,6 +29,7 @@ from whatif.errors import WhatifError
 from whatif.fitting.fitted import FittedModel
 from whatif.report import format as fmt
 from whatif.report.metrics import ordered_metrics
+from whatif.report.ppc_chart import answer_check_sentence
 
 __all__ = ["build_brief", "check_ci", "headline"]
 
@@ -363,6 +365,16 @@ def _comparison(content: list[dict], model: FittedModel) -> dict:
     }
 
 
+def _answer_check(model: FittedModel) -> dict | None:
+    """The posterior predictive check for the health section: the result and its sentence."""
+    check = check_answers(model)
+    if check is None:
+        return None
+    sentence = answer_check_sentence(check, model.spec.label_of, model.single_period)
+    labels = {c: model.spec.label_of(c) for c in check.channels}
+    return {"check": check, "passed": check.passed, "sentence": sentence, "labels": labels}
+
+
 def build_brief(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) -> dict:
     """The content of a brief as plain data (numbers and sentences; charts are drawn on render).
 
@@ -382,7 +394,9 @@ def build_brief(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) 
         with ``summary`` = :func:`whatif.analysis.engine.summarize_lift`, ``levers``, ``channels``,
         ``warnings``, ``histogram``...), ``comparison`` (several scenarios, else ``None``),
         ``drivers`` (top drivers and priority map of the channels the levers act in),
-        ``provenance`` and ``generated``.
+        ``provenance``, ``answer_check`` (the posterior predictive check: ``check``,
+        ``passed``, ``sentence``, ``labels`` of its channels; ``None`` without whole-number
+        answers) and ``generated``.
 
     Raises
     ------
@@ -422,6 +436,7 @@ def build_brief(model: FittedModel, scenarios: list[Scenario], ci: float = 0.9) 
         "comparison": comparison,
         "drivers": _drivers_content(model, concerned, driver_year, ci),
         "provenance": _provenance(model, content),
+        "answer_check": _answer_check(model),
         "generated": now.strftime("%d %b %Y, %H:%M UTC").lstrip("0"),
         "generated_short": now.strftime("%d %b %Y").lstrip("0"),
     }

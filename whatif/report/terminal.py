@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from whatif.analysis.answer_check import AnswerCheck
 from whatif.analysis.results import LiftSummary
 from whatif.data.reliability import item_reliability
 from whatif.data.survey import Survey
@@ -15,6 +16,7 @@ from whatif.fitting.diagnostics import one_chain
 from whatif.fitting.fitted import FittedModel
 from whatif.report import format as fmt
 from whatif.report.metrics import UNIT_WORDS, metric_label, ordered_metrics
+from whatif.report.ppc_chart import answer_check_sentence
 from whatif.report.tables import format_table
 
 __all__ = [
@@ -150,6 +152,10 @@ def summary_report(path: Path, fitted: FittedModel, result: dict) -> str:
         f"min BFMI {d['min_bfmi']:.2f}"
     )
     out.append(d["verdict"])
+    if result.get("answer_check"):
+        check = AnswerCheck.from_dict(result["answer_check"])
+        label_of = fitted.spec.label_of
+        out.append("Answers: " + answer_check_sentence(check, label_of, fitted.single_period))
     return "\n".join(out)
 
 

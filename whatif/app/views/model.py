@@ -6,6 +6,7 @@ import panel as pn
 from panel.viewable import Viewer
 
 from whatif.app.state import PlannerState
+from whatif.app.views.answers import AnswerCheckPanel
 from whatif.app.views.widgets import esc, html_pane, html_table, paper
 
 __all__ = ["ModelPanel"]
@@ -28,6 +29,7 @@ class ModelPanel(Viewer):
                 sizing_mode="stretch_width",
                 margin=0,
             ),
+            AnswerCheckPanel(state),
             paper(self._data),
             sizing_mode="stretch_width",
             margin=0,
