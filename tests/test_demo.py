@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from whatif.data.ordinal import fit_censored, is_whole_scale
 from whatif.data.spec import load_spec
 from whatif.synthetic import (
+    SCALE,
     demo_truth,
     load_truth,
     path_matrices,
@@ -20,8 +22,10 @@ from whatif.synthetic import (
     spec_for,
     write_demo,
 )
+from whatif.synthetic.survey import outcome_of
 
 REPO = Path(__file__).resolve().parents[1]
+OUTCOME, OUTCOME_SCALE = outcome_of(demo_truth())
 
 # What the seed research names per channel: the top driver, the top driver after it (where the
 # research ranks one), and the most significant influencer. In the live-phone channels the
@@ -38,16 +42,20 @@ RESEARCH_TOP = {
 }
 PHONE = ("phone_customer_service", "phone_tech_support")
 
-# 3,000 responses per channel-year keep the standard error of a satisfaction weight near 0.01
-# (asserted below), so 0.05 is over four standard errors plus room for the small attenuation that
-# clipping the outcome at 10 causes (about 0.3% of answers).
-WEIGHT_TOL = 0.05
-LARGE_N = 3000
+# 6,000 responses per channel-year keep the standard error of a satisfaction weight under 0.02
+# (asserted below), so 0.08 is over four standard errors. The answers pile up at the top (a third
+# of the outcome at 10), so the regressions are the rating-scale ones the model fits
+# (whatif.data.ordinal): least squares would be attenuated by the ceiling (asserted too).
+WEIGHT_TOL = 0.08
+LARGE_N = 6000
 # Effects are fitted per channel over all years; rare binary influencers (outages at ~5%) have
-# standard errors up to ~0.04, so the tolerance is in standard errors, plus 0.03 for the bias from
-# clipping driver answers at 10 (a few percent of answers).
+# standard errors up to ~0.04, so the tolerance is in standard errors, plus 0.03 for what the
+# item-mean driver (trust, two items each rounded and clipped) keeps of the ceiling.
 EFFECT_Z = 4.0
 EFFECT_BIAS = 0.03
+# Trust is the mean of two items: the model fits it linearly, as it does any item mean, and the
+# ceiling attenuates its slopes by up to ~15% (a stated limitation, docs/rating-scale.md).
+ITEM_MEAN_BIAS = 0.08
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +77,18 @@ def _ols(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     se = np.sqrt(np.diag(s2 * np.linalg.inv(x.T @ x)))
     r2 = 1.0 - resid @ resid / np.sum((y - y.mean()) ** 2)
     return coef, se, float(r2)
+
+
+def _rating_fit(y: np.ndarray, x: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray, float]:
+    """The rating-scale regression's coefficients (intercept first), their standard errors, and
+    the R^2 of least squares on the answers; least squares itself for answers that are not
+    whole numbers on the scale (the model's own choice, whatif.data.rating_stats)."""
+    if not is_whole_scale(y, scale):
+        return _ols(y, x)
+    design = np.column_stack([np.ones(len(y)), x])
+    fit = fit_censored(design, y, np.ones(len(y)), scale)
+    se = np.sqrt(np.diag(np.linalg.inv(fit.information)))[:-1]
+    return fit.theta, se, _ols(y, x)[2]
 
 
 def _scores(df: pd.DataFrame, truth: xr.Dataset) -> pd.DataFrame:
@@ -93,9 +113,10 @@ def _satisfaction_fits(df, truth):
     for (channel, year), rows in df.groupby(["channel", "year"]).groups.items():
         drivers, influencers = _measured(truth, channel)
         x = pd.concat([scores.loc[rows, drivers], df.loc[rows, influencers]], axis=1)
-        y = df.loc[rows, "overall_sat"]
+        outcome, scale = outcome_of(truth)
+        y = df.loc[rows, outcome]
         ok = x.notna().all(axis=1) & y.notna()
-        coef, se, r2 = _ols(y[ok].to_numpy(), x[ok].to_numpy())
+        coef, se, r2 = _rating_fit(y[ok].to_numpy(), x[ok].to_numpy(), scale)
         yield channel, year, drivers, influencers, coef, se, r2
 
 
@@ -111,7 +132,10 @@ def _driver_fits(df, truth):
             x = pd.concat([df.loc[rows, influencers], scores.loc[rows, sources]], axis=1)
             y = scores.loc[rows, driver]
             ok = y.notna() & x.notna().all(axis=1)
-            coef, se, _ = _ols(y[ok].to_numpy(), x[ok].to_numpy())
+            if spec.driver(driver).is_item_mean:
+                coef, se, _ = _ols(y[ok].to_numpy(), x[ok].to_numpy())
+            else:
+                coef, se, _ = _rating_fit(y[ok].to_numpy(), x[ok].to_numpy(), SCALE)
             yield channel, driver, influencers, sources, coef, se
 
 
@@ -285,17 +309,26 @@ def test_missing_by_design_and_at_random(truth, large):
                 assert sub[i.column].notna().all()
     # 0.02 expected; over ~500,000 answers the sampling sd is 0.0002.
     assert item_missing / item_cells == pytest.approx(0.02, abs=0.002)
-    outcome = large["overall_sat"].isna()
+    outcome = large[OUTCOME].isna()
     assert outcome.any()
     assert outcome.mean() == pytest.approx(0.005, abs=0.0015)
 
 
-def test_answers_are_on_the_scale_and_rarely_clipped(truth, large):
+def test_answers_are_whole_numbers_piled_up_near_the_top(truth, large):
+    """As real CX answers: the 0-10 recommend question has about half its answers at 9 or 10, a
+    third or so at 10 and a tail of detractors (0-6); drivers (1-10) pile up near the top too."""
     spec = spec_for(truth)
-    for col in ["overall_sat", *(c for d in spec.drivers for c in d.columns)]:
+    assert spec.outcome == OUTCOME == "recommend" and spec.scale == (0.0, 10.0)
+    assert spec.rating.headline == "nps"
+    answers = large[OUTCOME].dropna()
+    assert ((answers >= 0) & (answers <= 10) & (answers == answers.round())).all()
+    assert 0.45 < (answers >= 9).mean() < 0.65
+    assert 0.25 < (answers == 10).mean() < 0.4
+    assert 0.06 < (answers <= 6).mean() < 0.2
+    for col in (c for d in spec.drivers for c in d.columns):
         values = large[col].dropna()
         assert ((values >= 1) & (values <= 10) & (values == values.round())).all(), col
-        assert ((values == 10) | (values == 1)).mean() < 0.06, col
+        assert 0.25 < (values >= 9).mean() < 0.65, col
     for i in spec.influencers:
         values = large[i.column].dropna()
         assert (values >= 0).all() and (values == values.round()).all()
@@ -351,6 +384,7 @@ def test_weights_drift_visibly_but_modestly(truth):
 
 
 def test_regression_recovers_weights_effects_and_r2(truth, large):
+    spec = spec_for(truth)
     r2_by_channel: dict[str, list[float]] = {}
     for channel, year, drivers, influencers, coef, se, r2 in _satisfaction_fits(large, truth):
         k = len(drivers)
@@ -362,7 +396,7 @@ def test_regression_recovers_weights_effects_and_r2(truth, large):
         np.testing.assert_array_less(err, EFFECT_BIAS + EFFECT_Z * se[1 + k :])
         r2_by_channel.setdefault(channel, []).append(r2)
     for channel, r2s in r2_by_channel.items():
-        assert min(r2s) > 0.65 and max(r2s) < 0.85, (channel, r2s)
+        assert min(r2s) > 0.2 and max(r2s) < 0.5, (channel, r2s)
 
     for channel, driver, influencers, sources, coef, se in _driver_fits(large, truth):
         true_e = truth["effects"].sel(channel=channel, driver=driver, influencer=influencers)
@@ -370,9 +404,12 @@ def test_regression_recovers_weights_effects_and_r2(truth, large):
         true_p = truth["paths"].sel(channel=channel, edge=edges).values if sources else []
         want = np.concatenate([true_e.values, true_p])
         err = np.abs(coef[1:] - want)
-        np.testing.assert_array_less(err, EFFECT_BIAS + EFFECT_Z * se[1:])
+        bias = ITEM_MEAN_BIAS if spec.driver(driver).is_item_mean else EFFECT_BIAS
+        np.testing.assert_array_less(err, bias + EFFECT_Z * se[1:], err_msg=driver)
         true_i = float(truth["driver_intercept"].sel(channel=channel, driver=driver))
-        assert abs(coef[0] - true_i) < 0.1 + EFFECT_Z * se[0], (channel, driver)
+        # an item mean's intercept moves with its attenuated slopes
+        room = 1.0 if spec.driver(driver).is_item_mean else 0.1
+        assert abs(coef[0] - true_i) < room + EFFECT_Z * se[0], (channel, driver)
 
 
 def test_attention_drives_trust_in_the_live_phone_channels(truth, large):
@@ -568,9 +605,11 @@ def test_the_app_and_the_brief_show_trust_first_and_the_attention_path(demo_fit)
 
 
 def test_a_lever_on_attention_reaches_satisfaction_through_trust(demo_fit):
-    """Half a rating point more individual attention in live phone: the lift is attention's total
-    effect (its weight plus its path through trust) times the change, all of it through the
-    drivers, and more than twice what attention's own weight would give."""
+    """Half a rating point more individual attention in live phone reaches satisfaction through
+    trust: the latent shift is attention's total effect (its weight plus its path through trust)
+    times the change, all of it through the drivers; on the scale of answers the lift is less,
+    since many answers already sit at the top (attention, trust and the recommend question alike),
+    but still more than attention's own weight alone would give before any ceiling."""
     from whatif.analysis.effects import total_effects
     from whatif.analysis.engine import ScenarioEngine
     from whatif.analysis.scenario import load_scenario
@@ -590,6 +629,6 @@ def test_a_lever_on_attention_reaches_satisfaction_through_trust(demo_fit):
             assert not got.any()
             continue
         want = 0.5 * total.sel(channel=channel).to_numpy()
-        assert got.mean() == pytest.approx(want.mean(), rel=0.1)
-        assert got.mean() > 2 * 0.5 * float(weight.sel(channel=channel).mean())
+        assert 0.4 * want.mean() < got.mean() < want.mean()
+        assert got.mean() > 0.5 * float(weight.sel(channel=channel).mean())
         assert not lift["direct"][:, channels.index(channel)].any()

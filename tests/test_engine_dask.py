@@ -102,7 +102,7 @@ def test_demo_has_what_the_comparison_needs(demo):
     frame = demo["frame"]
     assert frame["weight"].std() > 0.1  # real survey weights
     assert frame["ivr_clarity"].isna().groupby(frame["channel"]).all().any()  # missing by design
-    assert frame["overall_sat"].isna().any()  # rows dropped for a missing outcome
+    assert frame[demo["spec"].outcome].isna().any()  # rows dropped for a missing outcome
     assert len(list(demo["folder"].glob("*.parquet"))) == len(CUTS)
 
 
@@ -137,7 +137,7 @@ def test_glob_and_hive_folders(demo, reference):
 
 def test_empty_part_and_part_without_outcomes(demo, tmp_path):
     frame = demo["frame"].copy()
-    frame.loc[6_000:6_099, "overall_sat"] = np.nan  # the 100-row part: every row dropped
+    frame.loc[6_000:6_099, demo["spec"].outcome] = np.nan  # the 100-row part: every row dropped
     folder = write_parts(frame, tmp_path / "gaps")
     frame.iloc[:0].to_parquet(folder / "part-100.parquet", index=False)  # no rows at all
     survey = load_survey(folder, demo["spec"])
@@ -190,12 +190,12 @@ def test_bad_rows_on_a_cluster(demo, tmp_path, cluster):
 def test_missing_channel_and_single_row_problem(demo, tmp_path):
     frame = demo["frame"].copy()
     frame.loc[[3_000, 15_000, 15_001], "channel"] = None
-    frame.loc[9_000, "knowledge"] = 0.0  # one row: "1 row with ..."
+    frame.loc[9_000, "knowledge"] = -1.0  # one row off the 0-10 scale: "1 row with ..."
     folder = write_parts(frame, tmp_path / "nochannel")
     got = dask_problems(folder, demo["spec"])
     assert got == pandas_problems(folder, demo["spec"])
     assert any("3 rows have no channel, e.g. row 3001" in p for p in got)
-    assert any("'knowledge': 1 row " in p and "e.g. row 9001 has 0.0;" in p for p in got)
+    assert any("'knowledge': 1 row " in p and "e.g. row 9001 has -1.0;" in p for p in got)
 
 
 def test_group_level_problems_match(demo, tmp_path):

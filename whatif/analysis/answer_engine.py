@@ -42,10 +42,9 @@ def respondent_changes(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each sampled respondent's influencer changes from the levers acting on their channel.
 
-    Counts and continuous values move as each operation says (counts not below zero), scaled so
-    that their weighted mean is the change computed on the group's whole distribution ``dz`` (the
-    sample says who moves and by how much relative to the others; the distribution, how much on
-    average). A binary KPI moved up is gained in full by respondents without it, each with the
+    Counts and continuous values move as each operation says (counts not below zero), shifted
+    alike so that their weighted mean is the change computed on the group's whole distribution
+    ``dz`` (the sample says who moves and by how much; the distribution, how much on average). A binary KPI moved up is gained in full by respondents without it, each with the
     same chance (down: lost by those with it), the chance set by ``dz``; with several binary
     levers a respondent's chance is the mean of theirs.
 
@@ -73,11 +72,10 @@ def respondent_changes(
             new = np.maximum(new, 0.0)
         fixed[:, j] += new - z[:, j]
     for j in range(J):
-        mean = float(w @ fixed[:, j])
-        if abs(mean) > 1e-12:
-            fixed[:, j] *= dz[j] / mean
-        elif dz[j] and not np.any(flipped[:, j]):
-            fixed[:, j] = dz[j]
+        if np.any(fixed[:, j]) or (dz[j] and not np.any(flipped[:, j])):
+            # the sample's mean change corrected to the distribution's by a common shift (a
+            # ratio would explode where the sample's mean change is near zero)
+            fixed[:, j] += dz[j] - float(w @ fixed[:, j])
     chance = np.where(counted > 0, chances / np.maximum(counted, 1), 0.0)
     return fixed, flipped, chance
 

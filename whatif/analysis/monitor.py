@@ -140,8 +140,8 @@ class Monitor:
         dz = np.zeros((P, C, J))
         for p, period in enumerate(feed.periods):
             levers = tuple(
-                Lever(self.influencers[j], "influencer", "set", float(kpi[p, c, j]), (ch,))
-                for c, ch in enumerate(self.channels)
+                self._kpi_lever(j, c, float(kpi[p, c, j]))
+                for c in range(C)
                 for j in range(J)
                 if moved[p, c, j]
             )
@@ -177,6 +177,20 @@ class Monitor:
             weights,
             warnings,
         )
+
+    def _kpi_lever(self, j: int, c: int, value: float) -> Lever:
+        """The lever that moves KPI ``j``'s mean in channel ``c`` to ``value``: a share is set; a
+        count is scaled (every respondent's count by the same factor, none below zero); a
+        continuous KPI shifted. The respondents keep their spread around the new mean, which a
+        forecast on the answer scale needs (setting every respondent to the mean would not)."""
+        name, channel = self.influencers[j], (self.channels[c],)
+        base = float(self.baseline_kpi[c, j])
+        kind = self.spec.influencer(name).kind
+        if kind == "count" and base > 0:
+            return Lever(name, "influencer", "scale", value / base, channel)
+        if kind == "continuous":
+            return Lever(name, "influencer", "shift", value - base, channel)
+        return Lever(name, "influencer", "set", value, channel)
 
     def _label(self, name: str) -> str:
         return self.spec.label_of(name)

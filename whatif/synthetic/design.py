@@ -11,6 +11,8 @@ from __future__ import annotations
 __all__ = [
     "BASE_WEIGHTS",
     "CHANNELS",
+    "DEMO_OUTCOME",
+    "DEMO_SCALE",
     "DIRECT",
     "DIRECT_JITTER",
     "DRIVERS",
@@ -37,6 +39,10 @@ __all__ = [
 
 SCALE = (1.0, 10.0)
 OUTCOME = "overall_sat"
+# The demo's outcome: the 0-10 "how likely are you to recommend us" question CX teams report as
+# NPS; its drivers are answered on 1-10, inside that scale.
+DEMO_OUTCOME = "recommend"
+DEMO_SCALE = (0.0, 10.0)
 ROUNDING_VAR = 1.0 / 12.0  # variance of the error from rounding a continuous answer to integers
 ITEM_SD = 0.5  # noise of one item around its driver, for drivers asked in several items
 
@@ -63,29 +69,29 @@ _ALL = tuple(c[0] for c in CHANNELS)
 
 # id, label, survey columns, channels where it is asked, target mean, latent noise sd
 DRIVERS = (
-    ("timeliness", "Timeliness of resolution", ("timeliness",), _ALL, 6.6, 1.4),
-    ("accuracy", "Accuracy of the information", ("accuracy",), _ALL, 7.1, 1.3),
+    ("timeliness", "Timeliness of resolution", ("timeliness",), _ALL, 7.9, 1.68),
+    ("accuracy", "Accuracy of the information", ("accuracy",), _ALL, 8.4, 1.56),
     (
         "resolution",
         "Desirability of the resolution",
         ("resolution",),
         tuple(c for c in _ALL if c != "ivr_routing"),
-        6.8,
-        1.4,
+        8.1,
+        1.68,
     ),
-    ("reliability", "Reliability of support systems", ("reliability",), _ALL, 7.0, 1.2),
-    ("consistency", "Consistency across contacts", ("consistency",), _ALL, 7.0, 1.2),
-    ("ivr_clarity", "Clarity of the IVR menus", ("ivr_clarity",), _IVR, 6.4, 1.4),
-    ("knowledge", "Knowledge of the representative", ("knowledge",), _PHONE, 7.2, 1.3),
-    ("friendliness", "Friendliness of the agent", ("friendliness",), _PHONE, 7.5, 1.2),
-    ("attention", "Individual attention", ("attention",), _PHONE, 7.0, 1.4),
+    ("reliability", "Reliability of support systems", ("reliability",), _ALL, 8.3, 1.44),
+    ("consistency", "Consistency across contacts", ("consistency",), _ALL, 8.3, 1.44),
+    ("ivr_clarity", "Clarity of the IVR menus", ("ivr_clarity",), _IVR, 7.7, 1.68),
+    ("knowledge", "Knowledge of the representative", ("knowledge",), _PHONE, 8.5, 1.56),
+    ("friendliness", "Friendliness of the agent", ("friendliness",), _PHONE, 8.7, 1.44),
+    ("attention", "Individual attention", ("attention",), _PHONE, 8.3, 1.68),
     (
         "trust",
         "Trust in our capacity to solve problems",
         ("q_trust_solve", "q_trust_confident"),
         _PHONE,
-        6.9,
-        1.0,
+        8.2,
+        1.20,
     ),
 )
 
@@ -290,9 +296,9 @@ PATHS = (
 
 # Satisfaction: year-0 mean, change per year, and target R^2 of the observed regression.
 SATISFACTION = {
-    "web_self_service": (7.0, 0.05, 0.76),
-    "ivr_self_service": (6.5, 0.06, 0.74),
-    "ivr_routing": (6.3, 0.05, 0.72),
-    "phone_customer_service": (7.2, 0.04, 0.78),
-    "phone_tech_support": (6.9, 0.05, 0.75),
+    "web_self_service": (8.9, 0.05, 0.34),
+    "ivr_self_service": (8.4, 0.06, 0.32),
+    "ivr_routing": (8.2, 0.05, 0.30),
+    "phone_customer_service": (9.1, 0.04, 0.36),
+    "phone_tech_support": (8.8, 0.05, 0.34),
 }

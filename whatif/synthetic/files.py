@@ -14,8 +14,8 @@ import numpy as np
 import xarray as xr
 
 from whatif.data.spec import Channel, Driver, Influencer, Spec
-from whatif.synthetic.design import CHANNELS, OUTCOME, SCALE, YEAR_SHARE
-from whatif.synthetic.survey import simulate_survey
+from whatif.synthetic.design import CHANNELS, SCALE, YEAR_SHARE
+from whatif.synthetic.survey import outcome_of, simulate_survey
 from whatif.synthetic.truth import demo_truth
 
 __all__ = ["load_truth", "spec_for", "write_demo"]
@@ -76,14 +76,15 @@ def spec_for(truth: xr.Dataset, *, weights: bool = True) -> Spec:
             strict=True,
         )
     }
+    outcome, outcome_scale = outcome_of(truth)
     return Spec(
-        outcome=OUTCOME,
+        outcome=outcome,
         drivers=drivers,
         influencers=influencers,
         channel="channel",
         year="year",
         weight="weight" if weights else None,
-        scale=SCALE,
+        scale=(min(SCALE[0], outcome_scale[0]), max(SCALE[1], outcome_scale[1])),
         channels=channels,
     )
 
@@ -116,9 +117,11 @@ def _spec_toml(spec: Spec, truth: xr.Dataset) -> str:
     lines = [
         "# whatif demo survey: how the columns of survey.parquet map onto the model.",
         "# Synthetic data calibrated to published customer-experience research (whatif.synthetic).",
-        "# Drivers are rated elements of the contact, answered on the survey scale; influencers",
-        "# are operational facts joined to each response. Each is measured only in the channels",
-        "# noted; elsewhere its column is empty by design.",
+        "# The outcome is the 0-10 question 'How likely are you to recommend us to a friend or",
+        "# colleague?' (NPS: 9-10 promoters, 0-6 detractors); drivers are rated elements of the",
+        "# contact, answered 1-10; influencers are operational facts joined to each response.",
+        "# Answers pile up near the top of the scale, as real CX answers do. Each driver and",
+        "# influencer is measured only in the channels noted; elsewhere its column is empty by design.",
         "",
         "[survey]",
     ]

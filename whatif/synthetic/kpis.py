@@ -46,17 +46,17 @@ DEMO_ALERTS = """\
 # exactly at it fires); a KPI alert when the month's value is strictly above / below.
 
 [[alert]]
-name = "IVR satisfaction floor"
+name = "IVR NPS floor"
 channel = "ivr_self_service"
-metric = "mean"
-below = 6.6
+metric = "nps"
+below = 33
 probability = 0.8
 
 [[alert]]
-name = "Web top-box floor"
+name = "Web NPS floor"
 channel = "web_self_service"
-metric = "top_box"
-below = 0.07
+metric = "nps"
+below = 52
 probability = 0.9
 
 [[alert]]
@@ -66,9 +66,9 @@ channel = "web_self_service"
 above = 0.05
 
 [[alert]]
-name = "Company satisfaction floor"
-metric = "mean"
-below = 6.93
+name = "Company NPS floor"
+metric = "nps"
+below = 45
 probability = 0.5
 """
 

@@ -19,7 +19,7 @@ from whatif.data.paths import path_order
 from whatif.synthetic.design import ITEM_SD, OUTCOME, SCALE
 from whatif.synthetic.truth import path_matrices
 
-__all__ = ["simulate_survey"]
+__all__ = ["outcome_of", "simulate_survey"]
 
 
 def simulate_survey(
@@ -46,7 +46,7 @@ def simulate_survey(
     seed
         Random seed; the same truth, sizes and seed give an identical frame.
     round_to_scale
-        Round driver items and the outcome to integers and clip them to the 1-10 scale, as
+        Round driver items and the outcome to integers and clip them to their scales, as
         respondents answer. Satisfaction is generated from the rounded driver scores either way.
     item_missing
         Share of driver answers (each item column where the driver is measured) left blank.
@@ -84,6 +84,7 @@ def simulate_survey(
         edges = list(zip(truth["target"].values, truth["source"].values, strict=True))
         order = [drivers.index(k) for k in path_order(drivers, edges)]
     low, high = SCALE
+    outcome, outcome_scale = outcome_of(truth)
     volume = truth["volume"].values
     n_years = sum(1 for y in years if any(counts.get((c, y), 0) for c in channels))
 
@@ -146,7 +147,7 @@ def simulate_survey(
                 + float(p["sigma"]) * rng.standard_normal(n)
             )
             if round_to_scale:
-                sat = np.clip(np.rint(sat), low, high)
+                sat = np.clip(np.rint(sat), *outcome_scale)
 
             for ki, cols in enumerate(columns):
                 if d_meas[ki] and item_missing > 0:
@@ -158,7 +159,7 @@ def simulate_survey(
             frame = {
                 "channel": np.full(n, ch, dtype=object),
                 "year": np.full(n, year),
-                OUTCOME: sat,
+                outcome: sat,
                 **{col: out[col] for cols in columns for col in cols},  # spec order, not draw order
             }
             frame.update({j: infl[:, ji] for ji, j in enumerate(influencers)})
@@ -169,6 +170,17 @@ def simulate_survey(
     df = pd.concat(frames, ignore_index=True)
     df["year"] = df["year"].astype(np.int64)
     return df
+
+
+def outcome_of(truth: xr.Dataset) -> tuple[str, tuple[float, float]]:
+    """The truth's outcome column and its scale (the demo asks "how likely are you to recommend
+    us", 0-10; other truths overall satisfaction on the drivers' 1-10)."""
+    if "outcome" in truth.attrs:
+        return str(truth.attrs["outcome"]), (
+            float(truth.attrs["outcome_low"]),
+            float(truth.attrs["outcome_high"]),
+        )
+    return OUTCOME, SCALE
 
 
 def _group_sizes(truth: xr.Dataset, n_per_group) -> dict[tuple[str, int], int]:

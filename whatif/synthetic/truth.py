@@ -39,6 +39,8 @@ import xarray as xr
 from whatif.synthetic.design import (
     BASE_WEIGHTS,
     CHANNELS,
+    DEMO_OUTCOME,
+    DEMO_SCALE,
     DIRECT,
     DIRECT_JITTER,
     DRIVERS,
@@ -171,6 +173,8 @@ def demo_truth(seed: int = 2026) -> xr.Dataset:
         influencer_sd=np.full((C, T, J), np.nan),
     )
     ds.attrs["title"] = "whatif demo truth (synthetic, calibrated to CX research)"
+    ds.attrs["outcome"] = DEMO_OUTCOME
+    ds.attrs["outcome_low"], ds.attrs["outcome_high"] = DEMO_SCALE
     ds.attrs["seed"] = int(seed)
     edges = [(target, source) for source, target, _ in PATHS]
     values = np.array([[by_channel.get(c, np.nan) for *_, by_channel in PATHS] for c in channels])
