@@ -35,13 +35,13 @@ def one(text: str) -> list[str]:
 def test_the_demo_alerts_parse_into_metric_and_kpi_rules(demo_paths):
     rules = load_alerts(demo_paths["survey"].parent / "alerts.toml")
     kinds = {r.name: r.kind for r in rules}
-    assert kinds["IVR satisfaction floor"] == "metric" and kinds["Outage spike"] == "kpi"
+    assert kinds["IVR NPS floor"] == "metric" and kinds["Outage spike"] == "kpi"
     floor = rules[0]
     assert (floor.channel, floor.metric, floor.side, floor.threshold, floor.probability) == (
         "ivr_self_service",
-        "mean",
+        "nps",
         "below",
-        6.6,
+        33.0,
         0.8,
     )
 

@@ -160,7 +160,7 @@ def test_the_planner_forecasts_saves_compares_and_exports(browser, server, tmp_p
     requests: list[str] = []
     page = _new_page(browser, requests)
     headline = _open(page, server["url"])
-    expect(headline).to_contain_text("0.00points")
+    expect(headline).to_contain_text("0.0NPS points")
     expect(
         page.get_by_text("Flagged fit").or_(page.get_by_text("Healthy fit")).first
     ).to_be_visible()
@@ -170,7 +170,7 @@ def test_the_planner_forecasts_saves_compares_and_exports(browser, server, tmp_p
     slider.focus()
     started = time.monotonic()
     page.keyboard.press("Home")  # cap IVR prompts at the lowest observed count
-    expect(headline).not_to_have_text("0.00points", timeout=30_000)
+    expect(headline).not_to_have_text("0.0NPS points", timeout=30_000)
     latency = time.monotonic() - started
     assert latency < 5, f"the headline took {latency:.1f} s to follow the lever"
     assert headline.inner_text().startswith("+")
@@ -262,12 +262,12 @@ def test_sessions_are_independent_but_share_saved_scenarios(browser, server):
     head_two = _open(two, server["url"])
     one.get_by_role("slider", name=LEVER).focus()
     one.keyboard.press("Home")
-    expect(head_one).not_to_have_text("0.00points", timeout=30_000)
+    expect(head_one).not_to_have_text("0.0NPS points", timeout=30_000)
     one.get_by_label("Scenario name").fill("Only mine")
     one.get_by_role("button", name="Save scenario").click()
     expect(one.get_by_text("Saved 'Only mine'")).to_be_visible()
     two.wait_for_timeout(1000)
-    expect(head_two).to_have_text("0.00points")  # the levers are each session's own
+    expect(head_two).to_have_text("0.0NPS points")  # the levers are each session's own
     expect(two.get_by_text("None yet: move a lever")).to_be_visible()
     two.get_by_role("tab", name="Compare scenarios").click()
     # the saved scenarios are the team's: the other session lists it, with who and when
@@ -286,7 +286,7 @@ def test_saved_scenarios_survive_a_reload_and_compare_with_a_difference(browser,
     slider = page.get_by_role("slider", name=LEVER)
     slider.focus()
     page.keyboard.press("Home")
-    expect(headline).not_to_have_text("0.00points", timeout=30_000)
+    expect(headline).not_to_have_text("0.0NPS points", timeout=30_000)
     name = page.get_by_label("Scenario name")
     name.fill("Plan A")
     page.get_by_role("button", name="Save scenario").click()

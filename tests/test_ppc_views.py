@@ -188,7 +188,8 @@ def test_the_brief_states_and_draws_the_misfit_in_its_health_section(misfit, che
     assert f"{100 * check.worst.observed:.1f}% answered" in sentence
     html = render_html(misfit, [CAP])
     health = html[html.index('class="health-section"') :]
-    assert "miss the observed ones" in health[: health.index('class="answer-check')]  # verdict
+    verdict = health[health.index('class="verdict') :]
+    assert "miss the observed ones" in verdict[: verdict.index("</div>")]  # the health verdict
     block = health[health.index('class="answer-check') :]
     assert re.search(r'<img src="data:image/svg\+xml;base64,', block)
     assert "The model&#39;s answers miss" in block or "The model's answers miss" in block

@@ -160,8 +160,9 @@ depends_on = ["trust", "attention"]
 column = "w"
 """
 
-#: SHA-256 of the demo spec's TOML as written before driver paths existed (a spec without
-#: ``depends_on`` keeps its TOML, so its data fingerprint, byte for byte).
+#: SHA-256 of the demo spec's TOML as written before driver paths existed, when its outcome was
+#: overall satisfaction on 1-10 (a spec without ``depends_on`` keeps its TOML, so its data
+#: fingerprint, byte for byte).
 DEMO_SPEC_TOML_SHA256 = "1dd5dd595cc391db435a5607a52b911f01662b0b2ab6ef0e11a8981b59d145be"
 
 
@@ -181,9 +182,10 @@ def test_a_spec_without_paths_keeps_its_toml(demo_paths):
 
     spec = load_spec(demo_paths["spec"])
     assert spec.paths == (("trust", "attention"), ("trust", "knowledge"))
-    # The demo spec less its paths is the demo spec from before paths.
+    # The demo spec less its paths (and with the outcome it had then) is the demo spec from
+    # before paths.
     drivers = tuple(dataclasses.replace(d, depends_on=()) for d in spec.drivers)
-    spec = dataclasses.replace(spec, drivers=drivers)
+    spec = dataclasses.replace(spec, drivers=drivers, outcome="overall_sat", scale=(1.0, 10.0))
     assert spec.paths == () and "depends_on" not in spec.to_toml()
     assert hashlib.sha256(spec.to_toml().encode()).hexdigest() == DEMO_SPEC_TOML_SHA256
     assert "depends_on" not in parse(GOOD).to_toml()

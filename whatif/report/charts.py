@@ -327,7 +327,7 @@ def priority_figure(panels: Sequence[dict], ci_label: str) -> Figure:
     cols = n if n <= 4 else 3
     nrows = math.ceil(n / cols)
     with matplotlib.rc_context(_style()):
-        fig = _figure(WIDTH, (1.6 if cols > 3 else 1.75) * nrows + 0.4)
+        fig = _figure(WIDTH, (1.15 if cols > 3 else 1.3) * nrows + 0.35)
         FigureCanvasAgg(fig)  # a renderer to measure the numbers with
         axes = np.atleast_1d(fig.subplots(nrows, cols, squeeze=False)).ravel()
         width = 30 if cols <= 3 else 24

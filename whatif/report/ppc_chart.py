@@ -21,7 +21,7 @@ __all__ = ["MAX_PANELS", "answer_check_chart", "answer_check_panels", "answer_ch
 
 #: The most channels the brief's chart draws (the channel of the largest gap always among them).
 MAX_PANELS = 5
-PANEL_HEIGHT = 1.25  # inches: small enough to keep a one-scenario brief on two pages
+PANEL_HEIGHT = 0.7  # inches: small enough to keep a one-scenario brief on two pages
 
 
 def _where(check: AnswerCheck, label_of: Callable[[str], str], single_period: bool) -> str:
