@@ -370,7 +370,10 @@ def test_cli_target_table_and_no_plan(tiny_model_path, tmp_path):
     [
         (["--budget", "10", "--target", "0.1"], "not both"),
         ([], "not both"),
-        (["--budget", "-5"], "--budget must be 0 or more"),
+        (["--budget", "-5"], "--budget must be a finite amount, 0 or more"),
+        (["--budget", "inf"], "--budget must be a finite amount, 0 or more"),
+        (["--budget", "nan"], "--budget must be a finite amount, 0 or more"),
+        (["--target", "inf"], "--target must be a finite lift"),
         (["--budget", "10", "--metric", "nps"], "--metric must be one of mean, top_box"),
         (["--target", "0.1", "--confidence", "1.5"], "--confidence must be a probability"),
         (["--budget", "10", "--year", "1990"], "--year: year 1990 is outside"),

@@ -12,6 +12,7 @@ words and tables they print live in :mod:`whatif.report.terminal`.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from pathlib import Path
@@ -426,8 +427,10 @@ def _optimized(model, options, budget, target, confidence, metric, year, ci):
 
     if (budget is None) == (target is None):
         raise WhatifError("give --budget B (most lift for the money) or --target T, not both")
-    if budget is not None and not budget >= 0:
-        raise WhatifError(f"--budget must be 0 or more, got {budget:g}")
+    if budget is not None and not 0 <= budget < math.inf:
+        raise WhatifError(f"--budget must be a finite amount, 0 or more; got {budget:g}")
+    if target is not None and not math.isfinite(target):
+        raise WhatifError(f"--target must be a finite lift; got {target:g}")
     if not 0 < confidence < 1:
         raise WhatifError(f"--confidence must be a probability between 0 and 1, got {confidence}")
     option_set = load_options(options)
