@@ -226,3 +226,17 @@ def test_other_scales_aggregate_with_the_rating_scale(scale):
     assert data["answer"].values.tolist() == list(np.arange(scale[0], scale[1] + 1))
     assert np.allclose(data["answer_share"].sum("answer"), 1.0)
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_distinct_rows_are_numpys_unique_rows():
+    from whatif.data.rating_stats import distinct_rows
+
+    rng = np.random.default_rng(4)
+    matrix = np.column_stack(
+        [rng.integers(1, 11, 5000), rng.poisson(2, 5000), rng.random(5000) < 0.3, np.ones(5000)]
+    ).astype(float)
+    matrix[::7, 1] = 2.5  # a value between the others
+    got = distinct_rows(matrix)
+    want = np.unique(matrix, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1].ravel())
