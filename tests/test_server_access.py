@@ -204,3 +204,23 @@ def test_a_server_with_basic_auth_asks_for_a_password(tiny_model_path, tmp_path)
         proc.terminate()
         proc.wait(30)
         log.close()
+
+
+def test_a_write_to_a_closed_browser_is_not_logged_as_a_fault():
+    """asyncio reports a websocket write that found its tab closed as an unretrieved task
+    exception; the server drops that report and keeps every other."""
+    import logging
+
+    from tornado.websocket import WebSocketClosedError
+
+    from whatif.app.server import ClosedSocketFilter
+
+    def record(message, error):
+        exc_info = (type(error), error, None) if error else None
+        return logging.LogRecord("asyncio", logging.ERROR, "x", 1, message, (), exc_info)
+
+    quiet = ClosedSocketFilter()
+    gone = "Task exception was never retrieved\nfuture: <Task exception=WebSocketClosedError()>"
+    assert not quiet.filter(record(gone, WebSocketClosedError()))
+    assert quiet.filter(record("Task exception was never retrieved", ValueError("boom")))
+    assert quiet.filter(record("something else", None))

@@ -12,6 +12,7 @@ module per panel) only presents the state; :mod:`~whatif.app.page` assembles the
 from whatif.exports import lazy_exports
 
 EXPORTS = {
+    "ClosedSocketFilter": "whatif.app.server",
     "slugify": "whatif.app.text",
     "ACCEPTED_OPERATIONS": "whatif.app.controls",
     "NATURAL_OPERATIONS": "whatif.app.controls",

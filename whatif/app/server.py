@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
 import socket
@@ -35,6 +36,7 @@ from whatif.app.provider import get_provider
 from whatif.errors import ArtefactError, WhatifError
 
 __all__ = [
+    "ClosedSocketFilter",
     "LOCAL_ADDRESSES",
     "MAX_MESSAGE_BYTES",
     "ENV",
@@ -245,6 +247,19 @@ def _say(message: str) -> None:
     print(f"whatif: {message}", file=sys.stderr, flush=True)
 
 
+class ClosedSocketFilter(logging.Filter):
+    """Drop asyncio's report of a websocket write that found its browser gone (a tab closed
+    while an update was on its way): nothing is wrong, and its traceback would read as a fault."""
+
+    CLOSED = ("WebSocketClosedError", "StreamClosedError")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        text = record.getMessage()
+        closed = type(error).__name__ in self.CLOSED or any(name in text for name in self.CLOSED)
+        return not (closed and "never retrieved" in text)
+
+
 def serve(
     model_path: str | Path | None = None,
     port: int = 5006,
@@ -274,6 +289,7 @@ def serve(
         If the sign-in options do not fit the address (see :func:`server_options`).
     """
     options = server_options(address, access)
+    logging.getLogger("asyncio").addFilter(ClosedSocketFilter())
     root = Path(root)
     demo_model, survey, spec = demo_paths(root)
     path = Path(model_path) if model_path else demo_model
