@@ -223,7 +223,13 @@ class AnswerForecast:
         eta_hat = intercept.mean() + x @ weights.mean(axis=0) + z @ direct.mean(axis=0)
         tables = self.sat_tables(c, t, eta_hat, float(sigma.mean()))
         fixed, flipped, chance = dz
-        run = {"weights": weights, "direct": direct, "own_effects": own_effects, "paths": paths}
+        run = {
+            "weights": weights,
+            "direct": direct,
+            "own_effects": own_effects,
+            "paths": paths,
+            "tables": tables,
+        }
         latent, changes = self._respondents(c, t, fixed, dx, **run)
         if np.any(flipped):
             # a binary KPI's gain is all or nothing per respondent: a mixture, not a fraction
@@ -242,7 +248,6 @@ class AnswerForecast:
         }
         if self.rating.nps:
             out["nps"] = 100.0 * (out["top_box"] - average(changes["bottom_box"]))
-        del tables
         return out
 
     def draw_weights(self, c: int, t: int, n_draws: int) -> np.ndarray:
@@ -260,7 +265,7 @@ class AnswerForecast:
             self._tables[key] = gamma / gamma.sum(axis=1, keepdims=True)
         return self._tables[key]
 
-    def _respondents(self, c, t, dz, dx, *, weights, direct, own_effects, paths):
+    def _respondents(self, c, t, dz, dx, *, weights, direct, own_effects, paths, tables):
         """Per draw and respondent: satisfaction's latent shift and its answer changes."""
         x, z, _, w = self._population(c, t)
         S, K = weights.shape
@@ -292,7 +297,6 @@ class AnswerForecast:
             else:
                 moved[:, :, k] = shift
         latent = np.einsum("smk,sk->sm", moved, weights) + np.einsum("mj,sj->sm", dz, direct)
-        tables = self._tables[("sat", c, t)]
         return latent, {name: look_up(table, self.grid, latent) for name, table in tables.items()}
 
     def scenario_lifts(
