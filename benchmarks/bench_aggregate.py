@@ -77,7 +77,7 @@ ENGINES = ("pandas", "dask-threads", "dask-cluster")
 # ---------------------------------------------------------------------------------------------
 
 
-def make_lake(lake: Path, millions: list[int], rows_per_file: int = ROWS_PER_FILE) -> dict:
+def make_lake(lake: Path, millions: list[float], rows_per_file: int = ROWS_PER_FILE) -> dict:
     """Draw the survey parts once and link the first ones into a folder per size.
 
     Returns
@@ -96,7 +96,8 @@ def make_lake(lake: Path, millions: list[int], rows_per_file: int = ROWS_PER_FIL
     if not spec_path.exists():  # the demo's spec (a small demo is drawn just to write it)
         spec_path = write_demo(lake / "demo", seed=SEED, n=5_000)["spec"]
     groups = truth.sizes["channel"] * truth.sizes["year"]
-    files_needed = -(-max(millions) * 1_000_000 // rows_per_file)
+    largest = max([m for m in millions if m * 1_000_000 >= rows_per_file], default=0)
+    files_needed = -(-int(largest * 1_000_000) // rows_per_file)
     for i in range(files_needed):
         path = parts / f"part-{i:05d}.parquet"
         if path.exists():
@@ -108,9 +109,16 @@ def make_lake(lake: Path, millions: list[int], rows_per_file: int = ROWS_PER_FIL
         print(f"  drew {path.name} ({len(frame):,} rows) in {seconds:.1f} s", file=sys.stderr)
     out: dict = {"spec": spec_path}
     for m in millions:
-        folder = lake / f"{m}m"
+        folder = lake / f"{m:g}m"
         folder.mkdir(exist_ok=True)
-        for i in range(-(-m * 1_000_000 // rows_per_file)):
+        if m * 1_000_000 < rows_per_file:  # a smaller survey: one file of its own
+            path = folder / "part-00000.parquet"
+            if not path.exists():
+                rows = int(m * 1_000_000) // groups
+                simulate_survey(truth, rows, seed=SEED).to_parquet(path, index=False)
+            out[m] = folder
+            continue
+        for i in range(-(-int(m * 1_000_000) // rows_per_file)):
             link = folder / f"part-{i:05d}.parquet"
             if not link.exists():
                 link.symlink_to(parts / link.name)

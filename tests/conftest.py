@@ -12,6 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 
 
+def pytest_configure(config):
+    """One BLAS thread, as the command line runs (whatif.threads)."""
+    from whatif.threads import limit_blas_threads
+
+    limit_blas_threads()
+
+
 @pytest.fixture(scope="session")
 def demo_paths() -> dict[str, Path]:
     """The committed demo survey, spec, truth and scenarios."""

@@ -29,6 +29,7 @@ LAYERS = {
     "whatif.errors": 0,
     "whatif.exports": 0,
     "whatif.interrupts": 0,
+    "whatif.threads": 0,
     "whatif": 1,  # the package root re-exports the data layer's entry points
     "whatif.data": 1,
     "whatif.synthetic": 2,

@@ -172,3 +172,21 @@ def test_the_console_script_and_python_m_run_main():
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("error: whatif summary: ")
+
+
+def test_every_command_runs_with_one_blas_thread(monkeypatch):
+    """The command line limits BLAS to one thread before any command runs (whatif.threads),
+    and the limit reaches NumPy's BLAS."""
+    from threadpoolctl import threadpool_info
+
+    import whatif.cli as cli
+    from whatif.threads import limit_blas_threads
+
+    calls = []
+    monkeypatch.setattr(cli, "limit_blas_threads", lambda: calls.append(True))
+    result = CliRunner().invoke(app, ["summary", "--help"])
+    assert result.exit_code == 0 and calls == [True]
+    limit_blas_threads(2)
+    limit_blas_threads(1)
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert blas and all(lib["num_threads"] == 1 for lib in blas)

@@ -249,3 +249,53 @@ def test_without_paths_the_model_is_as_before(factor):
         g = np.concatenate(g)
         assert float(lp) == pytest.approx(want_lp, rel=1e-10)
         assert float(g @ np.arange(g.size)) == pytest.approx(want_g, rel=1e-9)
+
+
+def test_the_samplers_entry_point_is_the_kernel():
+    """nutpie's C entry point (whatif.model.entry) returns the kernel's value and gradient,
+    reading each constant through its table; a table of the wrong arguments is refused."""
+    import ctypes
+
+    from whatif.fitting.compiled import SamplerInputs, compile_density
+    from whatif.model.entry import ARGUMENT_NDIMS, argument_table, density_entry
+
+    _, inputs = _inputs(paths=PATHS)
+    priors = Priors(path_mean_sd=0.7, path_spread=0.3)
+    sampler = SamplerInputs.of(inputs, priors)
+    assert tuple(a.ndim for a in sampler.arguments) == ARGUMENT_NDIMS
+    n_dim = sum(sampler.sizes)
+    double = ctypes.POINTER(ctypes.c_double)
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        x = rng.normal(scale=0.8, size=n_dim)
+        gradient, logp = np.zeros(n_dim), np.zeros(1)
+        code = density_entry.ctypes(
+            n_dim,
+            x.ctypes.data_as(double),
+            gradient.ctypes.data_as(double),
+            logp.ctypes.data_as(double),
+            ctypes.c_void_p(sampler.table.ctypes.data),
+        )
+        parts = np.split(x, np.cumsum(sampler.sizes)[:-1])
+        value, *gradients = density_kernel(*parts, *sampler.arguments)
+        assert code == 0
+        assert logp[0] == pytest.approx(float(value), rel=1e-12)
+        np.testing.assert_allclose(gradient, np.concatenate(gradients), rtol=1e-12, atol=1e-12)
+    wrong = density_entry.ctypes(
+        n_dim + 1,
+        x.ctypes.data_as(double),
+        gradient.ctypes.data_as(double),
+        logp.ctypes.data_as(double),
+        ctypes.c_void_p(sampler.table.ctypes.data),
+    )
+    assert wrong == -1  # a position of the wrong size
+    with pytest.raises(ValueError, match="3 kernel arguments, expected 27"):
+        argument_table(sampler.arguments[:3], sampler.sizes)
+    swapped = list(sampler.arguments)
+    swapped[2], swapped[6] = swapped[6], swapped[2]  # a 2-d array where a 3-d one belongs
+    with pytest.raises(ValueError, match="kernel argument 2"):
+        argument_table(swapped, sampler.sizes)
+    compiled = compile_density(inputs, priors)
+    assert compiled.n_dim == n_dim and list(compiled.shapes) == list(FREE_VARS)
+    start = compiled.initial_point_func(3)
+    assert start.shape == (n_dim,) and np.all(np.abs(start) <= 1.0)

@@ -274,6 +274,19 @@ def test_is_parquet_dataset(demo, tmp_path):
     assert not is_parquet_dataset(tmp_path / "survey.csv")
 
 
+def test_auto_engine_reads_small_folders_whole_and_large_ones_on_dask(demo, monkeypatch):
+    """``--engine auto``: pandas for a folder that fits in memory, Dask for a glob or a folder of
+    more than PANDAS_MAX_ROWS rows (counted from the Parquet footers, not read)."""
+    from whatif.data import readers
+
+    rows = sum(len(pd.read_parquet(f)) for f in demo["folder"].glob("*.parquet"))
+    assert not readers.prefers_dask(demo["folder"])
+    assert readers.prefers_dask(str(demo["folder"] / "*.parquet"))
+    assert not readers.prefers_dask(demo["folder"] / "part-000.parquet")
+    monkeypatch.setattr(readers, "PANDAS_MAX_ROWS", rows - 1)
+    assert readers.prefers_dask(demo["folder"])
+
+
 def test_cli_reports_bad_partition_and_exits_2(demo, tmp_path):
     from whatif.cli import app
 

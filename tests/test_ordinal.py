@@ -229,14 +229,41 @@ def test_other_scales_aggregate_with_the_rating_scale(scale):
 
 
 def test_distinct_rows_are_numpys_unique_rows():
-    from whatif.data.rating_stats import distinct_rows
+    from whatif.data.patterns import distinct_rows
 
     rng = np.random.default_rng(4)
     matrix = np.column_stack(
         [rng.integers(1, 11, 5000), rng.poisson(2, 5000), rng.random(5000) < 0.3, np.ones(5000)]
     ).astype(float)
     matrix[::7, 1] = 2.5  # a value between the others
-    got = distinct_rows(matrix)
-    want = np.unique(matrix, axis=0, return_inverse=True)
-    np.testing.assert_array_equal(got[0], want[0])
-    np.testing.assert_array_equal(got[1], want[1].ravel())
+    # twenty rating columns: more combinations than one integer holds
+    wide = np.column_stack([matrix, rng.integers(0, 11, (5000, 20))]).astype(float)
+    wide[::5, 6] = np.nan
+    for rows in (matrix, wide):
+        got = distinct_rows(rows)
+        want = np.unique(rows, axis=0, return_inverse=True)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1].ravel())
+
+
+def test_answer_patterns_are_pandas_sorted_groups():
+    """The integer-key patterns equal pandas' groupby over every column (sorted, missing last,
+    weights and counts summed), whether rows or patterns are merged."""
+    from whatif.data.patterns import answer_patterns
+    from whatif.data.survey import validate_frame
+    from whatif.synthetic import demo_truth, simulate_survey, spec_for
+
+    truth = demo_truth(3)
+    survey = validate_frame(simulate_survey(truth, 200, seed=3), spec_for(truth))
+    frame, spec = survey.frame, survey.spec
+    columns = ["channel", "year", "outcome", *spec.driver_ids, *spec.influencer_ids]
+    for rows in (frame, pd.concat([frame.assign(count=2), frame.assign(count=1)])):
+        counted = rows if "count" in rows else rows.assign(count=1)
+        want = (
+            counted.groupby(columns, dropna=False, sort=True, observed=True)[["weight", "count"]]
+            .sum()
+            .reset_index()
+        )
+        got = answer_patterns(rows, spec)
+        assert len(got) < len(rows) or "count" not in rows
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, check_categorical=False)

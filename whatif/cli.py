@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 
 from whatif import interrupts
 from whatif.errors import WhatifError
+from whatif.threads import limit_blas_threads
 
 try:  # recent Typer carries its own copy of click and raises its exceptions
     from typer._click import exceptions as click_errors
@@ -46,6 +47,7 @@ class WhatifGroup(TyperGroup):
     other mistake, instead of click's boxed usage text."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        limit_blas_threads()
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -221,7 +223,8 @@ def fit(
         str,
         typer.Option(
             "--engine",
-            help="auto (dask for a folder or glob of Parquet files), pandas or dask.",
+            help="auto (dask for a glob of Parquet files or a folder of more than 2M rows), "
+            "pandas or dask.",
         ),
     ] = "auto",
     scheduler: Annotated[

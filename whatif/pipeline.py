@@ -79,9 +79,9 @@ def _aggregate(data, spec, engine: str, scheduler: str | None, log: Log):
     if engine == "pandas" and scheduler:
         raise WhatifError("--scheduler needs --engine dask (or auto); pandas runs in this process")
     if engine == "auto":
-        from whatif.data.readers import is_parquet_dataset
+        from whatif.data.readers import prefers_dask
 
-        engine = "dask" if scheduler or is_parquet_dataset(data) else "pandas"
+        engine = "dask" if scheduler or prefers_dask(data) else "pandas"
     log(f"reading {data}" + (" with dask" if engine == "dask" else ""))
     if engine == "dask":
         from whatif.data.engine_dask import aggregate_parquet
@@ -156,6 +156,7 @@ def fit_to_artefact(
     whatif.fitting.fitted.FittedModel
     """
     from whatif.fitting.artefact import save_model
+    from whatif.fitting.compiled import prepare_entries
     from whatif.fitting.fit import fit_model
     from whatif.model.priors import load_priors
 
@@ -163,6 +164,7 @@ def fit_to_artefact(
     check_sampler(draws, tune, chains)
     check_out(out)
     priors = load_priors(config)
+    prepare_entries()
     t0 = time.perf_counter()
     aggregates, spec, responses, missing, fingerprint = _aggregate(
         data, spec, engine, scheduler, say

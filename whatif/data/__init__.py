@@ -1,6 +1,6 @@
 """Survey data in: the spec, reading survey files (CSV, Parquet, Excel, SPSS), validating and
 cleaning them, warnings on suspicious data, the reliability of multi-item drivers, aggregating
-to sufficient statistics (pandas or Dask), the rating scale's top-box and NPS,, and group moments read off the aggregates.
+to sufficient statistics (pandas or Dask), the rating scale's top-box and NPS, and group moments read off the aggregates.
 
 The lowest layer: it imports nothing else of whatif but :mod:`whatif.errors`.
 """
@@ -44,6 +44,8 @@ EXPORTS = {
     "channel_id": "whatif.data.readers",
     "detect_separator": "whatif.data.readers",
     "is_parquet_dataset": "whatif.data.readers",
+    "prefers_dask": "whatif.data.readers",
+    "PANDAS_MAX_ROWS": "whatif.data.readers",
     "read_survey_file": "whatif.data.readers",
     "resolve_parquet": "whatif.data.readers",
     "apply_missing_codes": "whatif.data.clean",

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from whatif.data.rating_stats import answer_patterns, rating_statistics
+from whatif.data.patterns import answer_patterns
+from whatif.data.rating_stats import rating_statistics
 from whatif.data.spec import Spec
 from whatif.data.survey import Survey
 from whatif.data.validate import measured_flags

@@ -51,8 +51,9 @@ from whatif.data.clean import (
     constant_notes,
     dates_note,
 )
+from whatif.data.patterns import answer_patterns
 from whatif.data.problems import Found, escape, found_problems, merge_problems
-from whatif.data.rating_stats import answer_patterns, rating_statistics
+from whatif.data.rating_stats import rating_statistics
 from whatif.data.readers import resolve_parquet
 from whatif.data.spec import Spec
 from whatif.data.survey import (

@@ -19,19 +19,21 @@ records which groups used which.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from whatif.data.ordinal import fit_censored, is_whole_scale, pseudo_statistics
+from whatif.data.patterns import GroupRows
 from whatif.data.spec import Spec
 from whatif.errors import DataError
 
 __all__ = [
     "MIN_RATING_ROWS",
     "POPULATION_SIZE",
-    "answer_patterns",
-    "distinct_rows",
     "likelihoods",
     "rating_statistics",
 ]
@@ -76,19 +78,6 @@ def likelihoods(frame: pd.DataFrame, spec: Spec) -> tuple[str, dict[str, str]]:
         whole = not d.is_item_mean and is_whole_scale(frame[d.id].to_numpy(float), spec.scale)
         drivers[d.id] = "ordinal" if whole else "linear"
     return ("ordinal" if outcome_whole else "linear"), drivers
-
-
-def answer_patterns(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """Normalised rows (or patterns) merged into distinct patterns of every column the model
-    reads, with summed ``weight`` and ``count``: the rating-scale fits and the respondent sample
-    of :func:`rating_statistics` read them as they read rows (Dask partitions merge this way)."""
-    columns = ["channel", "year", "outcome", *spec.driver_ids, *spec.influencer_ids]
-    counted = frame if "count" in frame else frame.assign(count=1)
-    return (
-        counted.groupby(columns, dropna=False, sort=True, observed=True)[["weight", "count"]]
-        .sum()
-        .reset_index()
-    )
 
 
 def rating_statistics(
@@ -136,32 +125,35 @@ def rating_statistics(
     measured[:, 1 + K : P - 1] = data["influencer_measured"].to_numpy()
     rows = _complete_rows(frame, spec, channels, years, measured)
 
-    rating_cross, rating_n = cross.copy(), n.copy()
-    rating_fitted = np.zeros((C, T), bool)
+    # every regression to fit: (where its statistics go, its design, its answer's term)
+    tasks = []
     sat_design = np.arange(P - 1)
     if outcome_kind == "ordinal":
-        for (c, t), (values, w) in rows.items():
-            fitted = _fit(values, w, sat_design, P - 1, spec.scale)
-            if fitted is not None:
-                rating_cross[c, t], rating_n[c, t] = _embed(fitted, sat_design, P - 1, P)
-                rating_fitted[c, t] = True
-
+        tasks += [((c, t), sat_design, P - 1) for c, t in rows]
     influencer_terms = np.arange(1 + K, 1 + K + J)
-    driver_cross = np.broadcast_to(cross[:, :, None], (C, T, K, P, P)).copy()
-    driver_n = np.broadcast_to(n[:, :, None], (C, T, K)).copy()
-    driver_fitted = np.zeros((C, T, K), bool)
     parents = {d.id: [drivers.index(s) for s in d.depends_on] for d in spec.drivers}
-    for (c, t), (values, w) in rows.items():
+    for c, t in rows:
         for k, driver in enumerate(drivers):
             if driver_kinds[driver] != "ordinal" or not measured[c, 1 + k]:
                 continue
             design = np.concatenate([[0], influencer_terms, [1 + s for s in parents[driver]]])
-            fitted = _fit(values, w, design.astype(int), 1 + k, spec.scale)
-            if fitted is not None:
-                driver_cross[c, t, k], driver_n[c, t, k] = _embed(
-                    fitted, design.astype(int), 1 + k, P
-                )
-                driver_fitted[c, t, k] = True
+            tasks.append(((c, t, k), design.astype(int), 1 + k))
+    fits = _fit_all(rows, tasks, spec.scale)
+
+    rating_cross, rating_n = cross.copy(), n.copy()
+    rating_fitted = np.zeros((C, T), bool)
+    driver_cross = np.broadcast_to(cross[:, :, None], (C, T, K, P, P)).copy()
+    driver_n = np.broadcast_to(n[:, :, None], (C, T, K)).copy()
+    driver_fitted = np.zeros((C, T, K), bool)
+    for (at, design, answer), fitted in zip(tasks, fits, strict=True):
+        if fitted is None:
+            continue
+        if len(at) == 2:
+            rating_cross[at], rating_n[at] = _embed(fitted, design, answer, P)
+            rating_fitted[at] = True
+        else:
+            driver_cross[at], driver_n[at] = _embed(fitted, design, answer, P)
+            driver_fitted[at] = True
 
     out = data.assign(
         rating_cross=(("channel", "year", "term", "term_"), rating_cross),
@@ -201,40 +193,34 @@ def _complete_rows(frame, spec, channels, years, measured) -> dict:
         # patterns (Dask) stand for several rows: the weights sum to the rows they stand for
         rows = group["count"].to_numpy(dtype=float)[complete] if "count" in group else w * 0 + 1
         if complete.any() and w.sum() > 0:
-            out[c, t] = (values[complete], w * (rows.sum() / w.sum()))
+            out[c, t] = GroupRows(values[complete], w * (rows.sum() / w.sum()))
     return out
 
 
-def _fit(values, w, design, answer, scale):
+def _fit_all(rows, tasks, scale) -> list:
+    """:func:`_fit` of every task, on as many threads as there are cores (NumPy and SciPy
+    release the GIL in the row-wise arithmetic that dominates)."""
+    if len(tasks) < 2:
+        return [_fit(rows[at[:2]], design, answer, scale) for at, design, answer in tasks]
+    workers = min(len(tasks), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whatif-fit") as pool:
+        return list(pool.map(lambda task: _fit(rows[task[0][:2]], task[1], task[2], scale), tasks))
+
+
+def _fit(rows, design, answer, scale):
     """The rating-scale fit of ``answer`` on ``design`` over distinct patterns, or ``None``."""
+    values, w = rows.values, rows.weights
     if len(w) < MIN_RATING_ROWS:
         return None
     columns = np.concatenate([design, [answer]])
-    patterns, inverse = distinct_rows(values[:, columns])
+    first, inverse = rows.distinct(columns)
+    patterns = values[np.ix_(first, columns)]
     weights = np.bincount(inverse, weights=w, minlength=len(patterns))
     y = patterns[:, -1]
     if np.unique(y).size < 2:
         return None
     fit = fit_censored(patterns[:, :-1], y, weights, scale)
     return fit if fit.converged else None
-
-
-def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of ``matrix`` and each row's index among them, as
-    ``numpy.unique(matrix, axis=0, return_inverse=True)`` gives them (same order), several times
-    faster: each column is coded by its distinct values and the codes are combined into one
-    integer per row, which sorts fast (rows of ratings have few distinct values per column)."""
-    key = np.zeros(len(matrix), np.int64)
-    span = 1
-    for column in matrix.T:
-        levels, codes = np.unique(column, return_inverse=True)
-        if span * len(levels) >= 2**62:  # too many combinations for one integer
-            patterns, inverse = np.unique(matrix, axis=0, return_inverse=True)
-            return patterns, inverse.ravel()
-        key = key * len(levels) + codes.ravel()
-        span *= len(levels)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return matrix[first], inverse.ravel()
 
 
 def _embed(fit, design, answer, P):
@@ -250,14 +236,15 @@ def _embed(fit, design, answer, P):
 def _population(rows, spec, channels, years, seed) -> xr.Dataset:
     K, J = len(spec.driver_ids), len(spec.influencer_ids)
     C, T, M = len(channels), len(years), POPULATION_SIZE
-    size = min(M, max((len(w) for _, w in rows.values()), default=1))
+    size = min(M, max((len(group.weights) for group in rows.values()), default=1))
     x = np.zeros((C, T, size, K))
     z = np.zeros((C, T, size, J))
     y = np.zeros((C, T, size))
     weight = np.zeros((C, T, size))
     exact = np.ones((C, T), bool)
     rng = np.random.default_rng(seed)
-    for (c, t), (values, w) in rows.items():
+    for (c, t), group in rows.items():
+        values, w = group.values, group.weights
         if len(w) <= size:  # every respondent (or pattern), as weighted
             pick, share = np.arange(len(w)), w / w.sum()
         else:  # drawn with probability by weight, so that each respondent drawn counts the same
@@ -286,7 +273,8 @@ def _answer_shares(rows, spec, channels, years) -> xr.Dataset:
     low, high = spec.scale
     answers = np.arange(low, high + 1.0)
     share = np.zeros((len(channels), len(years), len(answers)))
-    for (c, t), (values, w) in rows.items():
+    for (c, t), group in rows.items():
+        values, w = group.values, group.weights
         index = (values[:, -1] - low).astype(int)
         share[c, t] = np.bincount(index, weights=w, minlength=len(answers)) / w.sum()
     return xr.Dataset(

@@ -31,6 +31,8 @@ __all__ = [
     "channel_id",
     "detect_separator",
     "is_parquet_dataset",
+    "prefers_dask",
+    "PANDAS_MAX_ROWS",
     "read_survey_file",
     "resolve_parquet",
 ]
@@ -323,6 +325,35 @@ def is_parquet_dataset(data: str | Path) -> bool:
     """
     text = str(data)
     return any(ch in text for ch in GLOB_CHARS) or Path(text).is_dir()
+
+
+#: Parquet folders of up to this many rows are read whole with pandas by the ``auto`` engine:
+#: faster than Dask's partition-by-partition passes (a 1M-row folder aggregates in about half the
+#: time) in about 1 GB of memory per million rows.
+PANDAS_MAX_ROWS = 2_000_000
+
+
+def prefers_dask(data: str | Path) -> bool:
+    """Whether the ``auto`` engine aggregates ``data`` with Dask: a glob of Parquet files, or a
+    folder of more than :data:`PANDAS_MAX_ROWS` rows (counted from the files' footers)."""
+    text = str(data)
+    if any(ch in text for ch in GLOB_CHARS):
+        return True
+    path = Path(text)
+    if not path.is_dir():
+        return False
+    import pyarrow.parquet as pq
+
+    rows = 0
+    for file in path.rglob("*"):
+        if file.suffix.lower() in PARQUET_SUFFIXES and file.is_file():
+            try:
+                rows += pq.ParquetFile(file).metadata.num_rows
+            except Exception:  # noqa: BLE001 - unreadable: Dask's reader names it, in one line
+                return True
+            if rows > PANDAS_MAX_ROWS:
+                return True
+    return False
 
 
 def resolve_parquet(data: str | Path) -> tuple[str, str | list[str], list[Path]]:

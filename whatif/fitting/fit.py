@@ -9,13 +9,12 @@ from collections.abc import Callable
 import xarray as xr
 
 from whatif.data.spec import Spec
+from whatif.fitting.compiled import compile_density
 from whatif.fitting.diagnostics import compute_diagnostics
 from whatif.fitting.fitted import FittedModel, package_versions
 from whatif.fitting.ppc import answer_check
 from whatif.interrupts import InterruptedFit
-from whatif.model.build import build_model
 from whatif.model.inputs import prepare_inputs
-from whatif.model.layout import FREE_VARS
 from whatif.model.priors import Priors
 from whatif.model.units import DATA_VARS, draws_in_data_units, edge_coords
 
@@ -127,19 +126,18 @@ def fit_model(
     say = log or (lambda _msg: None)
     timings = {}
     inputs = prepare_inputs(aggregates, priors, spec.paths)
+    say("compiling the model (cached after the first run)")
+    t0 = time.perf_counter()
     if carry_from is None:
-        model = build_model(inputs, priors)
-        # only the free vectors are recorded: the data-unit variables are computed afterwards in
-        # NumPy, so nutpie compiles no second (expand) function for them
-        recorded = list(FREE_VARS)
+        # the cached entry points of the compiled density; only the free vectors are recorded
+        # (the data-unit variables are computed afterwards in NumPy)
+        compiled = compile_density(inputs, priors)
     else:
         from whatif.model.carry import build_anchored_model, carried_prior
 
         carried = carried_prior(carry_from.posterior, inputs, carry_discount)
-        model, recorded = build_anchored_model(inputs, priors, carried), DATA_VARS
-    say("compiling the model (cached after the first run)")
-    t0 = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model, var_names=recorded)
+        model = build_anchored_model(inputs, priors, carried)
+        compiled = nutpie.compile_pymc_model(model, var_names=DATA_VARS)
     timings["compile_s"] = time.perf_counter() - t0
     say(f"sampling {chains} chains x {draws} draws (+{tune} tuning)")
     t0 = time.perf_counter()
