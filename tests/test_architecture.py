@@ -239,3 +239,21 @@ def test_loading_a_model_and_running_scenarios_never_imports_the_sampler_stack(t
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "", f"imported: {result.stdout.strip()}"
+
+
+@pytest.mark.timeout(300)
+def test_a_fit_samples_without_a_pymc_graph():
+    """In a fresh interpreter: everything a plain fit imports (the pipeline, fit_model, nutpie and
+    the density's C entry points) leaves PyMC and PyTensor unimported; only the reference
+    statement and a refit's carried prior build PyMC graphs."""
+    script = (
+        "import sys\n"
+        "import whatif.pipeline, whatif.fitting.fit, whatif.fitting.compiled, nutpie\n"
+        "import whatif.model.entry\n"
+        "print(sorted(m for m in ('pymc', 'pytensor') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

@@ -13,6 +13,7 @@ influencers a fine histogram with each bin's weighted mean.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -261,8 +262,12 @@ def aggregate(survey: Survey) -> xr.Dataset:
         :func:`whatif.data.rating_stats.rating_statistics`.
     """
     layout = layout_from_frame(survey.frame, survey.spec)
-    data = finalize(accumulate(survey.frame, survey.spec, layout), survey.spec, layout)
-    return rating_statistics(answer_patterns(survey.frame, survey.spec), survey.spec, data)
+    # the cross-products and the answer patterns are independent passes over the rows; NumPy
+    # releases the GIL in their sorting and arithmetic, so they share the cores
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="whatif-aggregate") as pool:
+        patterns = pool.submit(answer_patterns, survey.frame, survey.spec)
+        data = finalize(accumulate(survey.frame, survey.spec, layout), survey.spec, layout)
+        return rating_statistics(patterns.result(), survey.spec, data)
 
 
 #: The aggregates' statistics that grow with the number of responses.

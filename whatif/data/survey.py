@@ -374,21 +374,21 @@ def normalised_rows(
     frame, dropped
         The rows, and how many were dropped for a missing outcome.
     """
-    frame = pd.DataFrame(
-        {
-            "channel": channel.to_numpy(),
-            "year": years.to_numpy().astype("int64"),
-            "weight": numeric[spec.weight].to_numpy() if spec.weight else 1.0,
-            "outcome": numeric[spec.outcome].to_numpy(),
-        }
-    )
+    outcome = numeric[spec.outcome].to_numpy(dtype=float)
+    keep = ~np.isnan(outcome)
+    columns = {
+        "channel": channel.to_numpy()[keep],
+        "year": years.to_numpy().astype("int64")[keep],
+        "weight": numeric[spec.weight].to_numpy()[keep] if spec.weight else 1.0,
+        "outcome": outcome[keep],
+    }
     for d in spec.drivers:
-        items = np.column_stack([numeric[c].to_numpy(dtype=float) for c in d.columns])
-        frame[d.id] = _mean_of_items(items) if items.shape[1] > 1 else items[:, 0]
+        items = np.column_stack([numeric[c].to_numpy(dtype=float)[keep] for c in d.columns])
+        columns[d.id] = _mean_of_items(items) if items.shape[1] > 1 else items[:, 0]
     for inf in spec.influencers:
-        frame[inf.id] = numeric[inf.column].to_numpy(dtype=float)
-    missing_outcome = frame["outcome"].isna().to_numpy()
-    return frame.loc[~missing_outcome].reset_index(drop=True), int(missing_outcome.sum())
+        columns[inf.id] = numeric[inf.column].to_numpy(dtype=float)[keep]
+    # one frame built from whole columns: inserting them one by one copies the table each time
+    return pd.DataFrame(columns, copy=False), int((~keep).sum())
 
 
 def _mean_of_items(items: np.ndarray) -> np.ndarray:

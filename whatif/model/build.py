@@ -37,9 +37,9 @@ from __future__ import annotations
 import pymc as pm
 import pytensor.tensor as pt
 
-from whatif.model.density import Coefficients, ModelDensity
 from whatif.model.inputs import ModelInputs
 from whatif.model.layout import FREE_VARS, ParameterLayout, kernel_arguments
+from whatif.model.ops import Coefficients, ModelDensity
 from whatif.model.priors import Priors
 from whatif.model.reference import record_data_units
 
@@ -49,7 +49,7 @@ __all__ = ["build_model"]
 def build_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
     """The PyMC model on sufficient statistics, its density one compiled kernel.
 
-    The coefficient priors and both likelihoods are :class:`whatif.model.density.ModelDensity`, which
+    The coefficient priors and both likelihoods are :class:`whatif.model.ops.ModelDensity`, which
     returns the value and gradient in one pass and compiles in seconds; it equals
     :func:`whatif.model.reference.build_reference_model` (tested).
 

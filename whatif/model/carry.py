@@ -30,8 +30,8 @@ import xarray as xr
 
 from whatif.errors import SpecError
 from whatif.model.inputs import ModelInputs
-from whatif.model.kernels import DriverLoglik, SatisfactionLoglik
 from whatif.model.layout import ParameterLayout, kernel_arguments
+from whatif.model.ops import DriverLoglik, SatisfactionLoglik
 from whatif.model.priors import Priors
 from whatif.model.reference import record_data_units, weight_walk, whitened
 from whatif.model.units import with_paths

@@ -3,9 +3,10 @@
 The model is stated twice. Its reference form builds the coefficient priors as PyTensor
 operations (:func:`whatif.model.reference.build_reference_model`): readable, differentiated by
 PyTensor, but some 1,200 graph nodes once the gradient is taken, which cost nutpie 20-30 s of
-graph rewriting and LLVM compilation on every fit. The fitted form
-(:func:`whatif.model.build.build_model`) calls :class:`ModelDensity` here instead: the same
-arithmetic -- data-whitened coefficients (module docstring of :mod:`whatif.model.build`; one
+graph rewriting and LLVM compilation on every fit. The fitted form calls this module's kernel
+instead (a fit through its C entry points, :mod:`whatif.model.entry`; the PyMC statement
+:func:`whatif.model.build.build_model` through the Op :class:`whatif.model.ops.ModelDensity`): the
+same arithmetic -- data-whitened coefficients (module docstring of :mod:`whatif.model.build`; one
 coefficient's pieces are :mod:`whatif.model.whiten`), the random walk over years, the partially
 pooled means, the driver paths, both likelihoods -- written as loops with a
 hand-derived reverse pass, compiled once and cached on disk by numba. The tests hold the two
@@ -22,17 +23,11 @@ import math
 
 import numba
 import numpy as np
-import pytensor.tensor as pt
-from pytensor.graph.basic import Apply
-from pytensor.graph.op import Op
-from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-from whatif.model.kernels import FASTMATH, KernelOp, driver_kernel, sat_kernel
+from whatif.model.kernels import FASTMATH, driver_kernel, sat_kernel
 from whatif.model.whiten import whiten, whiten_grad, whiten_mean, whiten_mean_grad
 
 __all__ = [
-    "Coefficients",
-    "ModelDensity",
     "coefficient_draws",
     "coefficients_kernel",
     "density_kernel",
@@ -412,33 +407,8 @@ def density_kernel(
     return np.asarray(lp + ll_s + ll_d), g_scales, g_mean_raw, g_coef_raw, g_noise
 
 
-class ModelDensity(KernelOp):
-    """``(log_scales, mean_raw, coef_raw, log_noise, *KernelArguments.flat()) -> log density,
-    gradients``: the model's whole log density on its unconstrained parameters."""
-
-    kernel = staticmethod(density_kernel)
-    n_params = 4
-
-
-class Coefficients(Op):
-    """``(scales, mean_raw, coef_raw, *PriorArguments) -> alpha, beta, gamma, delta, gamma0,
-    paths``, masked where unmeasured; for the recorded draws only (no gradient)."""
-
-    __props__ = ()
-
-    def make_node(self, *inputs):
-        inputs = [pt.cast(pt.as_tensor_variable(x), "float64") for x in inputs]
-        outputs = [pt.dmatrix(), pt.dtensor3(), pt.dtensor3(), pt.dmatrix(), pt.dmatrix()]
-        outputs.append(pt.dmatrix())
-        return Apply(self, inputs, outputs)
-
-    def perform(self, node, inputs, output_storage):
-        for store, value in zip(output_storage, coefficients_kernel(*inputs), strict=True):
-            store[0] = value
-
-
 def coefficient_draws(log_scales, mean_raw, coef_raw, constants) -> tuple[np.ndarray, ...]:
-    """:class:`Coefficients` over many draws.
+    """:func:`coefficients_kernel` (the Op :class:`whatif.model.ops.Coefficients`) over many draws.
 
     Parameters
     ----------
@@ -462,13 +432,3 @@ def coefficient_draws(log_scales, mean_raw, coef_raw, constants) -> tuple[np.nda
     return tuple(
         np.stack(parts).reshape(lead + parts[0].shape) for parts in zip(*per_draw, strict=True)
     )
-
-
-@register_funcify_default_op_cache_key(ModelDensity)
-def _numba_density(op, node=None, **kwargs):
-    return density_kernel
-
-
-@register_funcify_default_op_cache_key(Coefficients)
-def _numba_coefficients(op, node=None, **kwargs):
-    return coefficients_kernel

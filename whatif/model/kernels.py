@@ -6,30 +6,19 @@ allocation and a loop, and all of them go through LLVM when nutpie compiles the 
 loops do the same arithmetic as :func:`whatif.model.likelihood.loglik_from_factors` in one pass
 over the factors, return the gradient alongside the value, and are cached on disk by numba.
 
-:class:`KernelOp` wraps such a kernel as a PyTensor Op whose pullback reuses the gradient
-outputs; :mod:`whatif.model.density` builds the whole model's density on the same pieces.
+:class:`whatif.model.ops.KernelOp` wraps such a kernel as a PyTensor Op whose pullback reuses
+the gradient outputs; :mod:`whatif.model.density` builds the whole model's density on the same
+pieces.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-import pytensor.tensor as pt
-from pytensor.gradient import disconnected_type
-from pytensor.graph.basic import Apply
-from pytensor.graph.op import Op
-from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
 from whatif.model.likelihood import LOG_2PI
 
-__all__ = [
-    "FASTMATH",
-    "DriverLoglik",
-    "KernelOp",
-    "SatisfactionLoglik",
-    "driver_kernel",
-    "sat_kernel",
-]
+__all__ = ["FASTMATH", "driver_kernel", "sat_kernel"]
 
 
 # contraction and reassociation let LLVM vectorise the dot products; no approximate functions
@@ -111,69 +100,3 @@ def driver_kernel(gamma0, gamma, paths, sigma, R, b, rss0, n, path_at):  # pragm
                 if int(path_at[e, 0]) == k:
                     g_paths[c, e] = grad[int(path_at[e, 1])]
     return np.asarray(total), g_gamma0, g_gamma, g_paths, g_sigma
-
-
-class KernelOp(Op):
-    """A log-likelihood whose extra outputs are its gradient with respect to the parameters.
-
-    The first ``n_params`` inputs are parameters, the rest data; output 0 is the log-likelihood
-    and outputs 1.. the gradients, which the pullback reuses: one kernel call gives both.
-    """
-
-    __props__ = ("name",)
-    kernel = None
-    n_params = 0
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def make_node(self, *inputs):
-        inputs = [
-            pt.as_tensor_variable(np.asarray(x, float) if isinstance(x, np.ndarray) else x)
-            for x in inputs
-        ]
-        inputs = [pt.cast(x, "float64") for x in inputs]
-        outputs = [pt.dscalar()] + [x.type() for x in inputs[: self.n_params]]
-        return Apply(self, inputs, outputs)
-
-    def perform(self, node, inputs, output_storage):
-        for store, value in zip(output_storage, type(self).kernel(*inputs), strict=True):
-            store[0] = value
-
-    def connection_pattern(self, node):
-        n_out = 1 + self.n_params
-        return [[True] * n_out] * self.n_params + [[False] * n_out] * (
-            len(node.inputs) - self.n_params
-        )
-
-    def pullback(self, inputs, outputs, output_grads):
-        g = output_grads[0]
-        return [g * x for x in outputs[1:]] + [disconnected_type() for _ in inputs[self.n_params :]]
-
-
-class SatisfactionLoglik(KernelOp):
-    """``(alpha (C,T), beta (C,T,K), delta (C,J), sigma (C), R, b, rss0, n) -> loglik, grads``."""
-
-    kernel = staticmethod(sat_kernel)
-    n_params = 4
-
-
-class DriverLoglik(KernelOp):
-    """``(gamma0 (C,K), gamma (C,K,J), paths (C,P), sigma (C,K), R (C,K,Q,Q), b (C,K,Q), rss0, n,
-    path_at (P,2)) -> loglik, grads``: the design is ``[1, z, x_S]`` (``Q = 1 + J + |S|``, see
-    :mod:`whatif.model.inputs`), path ``e`` is the coefficient of column ``path_at[e, 1]`` in
-    the equation of driver ``path_at[e, 0]``; driver equations with ``n == 0`` (not measured)
-    are skipped."""
-
-    kernel = staticmethod(driver_kernel)
-    n_params = 4
-
-
-@register_funcify_default_op_cache_key(SatisfactionLoglik)
-def _numba_sat(op, node=None, **kwargs):
-    return sat_kernel
-
-
-@register_funcify_default_op_cache_key(DriverLoglik)
-def _numba_driver(op, node=None, **kwargs):
-    return driver_kernel

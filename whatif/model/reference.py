@@ -29,9 +29,9 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from whatif.model.inputs import ModelInputs
-from whatif.model.kernels import DriverLoglik, SatisfactionLoglik
 from whatif.model.layout import ParameterLayout, kernel_arguments
 from whatif.model.likelihood import LOG_2PI
+from whatif.model.ops import DriverLoglik, SatisfactionLoglik
 from whatif.model.priors import Priors
 from whatif.model.units import DIMS, data_units
 
