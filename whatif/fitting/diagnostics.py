@@ -7,22 +7,30 @@ import warnings
 import numpy as np
 import xarray as xr
 
+from whatif.fitting.convergence import convergence
+
 __all__ = ["THRESHOLDS", "compute_diagnostics", "one_chain", "verdict"]
 
 #: A fit passes when every one of these holds.
 THRESHOLDS = {"max_rhat": 1.01, "min_ess_bulk": 400.0, "min_ess_tail": 400.0, "divergences": 0}
 
 
-def _extreme(tree, method: str, reduce) -> float:
-    import arviz as az
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = az.rhat(tree) if method == "rhat" else az.ess(tree, method=method)
-    values = [np.asarray(result[v]).ravel() for v in result.data_vars]
-    values = np.concatenate(values) if values else np.array([np.nan])
+def _extreme(values: np.ndarray, reduce) -> float:
     values = values[np.isfinite(values)]
     return float(reduce(values)) if values.size else float("nan")
+
+
+def _parameters(posterior: xr.Dataset) -> np.ndarray:
+    """Every parameter's draws as ``(parameter, chain, draw)``; parameters with a missing draw
+    (not measured) left out."""
+    blocks = []
+    for var in posterior.data_vars.values():
+        values = var.transpose("chain", "draw", ...).to_numpy()
+        blocks.append(values.reshape(values.shape[0], values.shape[1], -1))
+    if not blocks:
+        return np.empty((0, 1, 1))
+    draws = np.moveaxis(np.concatenate(blocks, axis=2), 2, 0)
+    return np.ascontiguousarray(draws[np.isfinite(draws).all(axis=(1, 2))], dtype=float)
 
 
 def compute_diagnostics(posterior: xr.Dataset, sample_stats: xr.Dataset) -> dict:
@@ -42,10 +50,11 @@ def compute_diagnostics(posterior: xr.Dataset, sample_stats: xr.Dataset) -> dict
         warnings.simplefilter("ignore", RuntimeWarning)
         bfmi = az.bfmi(tree)
     bfmi_values = np.concatenate([np.asarray(bfmi[v]).ravel() for v in bfmi.data_vars])
+    rhat, ess_bulk, ess_tail = convergence(_parameters(posterior))
     diag = {
-        "max_rhat": _extreme(tree, "rhat", np.max),
-        "min_ess_bulk": _extreme(tree, "bulk", np.min),
-        "min_ess_tail": _extreme(tree, "tail", np.min),
+        "max_rhat": _extreme(rhat, np.max),
+        "min_ess_bulk": _extreme(ess_bulk, np.min),
+        "min_ess_tail": _extreme(ess_tail, np.min),
         "divergences": int(np.asarray(sample_stats["diverging"]).sum()),
         "min_bfmi": float(np.nanmin(bfmi_values)),
         "chains": int(posterior.sizes["chain"]),
