@@ -62,12 +62,11 @@ def _worker(args) -> dict:
 
     from whatif.data.aggregate import aggregate
     from whatif.data.survey import validate_frame
+    from whatif.fitting.compiled import compile_density
     from whatif.fitting.diagnostics import compute_diagnostics
     from whatif.fitting.fit import _mask_unmeasured
     from whatif.model import (
         DATA_VARS,
-        FREE_VARS,
-        build_model,
         build_row_model,
         draws_in_data_units,
         edge_coords,
@@ -76,7 +75,9 @@ def _worker(args) -> dict:
     )
     from whatif.model.priors import Priors
     from whatif.synthetic import spec_for
+    from whatif.threads import limit_blas_threads
 
+    limit_blas_threads()  # as the command line runs
     result = {"import_s": time.perf_counter() - t0}
     spec = spec_for(_truth(args.seed, not args.no_paths))
     frame = pd.read_parquet(args.data)
@@ -92,15 +93,16 @@ def _worker(args) -> dict:
     inputs = prepare_inputs(data, Priors(), spec.paths)
     if args.kind == "rows":
         model = build_row_model(inputs, row_data(survey.frame, inputs))
-    else:
-        model = build_model(inputs)
     result["build_s"] = time.perf_counter() - t0
     del frame, survey
     t0 = time.perf_counter()
-    # as whatif.fitting.fit does: the fitted model records its free vectors and converts them afterwards;
-    # the row model (PyTensor priors, the reference form) records the data-unit variables itself
-    names = DATA_VARS if args.kind == "rows" else FREE_VARS
-    compiled = nutpie.compile_pymc_model(model, var_names=names)
+    # as whatif.fitting.fit does: the statistics model is sampled through the density's cached C
+    # entry points and records its free vectors, converted afterwards; the row model (PyTensor
+    # priors, the reference form) is compiled by nutpie and records the data-unit variables
+    if args.kind == "rows":
+        compiled = nutpie.compile_pymc_model(model, var_names=DATA_VARS)
+    else:
+        compiled = compile_density(inputs, Priors())
     result["compile_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     trace = nutpie.sample(
