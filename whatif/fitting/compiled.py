@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from whatif.model.inputs import ModelInputs
-from whatif.model.layout import FREE_VARS, ParameterLayout, kernel_arguments
+from whatif.model.layout import FREE_VARS, ParameterLayout, PriorArguments, kernel_arguments
 from whatif.model.priors import Priors
 
 __all__ = ["SamplerInputs", "compile_density", "prepare_entries"]
@@ -45,7 +45,8 @@ class SamplerInputs:
 
 
 def prepare_entries() -> threading.Thread:
-    """Load the entry points in a background thread, compiling them first on a cold cache.
+    """Load the entry points (and the kernel that converts the draws) in a background thread,
+    compiling them first on a cold cache.
 
     A fit calls this before reading its data: the first fit on a machine compiles the density
     (~35 s) while the survey is read and aggregated, instead of after. The later import in
@@ -56,7 +57,16 @@ def prepare_entries() -> threading.Thread:
     def load() -> None:
         # an error is raised again by compile_density's own import
         with contextlib.suppress(Exception):
-            importlib.import_module("whatif.model.entry")
+            entry = importlib.import_module("whatif.model.entry")
+            # then the conversion of the draws (whatif.model.units), while the sampler runs
+            from numba import types
+
+            from whatif.model.density import coefficients_kernel
+
+            prior = entry.ARGUMENT_NDIMS[2 : 2 + len(PriorArguments._fields)]
+            vector = types.Array(types.float64, 1, "C")
+            arrays = [types.Array(types.float64, ndim, "C") for ndim in prior]
+            coefficients_kernel.compile((vector, vector, vector, *arrays))
 
     thread = threading.Thread(target=load, name="whatif-compile", daemon=True)
     thread.start()
