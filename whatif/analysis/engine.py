@@ -51,6 +51,7 @@ from whatif.analysis.scenario import (
     model_facts,
     validate_scenario,
 )
+from whatif.analysis.scenario_cache import ScenarioCache, scenario_key
 from whatif.data.moments import group_covariance, group_means
 from whatif.errors import ScenarioError
 from whatif.fitting.fitted import FittedModel
@@ -147,6 +148,7 @@ class ScenarioEngine:
         self._years_cache: dict[int, YearArrays] = {}
         self._baselines: dict[int, dict[str, np.ndarray]] = {}
         self._facts = model_facts(model.spec, agg)
+        self.cache = ScenarioCache()  # the recent scenarios' draws (see lift)
 
     @property
     def n_draws(self) -> int:
@@ -421,8 +423,16 @@ class ScenarioEngine:
         return top, 100.0 * (top - ndtr((self.rating.bottom_box + 0.5 - mean) / sd))
 
     def lift(self, scenario: Scenario) -> xr.Dataset:
-        """Lift draws of one scenario; see :func:`simulate`."""
-        out = self.lift_arrays(scenario)
+        """Lift draws of one scenario; see :func:`simulate`.
+
+        The draws of the scenarios asked recently are kept (:attr:`cache`, keyed by the levers
+        and the year), so the same question asked again, by anyone sharing this engine, costs
+        nothing and gets the same numbers; the Dataset's arrays are then read-only.
+        """
+        key = scenario_key(scenario, self.scenario_year(scenario))
+        out = self.cache.get(key)
+        if out is None:
+            out = self.cache.put(key, self.lift_arrays(scenario))
         dims = ("sample", "channel")
         per_channel = ("total", "direct", "indirect", "top_box", "baseline", "baseline_top_box")
         per_channel += ("nps", "baseline_nps") if "nps" in out else ()
