@@ -220,8 +220,7 @@ class AnswerForecast:
             ``(S,)``; ``latent`` the mean latent shift ``(S,)``.
         """
         x, z, _, w = self._population(c, t)
-        eta_hat = intercept.mean() + x @ weights.mean(axis=0) + z @ direct.mean(axis=0)
-        tables = self.sat_tables(c, t, eta_hat, float(sigma.mean()))
+        tables = self._channel_tables(c, t, intercept, weights, direct, sigma)
         fixed, flipped, chance = dz
         run = {
             "weights": weights,
@@ -249,6 +248,26 @@ class AnswerForecast:
         if self.rating.nps:
             out["nps"] = 100.0 * (out["top_box"] - average(changes["bottom_box"]))
         return out
+
+    def _channel_tables(self, c, t, intercept, weights, direct, sigma) -> dict:
+        """Channel ``c``'s satisfaction tables, from its draws ``(S,)``, ``(S, K)``, ``(S, J)``,
+        ``(S,)`` (the posterior means predict each respondent's latent score)."""
+        x, z, _, _ = self._population(c, t)
+        eta_hat = intercept.mean() + x @ weights.mean(axis=0) + z @ direct.mean(axis=0)
+        return self.sat_tables(c, t, eta_hat, float(sigma.mean()))
+
+    def prepare(self, t: int, *, intercept, weights, direct, sigma, paths) -> None:
+        """Tabulate every channel's answer changes for the population of year index ``t`` now
+        (satisfaction, and each rating-scale driver it measures): the first lever touching a
+        channel would otherwise wait seconds for them. Arguments as :meth:`scenario_lifts`."""
+        for c in range(weights.shape[1]):
+            if not len(self._population(c, t)[3]):
+                continue
+            self._channel_tables(c, t, intercept[:, c], weights[:, c], direct[:, c], sigma[:, c])
+            paths_mean = None if paths is None else paths[:, c].mean(axis=0)
+            for k in range(weights.shape[2]):
+                if self.dmask[c, k] and k < len(self.driver_ordinal) and self.driver_ordinal[k]:
+                    self.driver_table(c, t, k, paths_mean)
 
     def draw_weights(self, c: int, t: int, n_draws: int) -> np.ndarray:
         """Each respondent's share of the population per draw ``(S, M)``: their weights where

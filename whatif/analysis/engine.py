@@ -179,9 +179,23 @@ class ScenarioEngine:
         return vol / vol.sum()
 
     def prepare(self, years) -> None:
-        """Compute the per-year arrays of ``years`` now, so a first scenario on them is fast."""
+        """Compute the per-year arrays of ``years`` now, so a first scenario on them is fast;
+        for the default year (the planner's first) also its baseline and, on the answer scale,
+        every channel's tables of answer changes (seconds of work a first lever would wait for)."""
         for year in years:
             self.year_arrays(year)
+        if self.default_year in years:
+            self.baseline_metrics(self.default_year)
+            if self.answers is not None:
+                t = self.population_index(self.default_year)
+                self.answers.prepare(
+                    t,
+                    intercept=self._intercept[:, :, t],
+                    weights=self.year_arrays(self.default_year).weights,
+                    direct=self._direct,
+                    sigma=self._sigma,
+                    paths=self._paths,
+                )
 
     def year_arrays(self, year: int) -> YearArrays:
         """The weights (with one random-walk step for the year after the last), unit lifts, direct
