@@ -186,16 +186,12 @@ class ScenarioEngine:
             self.year_arrays(year)
         if self.default_year in years:
             self.baseline_metrics(self.default_year)
-            if self.answers is not None:
-                t = self.population_index(self.default_year)
-                self.answers.prepare(
-                    t,
-                    intercept=self._intercept[:, :, t],
-                    weights=self.year_arrays(self.default_year).weights,
-                    direct=self._direct,
-                    sigma=self._sigma,
-                    paths=self._paths,
-                )
+        if self.default_year in years and self.answers is not None:
+            t = self.population_index(self.default_year)
+            weights = self.year_arrays(self.default_year).weights
+            arrays = {"intercept": self._intercept[:, :, t], "direct": self._direct}
+            arrays.update(weights=weights, sigma=self._sigma, paths=self._paths)
+            self.answers.prepare(t, **arrays)
 
     def year_arrays(self, year: int) -> YearArrays:
         """The weights (with one random-walk step for the year after the last), unit lifts, direct
@@ -437,12 +433,8 @@ class ScenarioEngine:
         return top, 100.0 * (top - ndtr((self.rating.bottom_box + 0.5 - mean) / sd))
 
     def lift(self, scenario: Scenario) -> xr.Dataset:
-        """Lift draws of one scenario; see :func:`simulate`.
-
-        The draws of the scenarios asked recently are kept (:attr:`cache`, keyed by the levers
-        and the year), so the same question asked again, by anyone sharing this engine, costs
-        nothing and gets the same numbers; the Dataset's arrays are then read-only.
-        """
+        """Lift draws of one scenario (see :func:`simulate`), from :attr:`cache` when asked
+        recently by anyone sharing this engine: the same numbers, in read-only arrays."""
         key = scenario_key(scenario, self.scenario_year(scenario))
         out = self.cache.get(key)
         if out is None:
