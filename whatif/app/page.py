@@ -16,6 +16,7 @@ from pathlib import Path
 import panel as pn
 import panel_material_ui as pmui
 import param
+from panel.util import edit_readonly
 from panel.viewable import Viewer
 
 from whatif.app.demo import DEMO_FIT, demo_paths
@@ -109,7 +110,13 @@ class PlannerApp(Viewer):
             sidebar_width=SIDEBAR_WIDTH,
             theme_config=THEME,
             theme_toggle=False,
+            busy_indicator=None,
         )
+        # Panel ties every page's busy bar to the process-wide pn.state.busy: each callback of
+        # any session then patched every open page (n sessions: n^2 messages, the planner's
+        # worst cost under load); this page shows its own progress (the status page) instead
+        with edit_readonly(self.page):
+            self.page.busy = False
         if _under_server():
             pn.config.exception_handler = self._on_exception
             # Everything else waits until the browser shows this light page: a change made
