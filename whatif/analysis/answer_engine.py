@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from whatif.analysis.answers import change_tables, look_up, shift_grid
+from whatif.analysis.answers import change_tables, look_up, look_up_many, shift_grid
 from whatif.analysis.scenario import apply_operation
 from whatif.data.ordinal import answer_probabilities
 from whatif.data.paths import path_order
@@ -220,8 +220,7 @@ class AnswerForecast:
             ``(S,)``; ``latent`` the mean latent shift ``(S,)``.
         """
         x, z, _, w = self._population(c, t)
-        eta_hat = intercept.mean() + x @ weights.mean(axis=0) + z @ direct.mean(axis=0)
-        tables = self.sat_tables(c, t, eta_hat, float(sigma.mean()))
+        tables = self._channel_tables(c, t, intercept, weights, direct, sigma)
         fixed, flipped, chance = dz
         run = {
             "weights": weights,
@@ -250,6 +249,26 @@ class AnswerForecast:
             out["nps"] = 100.0 * (out["top_box"] - average(changes["bottom_box"]))
         return out
 
+    def _channel_tables(self, c, t, intercept, weights, direct, sigma) -> dict:
+        """Channel ``c``'s satisfaction tables, from its draws ``(S,)``, ``(S, K)``, ``(S, J)``,
+        ``(S,)`` (the posterior means predict each respondent's latent score)."""
+        x, z, _, _ = self._population(c, t)
+        eta_hat = intercept.mean() + x @ weights.mean(axis=0) + z @ direct.mean(axis=0)
+        return self.sat_tables(c, t, eta_hat, float(sigma.mean()))
+
+    def prepare(self, t: int, *, intercept, weights, direct, sigma, paths) -> None:
+        """Tabulate every channel's answer changes for the population of year index ``t`` now
+        (satisfaction, and each rating-scale driver it measures): the first lever touching a
+        channel would otherwise wait seconds for them. Arguments as :meth:`scenario_lifts`."""
+        for c in range(weights.shape[1]):
+            if not len(self._population(c, t)[3]):
+                continue
+            self._channel_tables(c, t, intercept[:, c], weights[:, c], direct[:, c], sigma[:, c])
+            paths_mean = None if paths is None else paths[:, c].mean(axis=0)
+            for k in range(weights.shape[2]):
+                if self.dmask[c, k] and k < len(self.driver_ordinal) and self.driver_ordinal[k]:
+                    self.driver_table(c, t, k, paths_mean)
+
     def draw_weights(self, c: int, t: int, n_draws: int) -> np.ndarray:
         """Each respondent's share of the population per draw ``(S, M)``: their weights where
         the sample holds every respondent; where it is a sample, a Bayesian bootstrap of it (a
@@ -266,38 +285,42 @@ class AnswerForecast:
         return self._tables[key]
 
     def _respondents(self, c, t, dz, dx, *, weights, direct, own_effects, paths, tables):
-        """Per draw and respondent: satisfaction's latent shift and its answer changes."""
+        """Per draw and respondent: satisfaction's latent shift and its answer changes.
+
+        Only the influencers a lever changes enter the products (a one-lever scenario multiplies
+        one column, not all of them), and each driver's shift is kept apart, so a scenario costs
+        a few matrix products and one grid search for the satisfaction tables together.
+        """
         x, z, _, w = self._population(c, t)
         S, K = weights.shape
         paths_mean = None if paths is None else paths.mean(axis=0)
-        moved = np.zeros((S, len(w), K))
-        any_moved = np.zeros(K, bool)
+        changed = np.flatnonzero(np.any(dz != 0, axis=0))
+        dz_changed = np.ascontiguousarray(dz[:, changed].T)  # (J', M)
+        linked = None if paths is None else np.abs(paths).max(axis=0) > 0  # (K, K)
+        moved: dict[int, np.ndarray] = {}  # driver -> its answer's change (S, M)
         for k in self.order:
             if not self.dmask[c, k]:
                 continue
-            shift = np.zeros((S, len(w)))
-            touched = False
-            if np.any(dz):
-                shift += np.einsum("mj,sj->sm", dz, own_effects[:, k])
-                touched = True
+            shift = None
+            if changed.size:
+                shift = own_effects[:, k][:, changed] @ dz_changed
             if dx[k]:
-                shift += dx[k]
-                touched = True
+                shift = np.full((S, len(w)), dx[k]) if shift is None else shift + dx[k]
             if paths is not None:
-                sources = np.flatnonzero(any_moved & (np.abs(paths[:, k]).max(axis=0) > 0))
-                for src in sources:
-                    shift += paths[:, k, src, None] * moved[:, :, src]
-                    touched = True
-            if not touched:
+                for src in sorted(s for s in moved if linked[k, s]):
+                    step = paths[:, k, src, None] * moved[src]
+                    shift = step if shift is None else shift + step
+            if shift is None:
                 continue
-            any_moved[k] = True
             if k < len(self.driver_ordinal) and self.driver_ordinal[k]:
-                table = self.driver_table(c, t, k, paths_mean)
-                moved[:, :, k] = look_up(table, self.grid, shift)
-            else:
-                moved[:, :, k] = shift
-        latent = np.einsum("smk,sk->sm", moved, weights) + np.einsum("mj,sj->sm", dz, direct)
-        return latent, {name: look_up(table, self.grid, latent) for name, table in tables.items()}
+                shift = look_up(self.driver_table(c, t, k, paths_mean), self.grid, shift)
+            moved[k] = shift
+        latent = np.zeros((S, len(w)))
+        for k, change in moved.items():
+            latent += weights[:, k, None] * change
+        if changed.size:
+            latent += direct[:, changed] @ dz_changed
+        return latent, look_up_many(tables, self.grid, latent)
 
     def scenario_lifts(
         self,

@@ -51,6 +51,7 @@ from whatif.analysis.scenario import (
     model_facts,
     validate_scenario,
 )
+from whatif.analysis.scenario_cache import ScenarioCache, scenario_key
 from whatif.data.moments import group_covariance, group_means
 from whatif.errors import ScenarioError
 from whatif.fitting.fitted import FittedModel
@@ -147,6 +148,7 @@ class ScenarioEngine:
         self._years_cache: dict[int, YearArrays] = {}
         self._baselines: dict[int, dict[str, np.ndarray]] = {}
         self._facts = model_facts(model.spec, agg)
+        self.cache = ScenarioCache()  # the recent scenarios' draws (see lift)
 
     @property
     def n_draws(self) -> int:
@@ -177,9 +179,19 @@ class ScenarioEngine:
         return vol / vol.sum()
 
     def prepare(self, years) -> None:
-        """Compute the per-year arrays of ``years`` now, so a first scenario on them is fast."""
+        """Compute the per-year arrays of ``years`` now, so a first scenario on them is fast;
+        for the default year (the planner's first) also its baseline and, on the answer scale,
+        every channel's tables of answer changes (seconds of work a first lever would wait for)."""
         for year in years:
             self.year_arrays(year)
+        if self.default_year in years:
+            self.baseline_metrics(self.default_year)
+        if self.default_year in years and self.answers is not None:
+            t = self.population_index(self.default_year)
+            weights = self.year_arrays(self.default_year).weights
+            arrays = {"intercept": self._intercept[:, :, t], "direct": self._direct}
+            arrays.update(weights=weights, sigma=self._sigma, paths=self._paths)
+            self.answers.prepare(t, **arrays)
 
     def year_arrays(self, year: int) -> YearArrays:
         """The weights (with one random-walk step for the year after the last), unit lifts, direct
@@ -421,8 +433,12 @@ class ScenarioEngine:
         return top, 100.0 * (top - ndtr((self.rating.bottom_box + 0.5 - mean) / sd))
 
     def lift(self, scenario: Scenario) -> xr.Dataset:
-        """Lift draws of one scenario; see :func:`simulate`."""
-        out = self.lift_arrays(scenario)
+        """Lift draws of one scenario (see :func:`simulate`), from :attr:`cache` when asked
+        recently by anyone sharing this engine: the same numbers, in read-only arrays."""
+        key = scenario_key(scenario, self.scenario_year(scenario))
+        out = self.cache.get(key)
+        if out is None:
+            out = self.cache.put(key, self.lift_arrays(scenario))
         dims = ("sample", "channel")
         per_channel = ("total", "direct", "indirect", "top_box", "baseline", "baseline_top_box")
         per_channel += ("nps", "baseline_nps") if "nps" in out else ()

@@ -23,23 +23,29 @@ def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> 
         The model failed its convergence checks: a warning leads the list.
     """
     moved = (
-        np.abs(lift["influencer_change"]).sum("influencer")
-        + np.abs(lift["driver_change"]).sum("driver")
-    ).to_numpy() > 0
+        np.abs(lift["influencer_change"].to_numpy()).sum(axis=1)
+        + np.abs(lift["driver_change"].to_numpy()).sum(axis=1)
+    ) > 0
+    # plain arrays, read once: a summary per lever move is on the planner's critical path
+    per_channel = {
+        name: lift[name].transpose("sample", "channel").to_numpy()
+        for name in ("total", "direct", "indirect", "baseline", "top_box", "nps")
+        if name in lift
+    }
+    volume = lift["volume"].to_numpy()
     channels = []
     for c, channel in enumerate(lift["channel"].to_numpy()):
-        sel = lift.sel(channel=channel)
         channels.append(
             ChannelLift(
                 channel=str(channel),
-                lift=estimate(sel["total"].to_numpy(), ci),
-                direct=float(sel["direct"].mean()),
-                indirect=float(sel["indirect"].mean()),
-                baseline=float(sel["baseline"].mean()),
-                volume=float(sel["volume"]),
-                top_box=estimate(sel["top_box"].to_numpy(), ci, change=False),
+                lift=estimate(per_channel["total"][:, c], ci),
+                direct=float(per_channel["direct"][:, c].mean()),
+                indirect=float(per_channel["indirect"][:, c].mean()),
+                baseline=float(per_channel["baseline"][:, c].mean()),
+                volume=float(volume[c]),
+                top_box=estimate(per_channel["top_box"][:, c], ci, change=False),
                 affected=bool(moved[c]),
-                nps=estimate(sel["nps"].to_numpy(), ci) if "nps" in lift else None,
+                nps=estimate(per_channel["nps"][:, c], ci) if "nps" in per_channel else None,
             )
         )
     warnings = list(lift.attrs.get("warnings", []))

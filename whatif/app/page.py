@@ -16,6 +16,7 @@ from pathlib import Path
 import panel as pn
 import panel_material_ui as pmui
 import param
+from panel.util import edit_readonly
 from panel.viewable import Viewer
 
 from whatif.app.demo import DEMO_FIT, demo_paths
@@ -101,6 +102,7 @@ class PlannerApp(Viewer):
         self.status.working("Opening the planner", f"Preparing {Path(self.model_path).name}")
         self._planner: pn.Column | None = None  # built when the model is first ready
         self._tab_slots: list[pn.Column] = []
+        self._views: dict = {}  # tab title -> its view, once built
         self.page = pmui.Page(
             title="whatif · CX what-if planner",
             sidebar=[self.sidebar],
@@ -108,7 +110,13 @@ class PlannerApp(Viewer):
             sidebar_width=SIDEBAR_WIDTH,
             theme_config=THEME,
             theme_toggle=False,
+            busy_indicator=None,
         )
+        # Panel ties every page's busy bar to the process-wide pn.state.busy: each callback of
+        # any session then patched every open page (n sessions: n^2 messages, the planner's
+        # worst cost under load); this page shows its own progress (the status page) instead
+        with edit_readonly(self.page):
+            self.page.busy = False
         if _under_server():
             pn.config.exception_handler = self._on_exception
             # Everything else waits until the browser shows this light page: a change made
@@ -194,7 +202,9 @@ class PlannerApp(Viewer):
             margin=(8, 0),
             dynamic=True,
         )
-        self._open_tab(0)
+        # the open tab's view (charts: the heaviest part of the page) is built on the next tick,
+        # once the headline has gone out; at once outside a server
+        pn.state.execute(lambda: self._open_tab(self.tabs.active), schedule=True)
         self.tabs.param.watch(lambda event: self._open_tab(event.new), "active")
         self._planner = pn.Column(
             self.scenario_bar,
@@ -213,15 +223,15 @@ class PlannerApp(Viewer):
             if title == "Monitor":
                 # the demo's KPI feed and alerts sit beside its example scenarios
                 feeds = Path(self.scenario_dir).parent if self.scenario_dir else None
-                slot.objects = [MonitorPanel(MonitorState(self.state, demo_dir=feeds))]
+                self._views[title] = MonitorPanel(MonitorState(self.state, demo_dir=feeds))
             else:
-                slot.objects = [view(self.state)]
+                self._views[title] = view(self.state)
+            slot.objects = [self._views[title]]
 
     def tab_view(self, title: str):
         """The view of the tab called ``title`` (built now if it was never opened)."""
-        index = [name for name, _ in TABS].index(title)
-        self._open_tab(index)
-        return self._tab_slots[index].objects[0]
+        self._open_tab([name for name, _ in TABS].index(title))
+        return self._views[title]
 
     def _on_exception(self, exc: BaseException) -> None:
         if isinstance(exc, Reported):

@@ -15,7 +15,7 @@ from panel.viewable import Viewer
 from whatif.analysis.library import MAX_SCENARIO_BYTES
 from whatif.app.state import PlannerState
 from whatif.app.views.save_prompt import SavePrompt
-from whatif.app.views.widgets import Reported
+from whatif.app.views.widgets import Deferred, Reported
 from whatif.errors import WhatifError
 
 __all__ = ["ScenarioBar"]
@@ -80,24 +80,19 @@ class ScenarioBar(Viewer):
             )
             for kind in BRIEF_FORMATS
         }
-        self._error = pmui.Alert(
-            severity="error",
-            title="Problem",
-            closeable=True,
-            visible=False,
-            sizing_mode="stretch_width",
-            margin=(6, 0),
+        # the messages are made when there is first something to say (most sessions never)
+        self._error = Deferred(self._make_error)
+        self._info = Deferred(
+            partial(
+                pmui.Alert,
+                severity="success",
+                closeable=True,
+                sizing_mode="stretch_width",
+                margin=(6, 0),
+            )
         )
-        self._error.param.watch(self._on_close_error, "closed")
-        self._info = pmui.Alert(
-            severity="success",
-            closeable=True,
-            visible=False,
-            sizing_mode="stretch_width",
-            margin=(6, 0),
-        )
-        self._warnings = pmui.Alert(
-            severity="warning", visible=False, sizing_mode="stretch_width", margin=(6, 0)
+        self._warnings = Deferred(
+            partial(pmui.Alert, severity="warning", sizing_mode="stretch_width", margin=(6, 0))
         )
         state.param.watch(self._sync, ["scenario_name", "error", "info", "forecast", "notes"])
         self._layout = pn.Column(
@@ -115,9 +110,9 @@ class ScenarioBar(Viewer):
                 margin=0,
             ),
             SavePrompt(state),
-            self._error,
-            self._info,
-            self._warnings,
+            self._error.slot,
+            self._info.slot,
+            self._warnings.slot,
             sizing_mode="stretch_width",
             margin=0,
         )
@@ -125,6 +120,18 @@ class ScenarioBar(Viewer):
 
     def __panel__(self):
         return self._layout
+
+    def _make_error(self, **params) -> pmui.Alert:
+        alert = pmui.Alert(
+            severity="error",
+            title="Problem",
+            closeable=True,
+            sizing_mode="stretch_width",
+            margin=(6, 0),
+            **params,
+        )
+        alert.param.watch(self._on_close_error, "closed")
+        return alert
 
     def _on_name(self, event) -> None:
         if event.new.strip() and event.new != self.state.scenario_name:
@@ -181,16 +188,18 @@ class ScenarioBar(Viewer):
         state = self.state
         if self._name.value != state.scenario_name:
             self._name.value = state.scenario_name
-        self._error.param.update(object=state.error, visible=bool(state.error), closed=False)
-        self._info.param.update(
-            object=state.info, visible=bool(state.info) and not state.error, closed=False
-        )
+        _show(self._error, state.error, closed=False)
+        _show(self._info, state.info if not state.error else "", closed=False)
         warnings = list(state.notes) + list(state.forecast.warnings if state.forecast else ())
-        if warnings:
-            text = "\n".join(f"- {w[0].upper() + w[1:]}" for w in warnings)
-            self._warnings.param.update(object=text, visible=True)
-        else:
-            self._warnings.visible = False
+        _show(self._warnings, "\n".join(f"- {w[0].upper() + w[1:]}" for w in warnings))
+
+
+def _show(message: Deferred, text: str, **params) -> None:
+    """Show ``text`` in a message (made now if this is its first), or hide it when empty."""
+    if text:
+        message.update(object=text, visible=True, **params)
+    elif message.built:
+        message.update(visible=False)
 
 
 _BRIEF_LOCK = threading.Lock()

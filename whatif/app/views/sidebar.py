@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -12,7 +13,7 @@ from panel.viewable import Viewer
 from whatif.app.bundle import available_models
 from whatif.app.state import PlannerState
 from whatif.app.views.levers import LeverControl
-from whatif.app.views.widgets import esc, html_pane
+from whatif.app.views.widgets import Deferred, esc, html_pane
 
 __all__ = ["Sidebar"]
 
@@ -36,6 +37,26 @@ class Sidebar(Viewer):
         self._model.param.watch(self._on_model, "value")
         self._model_info = html_pane(margin=(4, 6, 8, 6))
         self._year = self._channels = None  # made per model (see show_model)
+        self.controls: dict[str, LeverControl] = {}
+        self._driver_views: list[LeverControl] = []
+        self._fixed_parts: list = []  # made when a model is first ready (see _make_parts)
+        self._planner_parts = pn.Column(sizing_mode="stretch_width", margin=0)
+        self._layout = pn.Column(
+            self._model,
+            self._model_info,
+            pmui.Divider(margin=(4, 0)),
+            self._planner_parts,
+            sizing_mode="stretch_width",
+            margin=0,
+        )
+        state.param.watch(self._sync_state, ["year", "channels", "extra_levers", "model_path"])
+
+    def __panel__(self):
+        return self._layout
+
+    def _make_parts(self) -> None:
+        """The reset button, the extra levers' note and the two sections of levers: made once,
+        when a model is first ready (the loading page before it stays light)."""
         self._reset = pmui.Button(
             label="Reset all levers",
             icon="restart_alt",
@@ -47,11 +68,7 @@ class Sidebar(Viewer):
         self._influencers = pn.Column(sizing_mode="stretch_width", margin=0)
         self._drivers = pn.Column(sizing_mode="stretch_width", margin=0)
         self._extra = html_pane(margin=(0, 6))
-        self._clear_extra = pmui.Button(
-            label="Drop these levers", size="small", variant="text", visible=False, margin=(0, 4)
-        )
-        self._clear_extra.on_click(lambda _: setattr(self.state, "extra_levers", []))
-        self.controls: dict[str, LeverControl] = {}
+        self._clear_extra = Deferred(self._make_clear_extra)
         self._influencer_card = pmui.Card(
             self._influencers,
             title="Operational levers",
@@ -74,28 +91,21 @@ class Sidebar(Viewer):
             variant="outlined",
             title_variant="subtitle1",
         )
-        self._driver_views: list[LeverControl] = []
         self._driver_card.param.watch(self._on_driver_card, "collapsed")
         self._fixed_parts = [
             self._reset,
             self._extra,
-            self._clear_extra,
+            self._clear_extra.slot,
             self._influencer_card,
             self._driver_card,
         ]
-        self._planner_parts = pn.Column(*self._fixed_parts, sizing_mode="stretch_width", margin=0)
-        self._layout = pn.Column(
-            self._model,
-            self._model_info,
-            pmui.Divider(margin=(4, 0)),
-            self._planner_parts,
-            sizing_mode="stretch_width",
-            margin=0,
-        )
-        state.param.watch(self._sync_state, ["year", "channels", "extra_levers", "model_path"])
 
-    def __panel__(self):
-        return self._layout
+    def _make_clear_extra(self, **params) -> pmui.Button:
+        button = pmui.Button(
+            label="Drop these levers", size="small", variant="text", margin=(0, 4), **params
+        )
+        button.on_click(lambda _: setattr(self.state, "extra_levers", []))
+        return button
 
     def set_models(self, current: Path) -> None:
         options = {p.name: str(p) for p in available_models(current)}
@@ -107,6 +117,8 @@ class Sidebar(Viewer):
         if not ready:
             self._model_info.object = f'<div class="model-meta">{esc(message)}</div>'
             return
+        if not self._fixed_parts:
+            self._make_parts()
         bundle = self.state.bundle
         model = bundle.model
         ok = not model.flagged
@@ -144,6 +156,23 @@ class Sidebar(Viewer):
         self._channels.param.watch(self._on_channels, "value")
         self._planner_parts.objects = [self._year, self._channels, *self._fixed_parts]
         self.controls = {}
+        self._influencers.objects = []
+        # the levers (the heaviest part of the sidebar) are made on the next tick, once the
+        # headline has gone out; at once outside a server
+        pn.state.execute(partial(self._show_influencers, bundle), schedule=True)
+        self._driver_views = []
+        self._driver_card.visible = any(c.kind != "influencer" for c in bundle.controls.values())
+        # driver controls are made when their section is first opened (a faster first page)
+        self._drivers.objects = []
+        if not self._driver_card.collapsed:
+            self._show_drivers()
+        self._sync_state()
+
+    def _show_influencers(self, bundle) -> None:
+        """Make the influencer controls of ``bundle`` and show them (unless another model has
+        been picked since)."""
+        if self.state.bundle is not bundle:
+            return
         infl = []
         for target, control in bundle.controls.items():
             if control.kind == "influencer":
@@ -152,13 +181,6 @@ class Sidebar(Viewer):
         self._influencers.objects = infl or [
             html_pane('<div class="note">No influencers in this model.</div>')
         ]
-        self._driver_views = []
-        self._driver_card.visible = any(c.kind != "influencer" for c in bundle.controls.values())
-        # driver controls are made when their section is first opened (a faster first page)
-        self._drivers.objects = []
-        if not self._driver_card.collapsed:
-            self._show_drivers()
-        self._sync_state()
 
     def _show_drivers(self) -> None:
         """Make the driver controls (once per model) and show them."""
@@ -204,4 +226,5 @@ class Sidebar(Viewer):
             )
         else:
             self._extra.object = ""
-        self._clear_extra.visible = bool(extra)
+        if extra or self._clear_extra.built:
+            self._clear_extra.update(visible=bool(extra))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import panel as pn
 import panel_material_ui as pmui
 from panel.viewable import Viewer
 
-from whatif.app.views.widgets import esc, html_pane
+from whatif.app.views.widgets import Deferred, esc, html_pane
 
 __all__ = ["StatusPanel"]
 
@@ -20,17 +22,19 @@ class StatusPanel(Viewer):
         self._progress = pmui.LinearProgress(
             variant="indeterminate", sizing_mode="stretch_width", margin=(10, 0)
         )
-        self._error = pmui.Alert(
-            severity="error",
-            title="This model cannot be used",
-            visible=False,
-            sizing_mode="stretch_width",
-            margin=(10, 0),
+        self._error = Deferred(  # made when a model first fails (most sessions never)
+            partial(
+                pmui.Alert,
+                severity="error",
+                title="This model cannot be used",
+                sizing_mode="stretch_width",
+                margin=(10, 0),
+            )
         )
         self._layout = pn.Column(
             self._text,
             self._progress,
-            self._error,
+            self._error.slot,
             sizing_mode="stretch_width",
             max_width=760,
             margin=(40, 20),
@@ -51,12 +55,13 @@ class StatusPanel(Viewer):
             "leave this page open.</div></div>"
         )
         self._progress.visible = True
-        self._error.visible = False
+        if self._error.built:
+            self._error.update(visible=False)
 
     def failed(self, message: str) -> None:
         self._text.object = ""
         self._progress.visible = False
-        self._error.param.update(
+        self._error.update(
             object=message + "\n\nPick another model in the sidebar, or fit one with "
             "'whatif fit DATA --spec SPEC --out models/NAME'.",
             visible=True,

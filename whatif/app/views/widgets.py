@@ -1,8 +1,10 @@
-"""Small helpers shared by the planner's views: HTML panes and tables, cards, the channel picker."""
+"""Small helpers shared by the planner's views: HTML panes and tables, cards, the channel picker,
+parts made when first needed."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import panel as pn
 import panel_material_ui as pmui
@@ -11,6 +13,7 @@ from whatif.app.state import PlannerState
 from whatif.app.theme import CSS
 
 __all__ = [
+    "Deferred",
     "Reported",
     "channel_select",
     "esc",
@@ -78,6 +81,43 @@ def sync_channel_select(select: pmui.Select, state: PlannerState) -> None:
     select.param.update(
         options={bundle.label(c): c for c in bundle.channels}, value=state.focus_channel
     )
+
+
+class Deferred:
+    """A place in a layout for a part most sessions never show (a message, a question), made
+    the first time it is needed: every widget costs the server time to build and send, so the
+    first page is lighter without the hidden ones.
+
+    Parameters
+    ----------
+    make
+        Makes the part (a Panel object) with the keyword arguments of its first :meth:`update`;
+        called once.
+    """
+
+    def __init__(self, make: Callable[..., object]):
+        self._make = make
+        #: The place in the layout: empty (no height) until the part is made.
+        self.slot = pn.Column(sizing_mode="stretch_width", margin=0)
+
+    @property
+    def built(self) -> bool:
+        return bool(self.slot.objects)
+
+    @property
+    def view(self):
+        """The part, made now if it was not yet."""
+        if not self.slot.objects:
+            self.slot.objects = [self._make()]
+        return self.slot.objects[0]
+
+    def update(self, **params) -> None:
+        """Set the part's parameters; a part made now is made with them (it reaches the browser
+        as it is to be shown, not hidden first and changed after)."""
+        if self.slot.objects:
+            self.slot.objects[0].param.update(**params)
+        else:
+            self.slot.objects = [self._make(**params)]
 
 
 class Reported(Exception):

@@ -1,0 +1,139 @@
+"""Parts of the planner page made later than the page: the levers and the open tab a tick after
+the headline, the driver levers when their section opens, messages when there is first something
+to say. What the session did meanwhile reaches them when they are made."""
+
+from __future__ import annotations
+
+import panel as pn
+import pytest
+
+from whatif.analysis.library import ScenarioLibrary
+from whatif.analysis.scenario import Lever
+from whatif.app.bundle import load_bundle
+from whatif.app.page import PlannerApp
+from whatif.app.state import PlannerState
+from whatif.app.views.scenario_bar import ScenarioBar
+from whatif.app.views.status import StatusPanel
+
+
+@pytest.fixture
+def later(monkeypatch) -> list:
+    """Work a server leaves for a later tick (``pn.state.execute(..., schedule=True)``), kept
+    here until the test runs it with :func:`tick`."""
+    queue = []
+
+    def execute(callback, schedule="auto"):
+        if schedule is True:
+            queue.append(callback)
+        else:
+            callback()
+
+    monkeypatch.setattr(pn.state, "execute", execute)
+    return queue
+
+
+def tick(queue: list) -> None:
+    while queue:
+        queue.pop(0)()
+
+
+@pytest.fixture
+def app(tiny_model_path, later) -> PlannerApp:
+    return PlannerApp(tiny_model_path)
+
+
+def _count(app):
+    return next(c for c in app.state.bundle.controls.values() if c.measure == "count")
+
+
+def test_the_headline_comes_first_the_levers_and_the_open_tab_a_tick_later(app, later):
+    assert 'id="headline-lift"' in app.headline._pane.object
+    assert app.sidebar.controls == {} and not app._tab_slots[0].objects
+    tick(later)
+    influencers = [t for t, c in app.state.bundle.controls.items() if c.kind == "influencer"]
+    assert list(app.sidebar.controls) == influencers
+    assert app._tab_slots[0].objects  # the forecast tab
+
+
+def test_a_lever_set_before_its_control_is_made_shows_on_it(app, later):
+    count = _count(app)
+    app.state.set_lever(count.target, "scale", 0.5)
+    tick(later)
+    view = app.sidebar.controls[count.target]
+    assert view.operation == "scale" and view.slider.value == 0.5
+    view.slider.value = 0.75  # and the control it got drives the state
+    assert app.state.settings[count.target] == ("scale", 0.75)
+
+
+def test_the_forecast_tab_made_after_a_move_shows_that_move(app, later):
+    app.state.set_lever(_count(app).target, "scale", 0.5)
+    tick(later)
+    forecast = app.tab_view("Forecast")
+    total = app.state.forecast.total
+    assert forecast._hist.mean.location == pytest.approx(total.mean)
+    assert (forecast._hist.band.left, forecast._hist.band.right) == (total.lo, total.hi)
+
+
+def test_a_model_picked_before_the_tick_is_not_overwritten_by_the_old_levers(app, later):
+    old = app.state.bundle
+    app.state.bundle = None  # another model on its way: the old model's levers are not made
+    app.sidebar._show_influencers(old)
+    assert app.sidebar.controls == {}
+    app.state.bundle = old
+    tick(later)
+    assert app.sidebar.controls
+
+
+def test_driver_levers_made_when_their_section_opens_show_what_was_set_before(app, later):
+    tick(later)
+    driver = next(c for c in app.state.bundle.controls.values() if c.kind == "driver")
+    app.state.set_lever(driver.target, "shift", 0.3)
+    assert driver.target not in app.sidebar.controls
+    app.sidebar._driver_card.collapsed = False
+    assert app.sidebar.controls[driver.target].slider.value == pytest.approx(0.3)
+
+
+def test_the_drop_button_of_extra_levers_is_made_with_the_first_extra_lever(app, later):
+    tick(later)
+    assert not app.sidebar._clear_extra.built
+    extra = Lever(_count(app).target, "influencer", "floor", 1.0, None)
+    app.state.extra_levers = [extra]
+    button = app.sidebar._clear_extra.view
+    assert button.visible and "Also in this scenario" in app.sidebar._extra.object
+    button.clicks += 1
+    assert app.state.extra_levers == [] and not button.visible
+
+
+@pytest.fixture
+def state(tiny_model_path, tmp_path):
+    return PlannerState(load_bundle(tiny_model_path), library=ScenarioLibrary(tmp_path / "lib"))
+
+
+def test_a_message_is_made_when_there_is_first_something_to_say(state):
+    bar = ScenarioBar(state)
+    assert not (bar._error.built or bar._info.built) and bar._error.slot.objects == []
+    # the tiny fit is flagged: its warning is there from the start, so that message is made
+    assert bar._warnings.built == bool(state.forecast.warnings)
+    state.error = "plan.toml: not valid TOML; fix the syntax"
+    alert = bar._error.view
+    assert alert.visible and alert.object == state.error
+    alert.closed = True  # closing it clears the problem
+    assert state.error == "" and not alert.visible
+    state.info = "Loaded 'Plan' from plan.toml"
+    assert bar._info.view.visible
+
+
+def test_an_error_set_before_the_bar_is_made_shows_at_once(state):
+    state.error = "plan.toml: unknown lever 'x'"
+    bar = ScenarioBar(state)
+    assert bar._error.view.visible and bar._error.view.object == state.error
+
+
+def test_the_status_page_makes_its_failure_message_only_on_failure():
+    status = StatusPanel()
+    status.working("Loading the model", "Preparing demo")
+    assert not status._error.built
+    status.failed("models/broken: not a model artefact")
+    assert status._error.view.visible and "not a model artefact" in status._error.view.object
+    status.working("Loading the model", "Preparing demo")
+    assert not status._error.view.visible
