@@ -299,3 +299,28 @@ def test_the_planner_on_a_scale_without_nps(one_to_ten):
     texts = lift_texts(summary, rating)
     assert [t.label for t in texts] == ["Mean satisfaction", "Top-box share (9-10)"]
     assert texts[0].probability == fmt.probability(summary.total.p_positive)
+
+
+def test_a_forecast_does_not_depend_on_which_year_was_asked_first(nps_model):
+    """The last observed year's respondents stand for that year and the next: each year's
+    answer-scale forecast uses its own coefficients' predictions, whichever year was asked
+    first in the process (the engine's tables are keyed by them)."""
+    from whatif.analysis.engine import ScenarioEngine
+
+    model, _ = nps_model
+    last = int(model.aggregates["year"].values[-1])
+    lever = (Lever("d1", "driver", "shift", 0.5),)
+    observed, forecast = Scenario("o", lever, year=last), Scenario("f", lever, year=last + 1)
+    first_observed = ScenarioEngine(model)
+    first_observed.lift_arrays(observed)
+    after_observed = first_observed.lift_arrays(forecast)
+    first_forecast = ScenarioEngine(model)
+    alone = first_forecast.lift_arrays(forecast)
+    for key in ("company", "company_top_box", "company_nps"):
+        np.testing.assert_array_equal(after_observed[key], alone[key])
+    before = ScenarioEngine(model)
+    before.lift_arrays(forecast)
+    np.testing.assert_array_equal(
+        before.lift_arrays(observed)["company"],
+        ScenarioEngine(model).lift_arrays(observed)["company"],
+    )

@@ -135,7 +135,9 @@ class AnswerForecast:
         return self.x[c, t, keep], self.z[c, t, keep], self.y[c, t, keep], self.w[c, t, keep]
 
     def sat_tables(self, c: int, t: int, eta_hat: np.ndarray, sigma: float) -> dict:
-        key = ("sat", c, t)
+        # keyed by the predictions too: the last observed year's respondents stand for both
+        # that year and the next, whose coefficients (so predictions) differ
+        key = ("sat", c, t, sigma, hash(np.ascontiguousarray(eta_hat).tobytes()))
         if key not in self._tables:
             _, _, y, _ = self._population(c, t)
             self._tables[key] = change_tables(y, eta_hat, sigma, self.rating, self.grid)
