@@ -125,6 +125,14 @@ def run_guarded(func, out: Path | None = None):
         raise typer.Exit(code=getattr(err, "exit_code", 130)) from None
 
 
+#: Exit codes of an interrupted command: Ctrl-C (SIGINT) and SIGTERM.
+INTERRUPTED_CODES = (130, 143)
+
+
+def _ignore(_unraisable) -> None:
+    """An unraisable-exception hook that says nothing."""
+
+
 def _artefact_state(out: Path) -> tuple[int, bytes] | None:
     """What identifies the artefact at ``out``: its folder's inode and its manifest."""
     try:
@@ -875,7 +883,14 @@ def demo(
 
 def main() -> None:  # pragma: no cover - console entry point
     """The ``whatif`` console script (``python -m whatif.cli`` too)."""
-    app(prog_name="whatif")
+    try:
+        app(prog_name="whatif")
+    except SystemExit as done:
+        if done.code in INTERRUPTED_CODES:
+            # an object the interrupt cut short (a netCDF file half opened) may fail to close
+            # when it is collected at exit; the one line printed has said what happened
+            sys.unraisablehook = _ignore
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover
