@@ -10,6 +10,7 @@ import pytest
 from whatif.analysis.library import ScenarioLibrary
 from whatif.analysis.scenario import Lever
 from whatif.app.bundle import load_bundle
+from whatif.app.headline_first import HEADLINES_FIRST
 from whatif.app.page import PlannerApp
 from whatif.app.state import PlannerState
 from whatif.app.views.scenario_bar import ScenarioBar
@@ -18,9 +19,11 @@ from whatif.app.views.status import StatusPanel
 
 @pytest.fixture
 def later(monkeypatch) -> list:
-    """Work a server leaves for a later tick (``pn.state.execute(..., schedule=True)``), kept
-    here until the test runs it with :func:`tick`."""
+    """Work a server leaves for a later tick (``pn.state.execute(..., schedule=True)``, and the
+    parts that wait for the headlines, ``HEADLINES_FIRST.later``), kept here until the test runs
+    it with :func:`tick`."""
     queue = []
+    monkeypatch.setattr(HEADLINES_FIRST, "later", queue.append)
 
     def execute(callback, schedule="auto"):
         if schedule is True:

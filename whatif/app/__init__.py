@@ -13,6 +13,9 @@ from whatif.exports import lazy_exports
 
 EXPORTS = {
     "ClosedSocketFilter": "whatif.app.server",
+    "HEADLINES_FIRST": "whatif.app.headline_first",
+    "HeadlinesFirst": "whatif.app.headline_first",
+    "MAX_WAIT_MS": "whatif.app.headline_first",
     "slugify": "whatif.app.text",
     "ACCEPTED_OPERATIONS": "whatif.app.controls",
     "NATURAL_OPERATIONS": "whatif.app.controls",

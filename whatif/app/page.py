@@ -20,6 +20,7 @@ from panel.util import edit_readonly
 from panel.viewable import Viewer
 
 from whatif.app.demo import DEMO_FIT, demo_paths
+from whatif.app.headline_first import HEADLINES_FIRST
 from whatif.app.monitor_state import MonitorState
 from whatif.app.plan_state import PlanState
 from whatif.app.provider import get_provider
@@ -123,6 +124,8 @@ class PlannerApp(Viewer):
             # between the session's creation and the browser's first pull of it can be lost
             # (the blank first page), and the page shows at once instead of after the build.
             pn.state.onload(lambda: self.open(self.model_path, fit_from))
+            HEADLINES_FIRST.expect(self)
+            pn.state.curdoc.on_session_destroyed(lambda _context: HEADLINES_FIRST.served(self))
         else:
             self.open(self.model_path, fit_from)
 
@@ -177,6 +180,7 @@ class PlannerApp(Viewer):
             )
             self.sidebar.show_model(False, provider.message or "Loading...")
         self._show(self.status)
+        HEADLINES_FIRST.served(self)  # a status page instead: nobody waits for it
 
     def _ready(self, provider) -> None:
         self.state.use_bundle(provider.bundle)
@@ -184,6 +188,7 @@ class PlannerApp(Viewer):
             self.state.load_directory(self.scenario_dir)
         self.sidebar.show_model(True)
         self._show(self._planner or self._build_planner())
+        HEADLINES_FIRST.served(self)
 
     def _show(self, view) -> None:
         """Make ``view`` the main area (only when it is not already: each change is sent)."""
@@ -202,9 +207,10 @@ class PlannerApp(Viewer):
             margin=(8, 0),
             dynamic=True,
         )
-        # the open tab's view (charts: the heaviest part of the page) is built on the next tick,
-        # once the headline has gone out; at once outside a server
-        pn.state.execute(lambda: self._open_tab(self.tabs.active), schedule=True)
+        # the open tab's view (charts: the heaviest part of the page) is built once the headline
+        # has gone out, and other sessions' headlines (whatif.app.headline_first); at once
+        # outside a server
+        HEADLINES_FIRST.later(lambda: self._open_tab(self.tabs.active))
         self.tabs.param.watch(lambda event: self._open_tab(event.new), "active")
         self._planner = pn.Column(
             self.scenario_bar,

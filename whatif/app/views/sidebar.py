@@ -11,6 +11,7 @@ import panel_material_ui as pmui
 from panel.viewable import Viewer
 
 from whatif.app.bundle import available_models
+from whatif.app.headline_first import HEADLINES_FIRST
 from whatif.app.state import PlannerState
 from whatif.app.views.levers import LeverControl
 from whatif.app.views.widgets import Deferred, esc, html_pane
@@ -157,9 +158,9 @@ class Sidebar(Viewer):
         self._planner_parts.objects = [self._year, self._channels, *self._fixed_parts]
         self.controls = {}
         self._influencers.objects = []
-        # the levers (the heaviest part of the sidebar) are made on the next tick, once the
-        # headline has gone out; at once outside a server
-        pn.state.execute(partial(self._show_influencers, bundle), schedule=True)
+        # the levers (the heaviest part of the sidebar) are made once the headline has gone out,
+        # and other sessions' headlines (whatif.app.headline_first); at once outside a server
+        HEADLINES_FIRST.later(partial(self._show_influencers, bundle))
         self._driver_views = []
         self._driver_card.visible = any(c.kind != "influencer" for c in bundle.controls.values())
         # driver controls are made when their section is first opened (a faster first page)

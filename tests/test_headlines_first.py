@@ -1,0 +1,84 @@
+"""Headlines first (whatif.app.headline_first): while any session waits for its headline, the
+later parts of other pages wait -- at most MAX_WAIT_MS -- and then run once each, on their own
+page."""
+
+from __future__ import annotations
+
+from panel.io.state import set_curdoc
+
+from whatif.app.headline_first import MAX_WAIT_MS, HeadlinesFirst
+
+
+class FakeDocument:
+    """What the scheduler uses of a server session's Bokeh document."""
+
+    session_context = object()
+
+    def __init__(self):
+        self.next_tick, self.timeouts = [], []
+
+    def add_next_tick_callback(self, callback):
+        self.next_tick.append(callback)
+
+    def add_timeout_callback(self, callback, milliseconds):
+        self.timeouts.append((callback, milliseconds))
+
+    def run(self):
+        ticks, self.next_tick = self.next_tick, []
+        for callback in ticks:
+            callback()
+
+
+def test_outside_a_server_later_parts_run_at_once():
+    ran = []
+    HeadlinesFirst().later(lambda: ran.append(1))
+    assert ran == [1]
+
+
+def test_later_parts_wait_for_every_headline_then_run_once_on_their_own_page():
+    first, second = object(), object()
+    scheduler, page, ran = HeadlinesFirst(), FakeDocument(), []
+    scheduler.expect(first)
+    scheduler.expect(second)
+    with set_curdoc(page):
+        scheduler.later(lambda: ran.append("levers"))
+        scheduler.later(lambda: ran.append("charts"))
+    page.run()
+    assert ran == [] and scheduler.waiting == 2
+    scheduler.served(first)
+    page.run()
+    assert ran == []  # the second session still waits for its headline
+    scheduler.served(second)
+    page.run()
+    assert ran == ["levers", "charts"] and scheduler.waiting == 0
+    for callback, milliseconds in page.timeouts:  # the time limits that were set meanwhile
+        assert milliseconds == MAX_WAIT_MS
+        callback()
+    page.run()
+    assert ran == ["levers", "charts"]  # once each
+    scheduler.served(first)  # served twice (a model switched): nothing changes
+    assert scheduler.waiting == 0
+
+
+def test_a_page_whose_browser_never_asks_holds_nobody_up_for_long():
+    never, scheduler, page, ran = object(), HeadlinesFirst(), FakeDocument(), []
+    scheduler.expect(never)
+    with set_curdoc(page):
+        scheduler.later(lambda: ran.append("levers"))
+    ((callback, milliseconds),) = page.timeouts
+    assert milliseconds == MAX_WAIT_MS
+    callback()  # the time limit
+    page.run()
+    assert ran == ["levers"]
+    scheduler.served(never)  # the session ends: nothing runs twice
+    page.run()
+    assert ran == ["levers"]
+
+
+def test_with_nobody_waiting_later_parts_go_on_the_next_tick():
+    scheduler, page, ran = HeadlinesFirst(), FakeDocument(), []
+    with set_curdoc(page):
+        scheduler.later(lambda: ran.append("charts"))
+    assert ran == [] and not page.timeouts
+    page.run()
+    assert ran == ["charts"]

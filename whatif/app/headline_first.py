@@ -1,0 +1,91 @@
+"""Headlines first: while any session of this process still waits for its headline, the parts
+other sessions show after theirs (the levers, the open tab's charts) wait.
+
+When many people open the planner at once, each page's build is a headline (about 0.3 s of CPU)
+and then its levers and charts (about 0.7 s). Scheduled on the next tick, the second part of the
+first pages ran before the headlines of the later ones, so the twentieth person waited for
+nineteen whole pages. :data:`HEADLINES_FIRST` queues those later parts until no session of the
+process is waiting for its headline -- or at most :data:`MAX_WAIT_MS`, so that a page whose
+browser never asks for its headline holds nobody up -- and then schedules them in order.
+A person alone on the server sees no difference: their own headline is the last one awaited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import panel as pn
+from panel.io.state import set_curdoc
+
+__all__ = ["HEADLINES_FIRST", "MAX_WAIT_MS", "HeadlinesFirst"]
+
+#: The longest a session's later parts wait for other sessions' headlines, in milliseconds.
+MAX_WAIT_MS = 2500
+
+
+class _Later:
+    """One session's later part: runs once, on its own page's next tick."""
+
+    def __init__(self, doc, callback: Callable[[], None]):
+        self.doc, self.callback, self.done = doc, callback, False
+
+    def schedule(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        if self.doc is None:
+            self.callback()
+            return
+        try:
+            with set_curdoc(self.doc):
+                pn.state.execute(self.callback, schedule=True)
+        except Exception:  # noqa: BLE001 - the session has ended meanwhile: nothing to show
+            pass
+
+
+class HeadlinesFirst:
+    """The sessions of this process still waiting for their headline, and the later parts of
+    others' pages that wait for them."""
+
+    def __init__(self):
+        self._waiting: set[int] = set()
+        self._queue: list[_Later] = []
+
+    @property
+    def waiting(self) -> int:
+        """How many sessions wait for their headline."""
+        return len(self._waiting)
+
+    def expect(self, session: object) -> None:
+        """A session was opened and will ask for its headline."""
+        self._waiting.add(id(session))
+
+    def served(self, session: object) -> None:
+        """A session's headline is out (or the session ended, or shows a status page instead)."""
+        self._waiting.discard(id(session))
+        if not self._waiting:
+            queue, self._queue = self._queue, []
+            for later in queue:
+                later.schedule()
+
+    def later(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on this page's next tick once no session waits for its headline
+        (at most :data:`MAX_WAIT_MS` from now); at once outside a server."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            callback()
+            return
+        later = _Later(doc, callback)
+        if not self._waiting:
+            later.schedule()
+            return
+        self._queue = [waiting for waiting in self._queue if not waiting.done]
+        self._queue.append(later)
+        try:
+            doc.add_timeout_callback(later.schedule, MAX_WAIT_MS)
+        except Exception:  # noqa: BLE001 - no loop to wait on: go now
+            later.schedule()
+
+
+#: The one scheduler of this process.
+HEADLINES_FIRST = HeadlinesFirst()
