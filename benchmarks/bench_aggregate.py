@@ -21,7 +21,7 @@ Engines
 -------
 ``pandas``
     :func:`whatif.data.survey.load_survey` on the folder, then :func:`whatif.data.aggregate.aggregate`: the
-    whole table and its normalised copy in one process. Run only up to ``--pandas-max`` millions.
+    whole table and its normalized copy in one process. Run only up to ``--pandas-max`` millions.
 ``dask-threads``
     :func:`whatif.data.engine_dask.aggregate_parquet` with the local threaded scheduler.
 ``dask-cluster``
@@ -37,16 +37,16 @@ times are pessimistic and the CPU column is the steadier figure)::
     10M   pandas        215.6 s   46,000       72          8.25 GB
     10M   dask-threads   86.3 s  115,000       33          1.26 GB
     10M   dask-cluster  134.0 s   74,000       74          1.80 GB
-    20M   pandas        skipped (~16 GB projected: the table and its normalised copy)
+    20M   pandas        skipped (~16 GB projected: the table and its normalized copy)
     20M   dask-threads  195.7 s  102,000       68          1.41 GB
     20M   dask-cluster  274.3 s   73,000      139          1.76 GB
 
 Memory: pandas grows ~0.8 GB per million rows; Dask stays flat (a few 500k-row partitions in
 flight per worker). CPU: the Dask engine spends ~3.4 s per million rows (two passes: scan and
-validate, then normalise and accumulate); the pandas path ~7 s, most of it in
+validate, then normalize and accumulate); the pandas path ~7 s, most of it in
 ``check_binary`` turning numeric 0/1 columns into text, which the Dask engine skips when a column
 is plainly 0/1. The local cluster pays for four extra processes (start-up, ~15 s CPU),
-serialisation and ``distributed``'s ``MALLOC_TRIM_THRESHOLD_=65536`` for its workers (more page
+serialization and ``distributed``'s ``MALLOC_TRIM_THRESHOLD_=65536`` for its workers (more page
 faults: ~50% more time per partition in a test here); on one 2-core machine it is slower than
 threads, and its point is running the same graph on more machines.
 """

@@ -27,7 +27,7 @@ def test_cross_products_equal_direct_weighted_sums(tiny_survey):
             ]
             rows = rows.dropna(subset=[*measured, "outcome"])
             w = rows["weight"].to_numpy()
-            w = w * len(w) / w.sum()  # weights normalised to mean 1 in the group
+            w = w * len(w) / w.sum()  # weights normalized to mean 1 in the group
             design = np.column_stack(
                 [np.ones(len(rows))]
                 + [

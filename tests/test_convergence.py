@@ -1,5 +1,5 @@
-"""The vectorised convergence diagnostics (whatif.fitting.convergence) are arviz-stats'
-numbers: rank-normalised split R-hat, bulk and tail ESS, parameter by parameter."""
+"""The vectorized convergence diagnostics (whatif.fitting.convergence) are arviz-stats'
+numbers: rank-normalized split R-hat, bulk and tail ESS, parameter by parameter."""
 
 from __future__ import annotations
 

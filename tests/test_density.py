@@ -110,8 +110,8 @@ def test_draws_in_data_units_equal_the_models_deterministics():
     assert np.all(paths.sel(channel="ch2", edge="d1 -> d2").values != 0.0)
 
 
-def test_whitened_density_is_the_centred_hierarchical_prior():
-    """Change of variables: the density the kernel puts on the raw variables equals the centred
+def test_whitened_density_is_the_centered_hierarchical_prior():
+    """Change of variables: the density the kernel puts on the raw variables equals the centered
     hierarchical prior of the means and coefficients times the Jacobian of the map, up to a
     constant that does not move with the spreads (else the hyperposterior would be wrong).
 
@@ -133,7 +133,7 @@ def test_whitened_density_is_the_centred_hierarchical_prior():
         parts = (w_mean, e_mean, d_mean, p_mean, beta, gamma, delta, alpha, gamma0, paths)
         return np.concatenate([p.ravel() for p in parts]), parts, lp
 
-    def centred_log_prior(scales, parts):
+    def centered_log_prior(scales, parts):
         w_mean, e_mean, d_mean, p_mean, beta, gamma, delta, alpha, gamma0, paths = parts
         named = layout["log_scales"].unpack(scales)
         spread, drift = named["weight_spread"], named["weight_drift"]
@@ -170,7 +170,7 @@ def test_whitened_density_is_the_centred_hierarchical_prior():
             ]
         )
         _, log_det = np.linalg.slogdet(jac)
-        gaps.append(lp - centred_log_prior(scales, parts) - log_det)
+        gaps.append(lp - centered_log_prior(scales, parts) - log_det)
     assert np.ptp(gaps) < 1e-6, gaps
 
 

@@ -178,7 +178,7 @@ def _kernel_errors(kernel, params, data, gradients, steps) -> list[float]:
 
 
 def _sat_point(rng, inputs):
-    """Random ``alpha``, ``beta``, ``delta`` and ``sigma`` (standardised units)."""
+    """Random ``alpha``, ``beta``, ``delta`` and ``sigma`` (standardized units)."""
     C, T = inputs.std.n.shape
     K, J = len(inputs.drivers), len(inputs.influencers)
     coefs = [rng.normal(scale=0.5, size=shape) for shape in [(C, T), (C, T, K), (C, J)]]
@@ -186,7 +186,7 @@ def _sat_point(rng, inputs):
 
 
 def _driver_point(rng, inputs):
-    """Random ``gamma0``, ``gamma``, ``paths`` and ``sigma`` (standardised units)."""
+    """Random ``gamma0``, ``gamma``, ``paths`` and ``sigma`` (standardized units)."""
     C, K, J = len(inputs.channels), len(inputs.drivers), len(inputs.influencers)
     P = len(inputs.paths)
     coefs = [rng.normal(scale=0.5, size=shape) for shape in [(C, K), (C, K, J), (C, P)]]

@@ -111,7 +111,7 @@ CASES = [
     ("compiling", 0.5, signal.SIGINT, SHORT),
     ("sampling", 0.05, signal.SIGTERM, LONG),  # warm-up: nutpie would return the draws so far
     ("sampling", 0.25, signal.SIGINT, LONG),
-    ("summarising", 0.0, signal.SIGINT, SHORT),
+    ("summarizing", 0.0, signal.SIGINT, SHORT),
 ]
 
 
@@ -174,7 +174,7 @@ def fake_sampler(tiny_model, monkeypatch):
         log = kwargs.get("log") or (lambda _m: None)
         log("compiling the model (cached after the first run)")
         log("sampling 2 chains x 300 draws (+300 tuning)")
-        log("summarising the draws and checking convergence")
+        log("summarizing the draws and checking convergence")
         return copy.deepcopy(tiny_model)
 
     monkeypatch.setattr(whatif.fitting.fit, "fit_model", fit_model)

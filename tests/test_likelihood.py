@@ -11,7 +11,7 @@ from whatif.data.aggregate import aggregate
 from whatif.data.survey import validate_frame
 from whatif.model import build_reference_model, build_row_model, prepare_inputs, row_data
 from whatif.model.likelihood import (
-    factorise,
+    factorize,
     loglik_from_factors,
     loglik_from_rows,
     loglik_from_stats,
@@ -37,7 +37,7 @@ def test_stats_and_factors_equal_rows(weighted, missing):
     x, y, w = _rows(rng, 400, 6, missing)
     w = w if weighted else np.ones_like(y)
     xx, xy, yy, n = (x * w[:, None]).T @ x, (x * w[:, None]).T @ y, (w * y) @ y, w.sum()
-    R, b, rss0 = factorise(xx, xy, yy)
+    R, b, rss0 = factorize(xx, xy, yy)
     for _ in range(5):
         coef, sigma = rng.normal(size=6), rng.uniform(0.3, 2.0)
         ref = loglik_from_rows(y, x, coef, sigma, w)
@@ -54,7 +54,7 @@ def test_factors_batched_and_at_a_million_rows():
     xy = np.stack([(x * w[:, None]).T @ y for x, y, w in groups]) * scale
     yy = np.array([(w * y) @ y for _, y, w in groups]) * scale
     n = np.array([w.sum() for *_, w in groups]) * scale
-    R, b, rss0 = factorise(xx, xy, yy)
+    R, b, rss0 = factorize(xx, xy, yy)
     coef = rng.normal(size=(3, 5)) * 0.1
     sigma = np.array([0.8, 1.1, 0.9])
     ref = loglik_from_stats(n, yy, xy, xx, coef, sigma)
@@ -84,7 +84,7 @@ def _random_points(model, rng, count):
 
 
 def _row_reference(rows, inputs, out):
-    """Row-level log-likelihoods in standardised units from the model's data-unit outputs."""
+    """Row-level log-likelihoods in standardized units from the model's data-unit outputs."""
     std = inputs.std
     K, J = len(inputs.drivers), len(inputs.influencers)
     w, m = rows.weight, rows.design
@@ -106,7 +106,7 @@ def _row_reference(rows, inputs, out):
             m[i : i + 1, -1], m[i : i + 1, :-1], coef, sigma[c[i]], w[i : i + 1]
         )
     gamma = out["effects"] * sd[1 + K : -1][None, :] / sd[1 : 1 + K][:, None]
-    # paths in data units -> the standardised (driver, source) matrix, and their intercept share
+    # paths in data units -> the standardized (driver, source) matrix, and their intercept share
     paths = np.zeros((len(inputs.channels), K, K))
     shift = np.zeros((len(inputs.channels), K))
     for e, (k, source) in enumerate(inputs.edges):

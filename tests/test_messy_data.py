@@ -63,7 +63,7 @@ def survey_spec() -> dict:
 
 
 def write_sav(frame: pd.DataFrame, path: Path) -> None:
-    """SPSS with channel codes 1/2 labelled, and 99 declared user-missing for the outcome."""
+    """SPSS with channel codes 1/2 labeled, and 99 declared user-missing for the outcome."""
     import pyreadstat
 
     frame = frame.assign(channel=frame["channel"].map({"web": 1.0, "phone": 2.0}))

@@ -1,4 +1,4 @@
-"""The hierarchical model: its interface, its parameterisation and what it recovers."""
+"""The hierarchical model: its interface, its parameterization and what it recovers."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_model_interface():
     assert np.isfinite(logp)
 
 
-def test_centring_goes_from_non_centred_to_centred():
+def test_centering_goes_from_non_centered_to_centered():
     """``lam`` (at the prior's spread) is ~1 for huge groups and falls toward 0 as groups shrink;
     for any group it also falls to 0 as the sampled spread goes to 0 (no funnel at zero)."""
     _, _, data = _problem(seed=1, n=100, n_channels=3, n_years=3, n_drivers=3, n_influencers=2)
@@ -52,15 +52,15 @@ def test_centring_goes_from_non_centred_to_centred():
         inputs = prepare_inputs(_scaled(data, factor), priors)
         measured = np.broadcast_to(inputs.driver_mask[:, None, :], inputs.weight_est.shape)
         lam[factor] = (
-            inputs.centring("weights", priors.weight_drift)[measured],
-            inputs.centring("direct", priors.direct_spread)[inputs.influencer_mask],
+            inputs.centering("weights", priors.weight_drift)[measured],
+            inputs.centering("direct", priors.direct_spread)[inputs.influencer_mask],
         )
     for block in (0, 1):
         medians = [np.median(lam[f][block]) for f in lam]
         assert np.all(np.diff(medians) > 0), medians
         assert medians[0] < 0.9 and np.all(lam[2000][block] > 0.98), medians
     inputs = prepare_inputs(data, priors)
-    near_zero = inputs.centring("direct", 0.01 * priors.direct_spread)[inputs.influencer_mask]
+    near_zero = inputs.centering("direct", 0.01 * priors.direct_spread)[inputs.influencer_mask]
     assert np.all(near_zero < 0.1)
 
 

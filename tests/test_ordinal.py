@@ -1,6 +1,6 @@
 """The rating-scale likelihood: its derivatives, its summary as cross-products, which
 regressions get it, and forecasts of mean, top-box and NPS on top-heavy answers that cover the
-realised change on the same respondents."""
+realized change on the same respondents."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from whatif.data.survey import validate_frame
 from whatif.errors import DataError
 from whatif.synthetic.top_heavy import (
     flip_share,
-    realised_change,
+    realized_change,
     top_heavy_survey,
     top_heavy_truth,
 )
@@ -169,16 +169,16 @@ def _levers(truth):
     return [cap(1), cap(0), share(0.2), share(0.4)]
 
 
-def test_lift_intervals_cover_the_realised_change_on_the_same_respondents(top_heavy_fit):
+def test_lift_intervals_cover_the_realized_change_on_the_same_respondents(top_heavy_fit):
     """Top-heavy answers (half in the top two points), levers small and large (one pushes many
     answers against the ceiling): the 95% intervals of the lift in mean, top-box and NPS cover
-    the change realised on the same respondents (common random numbers) at close to 95%."""
+    the change realized on the same respondents (common random numbers) at close to 95%."""
     truth, model = top_heavy_fit
     engine = ScenarioEngine(model)
     covered, total = 0, 0
     for act, scenario in _levers(truth):
         lift = engine.lift_arrays(scenario)
-        real = realised_change(truth, 3000, 1, act, truth.years[-1])
+        real = realized_change(truth, 3000, 1, act, truth.years[-1])
         for metric, key in (("mean", "total"), ("top_box", "top_box"), ("nps", "nps")):
             lo, hi = np.quantile(lift[key], [0.025, 0.975], axis=0)
             covered += int(((lo <= real[metric]) & (real[metric] <= hi)).sum())

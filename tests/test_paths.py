@@ -125,7 +125,7 @@ def test_a_fit_without_paths_has_none(tiny_model, tmp_path):
 
 @pytest.mark.slow
 def test_paths_survive_the_artefact_and_are_carried_by_freeze_past(recovered, tmp_path):
-    """Paths round-trip through an artefact; --freeze-past carries them (standardised means
+    """Paths round-trip through an artefact; --freeze-past carries them (standardized means
     that convert back to the posterior's, driver intercepts consistent with them) and refuses a
     spec whose paths changed, before any sampling."""
     from whatif.fitting.refit import refit

@@ -29,7 +29,7 @@ def _simulated(seed: int = 0, n: int = 2_000):
 
 
 def _johnson_by_svd(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Johnson (2000) as published: the orthogonal counterpart Z of the standardised design by
+    """Johnson (2000) as published: the orthogonal counterpart Z of the standardized design by
     SVD, satisfaction regressed on Z, the drivers regressed on Z. Returns raw weights and R^2."""
     n = len(y)
     xs = (x - x.mean(0)) / (x.std(0) * np.sqrt(n))  # xs' xs = correlation matrix
@@ -66,7 +66,7 @@ def test_symmetric_square_root():
     np.testing.assert_allclose(root @ root, corr, atol=1e-12)
 
 
-def test_uncorrelated_drivers_get_their_squared_standardised_weights():
+def test_uncorrelated_drivers_get_their_squared_standardized_weights():
     sd = np.array([2.0, 0.5, 1.0, 3.0])
     weights = np.array([0.3, -1.2, 0.5, 0.1])
     shares = relative_weight_shares(np.diag(sd**2), weights)
@@ -106,7 +106,7 @@ def test_unmeasured_drivers_are_left_out_and_one_driver_takes_everything():
     np.testing.assert_allclose(one, [np.nan, 1.0, np.nan])
 
 
-def test_vectorised_over_draws_and_groups_like_one_at_a_time():
+def test_vectorized_over_draws_and_groups_like_one_at_a_time():
     rng = np.random.default_rng(2)
     covs = np.stack(
         [np.cov(rng.normal(size=(50, 3)) @ rng.normal(size=(3, 3)), rowvar=False) for _ in range(4)]

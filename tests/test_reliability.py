@@ -94,7 +94,7 @@ def test_congeneric_simulated_omega_at_least_alpha():
     assert mcdonald_omega(cov) == pytest.approx(population_omega(loadings, unique), abs=0.01)
 
 
-def test_two_items_omega_is_spearman_brown_and_vectorised_over_channels():
+def test_two_items_omega_is_spearman_brown_and_vectorized_over_channels():
     covs = np.array([[[1.0, r], [r, 1.0]] for r in (0.2, 0.5, 0.8)])
     np.testing.assert_allclose(mcdonald_omega(covs), [2 * r / (1 + r) for r in (0.2, 0.5, 0.8)])
     np.testing.assert_allclose(cronbach_alpha(covs), mcdonald_omega(covs))

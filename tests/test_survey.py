@@ -54,7 +54,7 @@ def problems(frame, spec) -> str:
     return str(info.value)
 
 
-def test_valid_frame_gives_normalised_columns(spec):
+def test_valid_frame_gives_normalized_columns(spec):
     survey = validate_frame(make_frame(), spec)
     assert list(survey.frame.columns) == [
         "channel",

@@ -3,7 +3,7 @@
 The command line wraps ``whatif fit``, ``refit`` and ``demo``'s fit in :func:`handling_signals`:
 SIGINT and SIGTERM then raise :class:`Interrupted` (a :class:`KeyboardInterrupt`, so everything
 that cleans up after Ctrl-C cleans up after SIGTERM too) and are recorded, so that an interrupt
-whose exception a library swallowed (in a finaliser, or a sampler returning the draws so far) is
+whose exception a library swallowed (in a finalizer, or a sampler returning the draws so far) is
 still seen: :func:`check` raises it again, and :func:`~whatif.fitting.artefact.save_model` calls
 it, inside :func:`deferred`, right before it swaps an artefact into place.
 

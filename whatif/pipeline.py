@@ -149,7 +149,7 @@ def fit_to_artefact(
         Show the sampler's progress bar (a terminal).
     log
         Called with one line per stage ("reading ...", "aggregated ...", "compiling ...",
-        "sampling ...", "summarising ...", "saving ...", "saved ...").
+        "sampling ...", "summarizing ...", "saving ...", "saved ...").
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""One BLAS thread per process: whatif parallelises above BLAS (Dask threads, the sampler's
+"""One BLAS thread per process: whatif parallelizes above BLAS (Dask threads, the sampler's
 chains, the planner's sessions), and BLAS threads on top of those fight for the same cores.
 
 OpenBLAS's threads spin while they wait; with two busy cores, a 40,000 x 20 matrix product that

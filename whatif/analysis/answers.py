@@ -143,7 +143,7 @@ def look_up_many(
     index = position.astype(np.intp)
     frac = position
     frac -= index
-    # one flat gather per neighbour is several times faster than 2-D fancy indexing
+    # one flat gather per neighbor is several times faster than 2-D fancy indexing
     M = shifts.shape[-1]
     index += (np.arange(M) * G)[None, :]
     above_index = index + 1

@@ -24,7 +24,7 @@ Backtest
       weight step from swinging the level by step x mean rating: the model fits a free intercept
       per year, so the year's level is not something its weights predict;
     * predictive noise of an observed group mean: ``N(0, sigma**2 / n + h * tau**2)`` with
-      ``n`` the new year's complete responses (weights are normalised to mean 1 per group, so
+      ``n`` the new year's complete responses (weights are normalized to mean 1 per group, so
       this slightly understates the noise of a strongly weighted group) and ``tau`` the
       root-mean-square of the old fit's own one-step errors over its earlier years (how far a
       year's level moved beyond what its driver changes explain; 0 with a single year, noted).
@@ -235,7 +235,7 @@ def backtest(
     -------
     rows
         Per channel: ``forecast`` (mean), ``lo``, ``hi``, ``sd``, ``observed``, ``n``, ``z``
-        (standardised miss), ``inside`` and ``flag`` (``"OUTSIDE"`` or ``""``).
+        (standardized miss), ``inside`` and ``flag`` (``"OUTSIDE"`` or ``""``).
     info
         ``year``, ``from_year``, ``horizon``, ``level_shock_sd`` (``tau``), ``level_shock_errors``
         and ``notes``.

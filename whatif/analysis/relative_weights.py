@@ -3,7 +3,7 @@
 Johnson's (2000) relative weights split the variance the drivers explain among them even when
 they are correlated. With ``R`` the drivers' correlation matrix in a channel and year, ``Lambda``
 its symmetric square root (``R = V diag(d) V'``, ``Lambda = V diag(sqrt(d)) V'``, so the drivers
-are ``X = Z Lambda`` for orthonormal ``Z``) and ``b`` the standardised weights,
+are ``X = Z Lambda`` for orthonormal ``Z``) and ``b`` the standardized weights,
 
     beta_z = Lambda @ b                                (satisfaction regressed on Z)
     eps_j  = sum_k Lambda[j, k]**2 * beta_z[k]**2      (driver j's part of each Z_k, squared)
@@ -64,21 +64,21 @@ def symmetric_sqrt(corr: np.ndarray) -> np.ndarray:
 
 
 def johnson_weights(corr: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Johnson's raw relative weights from a correlation matrix and standardised weights.
+    """Johnson's raw relative weights from a correlation matrix and standardized weights.
 
     Parameters
     ----------
     corr
         ``(..., k, k)`` correlations of the predictors.
     beta
-        ``(..., k)`` standardised regression weights; leading dims broadcast against ``corr``'s
+        ``(..., k)`` standardized regression weights; leading dims broadcast against ``corr``'s
         (e.g. ``corr`` per group, ``beta`` per draw and group).
 
     Returns
     -------
     numpy.ndarray
         ``eps`` of shape ``(..., k)``: non-negative, summing to ``beta' corr beta`` (the
-        predictors' R-squared when ``beta`` is standardised by the outcome's sd too).
+        predictors' R-squared when ``beta`` is standardized by the outcome's sd too).
     """
     root = symmetric_sqrt(np.asarray(corr, float))
     beta_z = np.einsum("...jk,...k->...j", root, np.asarray(beta, float))

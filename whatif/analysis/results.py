@@ -213,7 +213,7 @@ class PriorityMap:
     """The priority map: every measured driver's importance against its performance.
 
     The quadrants, the shaded fix-first zone and each point's P(fix first) all come from the same
-    :class:`PriorityBorders`, so a point's colour and the zone it is drawn in always agree.
+    :class:`PriorityBorders`, so a point's color and the zone it is drawn in always agree.
     """
 
     ci: float

@@ -72,7 +72,7 @@ def r_squared(model: FittedModel) -> xr.DataArray:
 
 
 def importance(model: FittedModel) -> tuple[xr.DataArray, xr.DataArray]:
-    """Standardised weights and each driver's share of the variance the drivers explain.
+    """Standardized weights and each driver's share of the variance the drivers explain.
 
     Returns
     -------

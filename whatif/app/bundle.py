@@ -177,7 +177,7 @@ class ModelBundle:
         return self._cache[key]
 
     def responses_frame(self) -> pd.DataFrame:
-        """Responses with an outcome per channel (rows, labelled) and year (columns)."""
+        """Responses with an outcome per channel (rows, labeled) and year (columns)."""
         n = self.model.aggregates["n_total"].to_pandas().loc[self.channels]
         n.index = [self.label(c) for c in n.index]
         n.columns = [self.year_label(y) for y in n.columns]

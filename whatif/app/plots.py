@@ -156,7 +156,7 @@ class LiftHistogram:
 
 
 class _IntervalRows:
-    """Shared drawing of labelled rows with a mean dot and an interval bar."""
+    """Shared drawing of labeled rows with a mean dot and an interval bar."""
 
     def __init__(self, height: int, x_label: str):
         self.source = ColumnDataSource(

@@ -2,7 +2,7 @@
 
 The Gaussian likelihood of both regressions depends on the data only through weighted counts and
 cross-products of ``m = [1, drivers..., influencers..., outcome]``. We accumulate them once, in
-mergeable partial sums (so a Dask engine can map blocks and add them up), then normalise survey
+mergeable partial sums (so a Dask engine can map blocks and add them up), then normalize survey
 weights to mean 1 within each group so that a weighted group carries as much information as it
 has responses.
 
@@ -129,7 +129,7 @@ def layout_from_stats(
 
 
 def layout_from_frame(frame: pd.DataFrame, spec: Spec) -> Layout:
-    """The layout of an in-memory normalised frame (see :class:`whatif.data.survey.Survey`)."""
+    """The layout of an in-memory normalized frame (see :class:`whatif.data.survey.Survey`)."""
     by_channel = frame.groupby("channel")
     terms = spec.driver_ids + spec.influencer_ids
     present = by_channel[terms].count()
@@ -142,7 +142,7 @@ def layout_from_frame(frame: pd.DataFrame, spec: Spec) -> Layout:
 
 
 def accumulate(block: pd.DataFrame, spec: Spec, layout: Layout) -> Partial:
-    """Raw sums over one block of normalised rows (any subset; blocks add up with :func:`combine`)."""
+    """Raw sums over one block of normalized rows (any subset; blocks add up with :func:`combine`)."""
     C, T = len(layout.channels), len(layout.years)
     drivers, influencers = spec.driver_ids, spec.influencer_ids
     K, J = len(drivers), len(influencers)
@@ -210,7 +210,7 @@ def finalize(part: Partial, spec: Spec, layout: Layout) -> xr.Dataset:
     -------
     xarray.Dataset
         ``n``, ``n_total``, ``weight_sum`` by (channel, year); ``cross`` by (channel, year, term,
-        term_) with weights normalised to mean 1 per group; ``dist_share`` and ``dist_value`` by
+        term_) with weights normalized to mean 1 per group; ``dist_share`` and ``dist_value`` by
         (channel, year, influencer, bin); measured flags and observed influencer ranges.
     """
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -15,10 +15,10 @@ than a few partitions in memory:
    pandas path's functions, group sizes, "not measured anywhere" and the ``[channels]`` tables go
    through the same checks, and the rest becomes the :class:`~whatif.data.aggregate.Layout`
    (:func:`~whatif.data.aggregate.layout_from_stats`).
-2. *Accumulate*: every partition is normalised again, channels by their final names, and reduced
+2. *Accumulate*: every partition is normalized again, channels by their final names, and reduced
    to a mergeable :class:`~whatif.data.aggregate.Partial`
    (:func:`~whatif.data.aggregate.accumulate`); the partials are added up in a tree
-   (:func:`~whatif.data.aggregate.combine`) and finalised.
+   (:func:`~whatif.data.aggregate.combine`) and finalized.
 
 The result has the layout of :func:`whatif.data.aggregate.aggregate` and equals it to floating-point
 tolerance (only the order of the sums differs). Row numbers in messages count rows in the order
@@ -62,7 +62,7 @@ from whatif.data.survey import (
     check_values,
     fingerprint_files,
     no_channel,
-    normalised_rows,
+    normalized_rows,
     unmeasured_problems,
 )
 from whatif.data.validate import (
@@ -86,7 +86,7 @@ CONNECT_TIMEOUT_S = 15
 
 
 # ---------------------------------------------------------------------------------------------
-# One partition: validate, normalise, summarise
+# One partition: validate, normalize, summarize
 # ---------------------------------------------------------------------------------------------
 
 
@@ -99,7 +99,7 @@ class _Tally:
     dated: tuple[int, str | None, int | None] = (0, None, None)  # dates read as years
 
 
-def _normalise(
+def _normalize(
     raw: pd.DataFrame,
     spec: Spec,
     where: str,
@@ -107,7 +107,7 @@ def _normalise(
     trusted: bool = False,
     names: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Found], int, _Tally]:
-    """The row checks and normalised rows of :func:`whatif.data.survey.validate_frame`, per partition.
+    """The row checks and normalized rows of :func:`whatif.data.survey.validate_frame`, per partition.
 
     Parameters
     ----------
@@ -125,7 +125,7 @@ def _normalise(
     Returns
     -------
     frame, problems, dropped, tally
-        Normalised rows with an outcome (``None`` when there are problems), the problems, the
+        Normalized rows with an outcome (``None`` when there are problems), the problems, the
         number of rows dropped for a missing outcome, and the counts behind the notes.
     """
     problems: list[Found] = []
@@ -186,7 +186,7 @@ def _normalise(
     if problems:
         return None, problems, 0, tally
 
-    frame, dropped = normalised_rows(numeric, channel, years, spec)
+    frame, dropped = normalized_rows(numeric, channel, years, spec)
     return frame, [], dropped, tally
 
 
@@ -205,7 +205,7 @@ class _Scan:
 
 
 def _scan(raw: pd.DataFrame, spec: Spec, where: str) -> _Scan:
-    frame, problems, dropped, tally = _normalise(raw, spec, where)
+    frame, problems, dropped, tally = _normalize(raw, spec, where)
     if frame is None:
         return _Scan(rows=len(raw), problems=problems, tally=tally)
     by_channel = frame.groupby("channel")
@@ -226,7 +226,7 @@ def _accumulate(
 ) -> Partial:
     from threadpoolctl import threadpool_limits
 
-    frame, _, _, _ = _normalise(raw, spec, where, trusted=True, names=names)
+    frame, _, _, _ = _normalize(raw, spec, where, trusted=True, names=names)
     with threadpool_limits(1):  # one BLAS thread per task: tasks already run side by side
         return accumulate(frame, spec, layout)
 
@@ -240,7 +240,7 @@ def _patterns(
 ) -> pd.DataFrame:
     """One partition's distinct answer patterns with their summed weights and counts: what the
     rating-scale fits need of the rows (exact), far fewer than rows when answers are ratings."""
-    frame, _, _, _ = _normalise(raw, spec, where, trusted=True, names=names)
+    frame, _, _, _ = _normalize(raw, spec, where, trusted=True, names=names)
     return answer_patterns(frame, spec)
 
 

@@ -8,11 +8,11 @@ sit half-way between answers, so the latent scale is in rating points and the co
 their meaning (rating points per rating point), as in the linear model; what changes is that a
 score pushed past the top of the scale stays at the top.
 
-:func:`fit_censored` maximises the weighted log-likelihood with Newton's method on the exact
+:func:`fit_censored` maximizes the weighted log-likelihood with Newton's method on the exact
 gradient and Hessian (:func:`censored_loglik`, checked against finite differences in the
 tests). :func:`pseudo_statistics` turns the estimate and its information into cross-products
 whose Gaussian likelihood has the same mode and the same curvature in the coefficients and in
-``log sigma`` -- so the model's compiled density, its data-whitened parameterisation and
+``log sigma`` -- so the model's compiled density, its data-whitened parameterization and
 everything built on them read a rating-scale group exactly as a linear one. For a large group the
 likelihood is Gaussian in the coefficients to high accuracy (it is a sum of many independent
 terms); the tests compare the two on the rows.
@@ -52,7 +52,7 @@ def is_whole_scale(values: np.ndarray, scale: tuple[float, float]) -> bool:
     )
 
 
-#: Standardised ends beyond this are infinite to double precision (phi(40) underflows to 0).
+#: Standardized ends beyond this are infinite to double precision (phi(40) underflows to 0).
 _FAR = 40.0
 
 
@@ -130,7 +130,7 @@ class CensoredFit:
         Minus the Hessian of the log-likelihood at the estimate, in ``(theta, log_sigma)``
         ``(P+1, P+1)``.
     loglik
-        The maximised log-likelihood.
+        The maximized log-likelihood.
     converged
         Newton's method met its tolerance with a positive-definite information.
     """
@@ -147,7 +147,7 @@ WARM_START_ROWS = 8000
 
 
 def fit_censored(X, y, w, scale, max_iter: int = 60, tol: float = 1e-4) -> CensoredFit:
-    """Maximise the rounded, censored normal likelihood by damped Newton steps.
+    """Maximize the rounded, censored normal likelihood by damped Newton steps.
 
     Starts from least squares, or for a large group from the fit on an evenly spaced subsample
     of its rows (a few Newton steps on all rows then reach the mode); columns of ``X`` that are
@@ -158,7 +158,7 @@ def fit_censored(X, y, w, scale, max_iter: int = 60, tol: float = 1e-4) -> Censo
     Parameters
     ----------
     X, y, w
-        Design ``(n, P)``, whole-number answers and weights (normalised as the caller wishes:
+        Design ``(n, P)``, whole-number answers and weights (normalized as the caller wishes:
         the information scales with them).
     scale
         ``(low, high)`` of the answers.

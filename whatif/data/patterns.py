@@ -101,7 +101,7 @@ def _frame_codes(series: pd.Series) -> tuple[np.ndarray, int]:
 
 
 def answer_patterns(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """Normalised rows (or patterns) merged into distinct patterns of every column the model
+    """Normalized rows (or patterns) merged into distinct patterns of every column the model
     reads, with summed ``weight`` and ``count``: the rating-scale fits and the respondent sample
     of :func:`whatif.data.rating_stats.rating_statistics` read them as they read rows (Dask
     partitions merge this way). Sorted by the columns, missing values last, as pandas'

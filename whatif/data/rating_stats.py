@@ -50,7 +50,7 @@ def likelihoods(frame: pd.DataFrame, spec: Spec) -> tuple[str, dict[str, str]]:
     Parameters
     ----------
     frame
-        Normalised rows (``outcome`` and one column per driver id).
+        Normalized rows (``outcome`` and one column per driver id).
     spec
         The spec; its ``likelihood`` overrides the data's choice.
 
@@ -88,7 +88,7 @@ def rating_statistics(
     Parameters
     ----------
     frame
-        The normalised rows the aggregates were computed from.
+        The normalized rows the aggregates were computed from.
     spec
         The survey's spec.
     data
@@ -173,7 +173,7 @@ def rating_statistics(
 
 def _complete_rows(frame, spec, channels, years, measured) -> dict:
     """Each group's complete rows in the term order (unmeasured terms zero) and their weights,
-    normalised to mean 1 as the cross-products are."""
+    normalized to mean 1 as the cross-products are."""
     drivers, influencers = spec.driver_ids, spec.influencer_ids
     K, J = len(drivers), len(influencers)
     P = K + J + 2

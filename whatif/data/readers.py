@@ -295,8 +295,8 @@ def _read_spss(path: Path, spec: Spec | None) -> Table:
             value: channel_id(str(label)) or _number_text(value) for value, label in labels.items()
         }
         present = column.dropna().unique()
-        unlabelled = {v: _number_text(v) for v in present if v not in ids}
-        frame[spec.channel] = column.map({**ids, **unlabelled})
+        unlabeled = {v: _number_text(v) for v in present if v not in ids}
+        frame[spec.channel] = column.map({**ids, **unlabeled})
         shown = [v for v in sorted(ids) if v in set(present)]
         notes.append(
             f"{path}: column '{spec.channel}': channel ids come from the SPSS value labels ("

@@ -17,8 +17,8 @@ iterated principal axis factoring of the item correlations (Harman 1976, ch. 8: 
 start at the squared multiple correlations and are replaced by those of the first factor until
 they settle, a least-squares fit of the off-diagonal correlations) and are scaled back to the
 items' units; a communality is kept at most 1. With two items the one-factor model is not
-identified; the iteration settles on equal standardised loadings ``sqrt(r)``, so omega is then
-the Spearman-Brown reliability ``2 r / (1 + r)`` of the standardised items. For parallel items
+identified; the iteration settles on equal standardized loadings ``sqrt(r)``, so omega is then
+the Spearman-Brown reliability ``2 r / (1 + r)`` of the standardized items. For parallel items
 alpha equals omega; for congeneric items (unequal loadings) alpha is the lower one.
 
 *Item-rest correlation*: each item's correlation with the sum of the driver's other items (the
@@ -225,7 +225,7 @@ def item_rest_correlations(cov: np.ndarray) -> np.ndarray:
 
 
 def one_factor_loadings(corr: np.ndarray) -> np.ndarray:
-    """Standardised loadings of a one-factor model, by iterated principal axis factoring.
+    """Standardized loadings of a one-factor model, by iterated principal axis factoring.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Loading a survey file against its spec into a validated, typed container.
 
-The container holds a normalised frame with one column per model term:
+The container holds a normalized frame with one column per model term:
 ``channel`` (str), ``year`` (int), ``weight`` (float, raw), ``outcome``, one column per driver id
 (the mean of its items) and one per influencer id. A driver or influencer whose column is empty in
 every row of a channel is *not measured* there, and so is an influencer that takes one value in
@@ -61,7 +61,7 @@ class Survey:
     Attributes
     ----------
     frame
-        Normalised rows (see module docstring); rows with a missing outcome are already dropped.
+        Normalized rows (see module docstring); rows with a missing outcome are already dropped.
     spec
         The spec it was read with.
     source
@@ -266,7 +266,7 @@ def validate_frame(
     if problems:
         raise DataError(*problems)
 
-    frame, dropped = normalised_rows(numeric, channel, years, spec)
+    frame, dropped = normalized_rows(numeric, channel, years, spec)
     if len(frame) == 0:
         raise DataError(
             f"{where}: column '{spec.outcome}': every row has a missing outcome; nothing to model"
@@ -363,7 +363,7 @@ def check_values(
     return found
 
 
-def normalised_rows(
+def normalized_rows(
     numeric: dict[str, pd.Series], channel: pd.Series, years: pd.Series, spec: Spec
 ) -> tuple[pd.DataFrame, int]:
     """Checked columns as the model's rows: channel, year, weight, outcome, one column per driver

@@ -362,7 +362,7 @@ def check_spec_channels(
     spec
         The spec.
     channels
-        The channels of the data (after their names are normalised).
+        The channels of the data (after their names are normalized).
     where
         The data's name in messages.
     known

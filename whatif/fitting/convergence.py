@@ -1,4 +1,4 @@
-"""Rank-normalised split R-hat and bulk and tail effective sample sizes of many parameters at once.
+"""Rank-normalized split R-hat and bulk and tail effective sample sizes of many parameters at once.
 
 The arithmetic of arviz-stats (Vehtari, Gelman, Simpson, Carpenter & Bürkner 2021: split chains,
 ranks over all draws, Blom's normal scores, Geyer's initial monotone sequence), written over an
@@ -48,7 +48,7 @@ def _rhat(draws: np.ndarray) -> np.ndarray:
 
 
 def rhat_rank(draws: np.ndarray, z_split: np.ndarray | None = None) -> np.ndarray:
-    """Rank-normalised split R-hat, the larger of the bulk's and the folded tails', ``(P,)``;
+    """Rank-normalized split R-hat, the larger of the bulk's and the folded tails', ``(P,)``;
     NaN with fewer than 2 chains or 4 draws."""
     if draws.shape[1] < 2 or draws.shape[2] < 4:
         return np.full(draws.shape[0], np.nan)
@@ -79,9 +79,9 @@ def _ess(draws: np.ndarray) -> np.ndarray:
     if live.size == 0:
         return out
     x = draws[live]
-    centred = x - x.mean(axis=2, keepdims=True)
+    centered = x - x.mean(axis=2, keepdims=True)
     m = next_fast_len(2 * n)
-    spectrum = rfft(centred, n=m, axis=2)
+    spectrum = rfft(centered, n=m, axis=2)
     acov = irfft(spectrum * np.conjugate(spectrum), n=m, axis=2)[:, :, :n] / n
     mean_var = acov[:, :, 0].mean(axis=1) * n / (n - 1.0)
     var_plus = mean_var * (n - 1.0) / n
@@ -132,7 +132,7 @@ def _ess(draws: np.ndarray) -> np.ndarray:
 
 
 def ess_bulk(draws: np.ndarray) -> np.ndarray:
-    """Bulk effective sample size: of the rank-normalised split chains, ``(P,)``."""
+    """Bulk effective sample size: of the rank-normalized split chains, ``(P,)``."""
     return _ess(_z_scale(_split(draws)))
 
 

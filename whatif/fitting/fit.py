@@ -145,7 +145,7 @@ def fit_model(
         nutpie, compiled, draws=draws, tune=tune, chains=chains, seed=seed, progress=progress
     )
     timings["sample_s"] = time.perf_counter() - t0
-    say("summarising the draws and checking convergence")
+    say("summarizing the draws and checking convergence")
     recorded_draws = trace.posterior.to_dataset()
     if carry_from is None:
         recorded_draws = draws_in_data_units(inputs, priors, recorded_draws)

@@ -3,7 +3,7 @@ log density one compiled kernel (:mod:`whatif.model.density`).
 
 The model itself is stated in :mod:`whatif.model.reference`.
 
-Parameterisation
+Parameterization
 ----------------
 Every coefficient ``theta ~ N(m, s)`` (``m``, ``s`` its hierarchical mean and spread, or the
 previous year's weight and the drift for a random-walk step) is sampled through a raw variable
@@ -17,14 +17,14 @@ i.e. ``raw`` is the coefficient measured in standard deviations of its condition
 given ``(m, s)``. Because the likelihood of the coefficients is Gaussian, ``raw`` is close to
 ``N(0, 1)`` a posteriori *whatever* ``m`` and ``s`` are: the funnel between a spread and its
 coefficients is gone, in both regimes. ``lam`` is computed inside the model from the sampled
-``s``, so a group of hundreds of thousands of responses is centred (``lam -> 1``), a tiny group
-or a spread near zero is non-centred (``lam -> 0``), and everything in between is interpolated
-draw by draw -- it is the partially non-centred parameterisation of Papaspiliopoulos, Roberts &
+``s``, so a group of hundreds of thousands of responses is centered (``lam -> 1``), a tiny group
+or a spread near zero is non-centered (``lam -> 0``), and everything in between is interpolated
+draw by draw -- it is the partially non-centered parameterization of Papaspiliopoulos, Roberts &
 Skold (2007) with the optimal weight, re-chosen at every ``s`` rather than fixed from a guess.
 The raw variables carry the prior density of ``theta`` plus the log-Jacobian
 ``log(s sqrt(1 - lam))``, so the model is exactly the hierarchical model above.
 
-The likelihood is evaluated on factors of the cross-products (:func:`whatif.model.likelihood.factorise`):
+The likelihood is evaluated on factors of the cross-products (:func:`whatif.model.likelihood.factorize`):
 one small matrix-vector product per group.
 
 The model is written twice: :func:`whatif.model.reference.build_reference_model` in PyTensor operations, and
@@ -63,7 +63,7 @@ def build_model(inputs: ModelInputs, priors: Priors | None = None) -> pm.Model:
     Returns
     -------
     pymc.Model
-        Free variables :data:`FREE_VARS` (unconstrained, standardised units, four flat vectors);
+        Free variables :data:`FREE_VARS` (unconstrained, standardized units, four flat vectors);
         deterministics :data:`whatif.model.units.DATA_VARS` in data units; the Potential ``log_density``.
     """
     priors = priors or Priors()

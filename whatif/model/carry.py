@@ -63,14 +63,14 @@ def _gamma(draws: np.ndarray, a0: float, typical: float) -> tuple[np.ndarray, np
 
 
 def carried_prior(previous: xr.Dataset, inputs: ModelInputs, discount: float = 1.0) -> dict:
-    """The previous posterior as independent priors in the new model's standardised units.
+    """The previous posterior as independent priors in the new model's standardized units.
 
     Parameters
     ----------
     previous
         The previous fit's posterior (:data:`whatif.model.units.DATA_VARS` by chain and draw).
     inputs
-        The new model's inputs (their standardisation is the new data's).
+        The new model's inputs (their standardization is the new data's).
     discount
         ``a0`` in (0, 1]: every carried variance is divided by it.
 
@@ -131,7 +131,7 @@ def build_anchored_model(inputs: ModelInputs, priors: Priors, carried: dict) -> 
     """The model with the past carried as a prior (see the module docstring).
 
     ``inputs`` must come from aggregates whose first year is ``carried["year"]`` with no
-    responses (``n`` and ``cross`` zero), followed by the new years. The parameterisation is the
+    responses (``n`` and ``cross`` zero), followed by the new years. The parameterization is the
     data-whitened one of :mod:`whatif.model.build` with the carried means and sds in place of the
     hierarchy; written in PyTensor operations (a refit is not the fit the compile time is tuned
     for). Deterministics :data:`whatif.model.units.DATA_VARS`; ``weight_spread`` is a placeholder

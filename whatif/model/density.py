@@ -394,7 +394,7 @@ def density_kernel(
     g_noise[C:] = g_dsigma.ravel()
 
     # priors of the spreads, Gamma(2, rate), and noise sds, half-normal, on the log scale
-    # (normalised, log-Jacobian included, as PyMC states them)
+    # (normalized, log-Jacobian included, as PyMC states them)
     for i in range(scales.shape[0]):
         s_i, rate = scales[i], scale_rate[i]
         lp += 2.0 * math.log(rate) + 2.0 * log_scales[i] - rate * s_i

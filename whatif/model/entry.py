@@ -4,7 +4,7 @@ nutpie samples a model through two C callbacks: the log density with its gradien
 ``expand`` function that turns a position into the values it records. Given a PyMC model, nutpie
 writes these callbacks around the model's PyTensor graph and compiles them with numba on every
 fit; numba cannot cache them (they close over the graph), and linking our density kernel into them
-re-optimises the whole kernel each time: 10-25 s of every fit, warm cache or not.
+re-optimizes the whole kernel each time: 10-25 s of every fit, warm cache or not.
 
 :func:`density_entry` and :func:`identity_entry` here are those two callbacks written once, for
 :func:`whatif.model.density.density_kernel` and the four free vectors the model records

@@ -1,11 +1,11 @@
-"""What the model needs from the aggregates: standardised, factored statistics and each
+"""What the model needs from the aggregates: standardized, factored statistics and each
 coefficient's estimate and precision from its own group's data (the whitening of
 :mod:`whatif.model.build`).
 
 Driver paths (``depends_on`` in the spec) put the drivers that move a driver into its equation
 next to the influencers. The driver equations of a channel then share one design,
 ``[1, z, x_S]`` with ``S`` every driver that is the source of some path (in driver order), and
-one factorisation of its pooled cross-products: completing the square is exact for any
+one factorization of its pooled cross-products: completing the square is exact for any
 coefficient vector, so each driver's equation holds its own sources' coefficients and zeros for
 the rest of ``S`` (a source's own equation included: it does not move itself). Without paths
 ``S`` is empty and the design is ``[1, z]``.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from whatif.model.likelihood import Standardised, factorise, standardise
+from whatif.model.likelihood import Standardized, factorize, standardize
 from whatif.model.priors import Priors
 
 __all__ = ["ModelInputs", "ols", "prepare_inputs"]
@@ -34,7 +34,7 @@ class ModelInputs:
     its paths' ``path_*`` come from one regression on its influencers and its sources.
     """
 
-    std: Standardised
+    std: Standardized
     channels: list[str]
     years: list[int]
     drivers: list[str]
@@ -82,9 +82,9 @@ class ModelInputs:
             "edge": self.edge_labels,
         }
 
-    def centring(self, block: str, scale: float | np.ndarray) -> np.ndarray:
+    def centering(self, block: str, scale: float | np.ndarray) -> np.ndarray:
         """``lam`` of a block (``"weights"``, ``"direct"``, ``"effects"``) at a given spread:
-        1 is centred (the data dominate), 0 non-centred (the prior dominates)."""
+        1 is centered (the data dominate), 0 non-centered (the prior dominates)."""
         info = getattr(self, f"{block}_info" if block != "weights" else "weight_info")
         s2i = info * np.asarray(scale) ** 2
         return s2i / (1.0 + s2i)
@@ -114,18 +114,18 @@ def prepare_inputs(
     priors: Priors | None = None,
     paths: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
 ) -> ModelInputs:
-    """Standardise the aggregates, factorise them, and estimate each coefficient from its own group.
+    """Standardize the aggregates, factorize them, and estimate each coefficient from its own group.
 
     Parameters
     ----------
     data
         Aggregates from :func:`whatif.data.aggregate.aggregate`.
     priors
-        Prior scales (unused: kept for a stable interface; the centring is chosen in the model).
+        Prior scales (unused: kept for a stable interface; the centering is chosen in the model).
     paths
         Driver paths ``(driver, source)`` (:attr:`whatif.data.spec.Spec.paths`), without cycles.
     """
-    std = standardise(data)
+    std = standardize(data)
     K, J = data.sizes["driver"], data.sizes["influencer"]
     C, T = data.sizes["channel"], data.sizes["year"]
     drivers = [str(d) for d in data["driver"].to_numpy()]
@@ -184,13 +184,13 @@ def prepare_inputs(
             d_info > 0, (sat_est[..., 1 + K :] * sat_info[..., 1 + K :]).sum(axis=1) / d_info, 0.0
         )
 
-    sat_R, sat_b, sat_r0 = factorise(
+    sat_R, sat_b, sat_r0 = factorize(
         cross[..., design[:, None], design[None, :]],
         cross[..., design, P - 1],
         cross[..., P - 1, P - 1],
     )
     k_idx = np.arange(K)
-    drv_R, drv_b, drv_r0 = factorise(
+    drv_R, drv_b, drv_r0 = factorize(
         pooled[:, :, dd_idx[:, None], dd_idx[None, :]],
         pooled[:, k_idx[:, None], dd_idx[None, :], 1 + k_idx[:, None]],
         pooled[:, k_idx, 1 + k_idx, 1 + k_idx],

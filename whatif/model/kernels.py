@@ -21,7 +21,7 @@ from whatif.model.likelihood import LOG_2PI
 __all__ = ["FASTMATH", "driver_kernel", "sat_kernel"]
 
 
-# contraction and reassociation let LLVM vectorise the dot products; no approximate functions
+# contraction and reassociation let LLVM vectorize the dot products; no approximate functions
 FASTMATH = {"contract", "reassoc", "nsz"}
 
 

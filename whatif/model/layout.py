@@ -109,7 +109,7 @@ class Vector:
 @dataclass(frozen=True)
 class ParameterLayout:
     """The four free vectors of the model, by name, for C channels, T years, K drivers, J
-    influencers and P driver paths (all in standardised units; see :mod:`whatif.model.build`).
+    influencers and P driver paths (all in standardized units; see :mod:`whatif.model.build`).
 
     * ``log_scales``: logs of the weight spread (K), weight drift (K), effect spread (J), direct
       spread (J) and path spread (P);

@@ -1,6 +1,6 @@
 """The Gaussian log-likelihood of both regressions, on sufficient statistics or on rows (NumPy).
 
-:func:`standardise` centres and scales the aggregated cross-products; :func:`factorise` completes
+:func:`standardize` centers and scales the aggregated cross-products; :func:`factorize` completes
 the square once, up front, so that the likelihood (:func:`loglik_from_factors`) is one small
 matrix-vector product per group instead of a quadratic form over the full cross-product matrix.
 :func:`loglik_from_stats` and :func:`loglik_from_rows` are the references the tests hold it to.
@@ -16,23 +16,23 @@ import xarray as xr
 
 __all__ = [
     "LOG_2PI",
-    "Standardised",
-    "factorise",
+    "Standardized",
+    "factorize",
     "loglik_from_factors",
     "loglik_from_rows",
     "loglik_from_stats",
-    "standardise",
+    "standardize",
 ]
 
 LOG_2PI = float(np.log(2 * np.pi))
 
 
 @dataclass(frozen=True)
-class Standardised:
-    """Cross-products of standardised terms, and the scales to go back to data units.
+class Standardized:
+    """Cross-products of standardized terms, and the scales to go back to data units.
 
     ``cross[c, t]`` is ``sum_i w_i m_i m_i'`` for ``m = [1, x~, z~, y~]`` where every measured
-    term is centred and scaled by its pooled mean and sd, and unmeasured terms are zero.
+    term is centered and scaled by its pooled mean and sd, and unmeasured terms are zero.
     """
 
     cross: np.ndarray  # (C, T, P, P)
@@ -42,7 +42,7 @@ class Standardised:
     measured: np.ndarray  # (C, P) bool, intercept and outcome always True
 
     def transform(self, cross: np.ndarray) -> np.ndarray:
-        """Other cross-products ``(C, ..., P, P)`` in the same standardised terms."""
+        """Other cross-products ``(C, ..., P, P)`` in the same standardized terms."""
         P = len(self.mean)
         transform = np.zeros((self.measured.shape[0], P, P))
         transform[:, 0, 0] = 1.0
@@ -52,8 +52,8 @@ class Standardised:
         return np.einsum("cap,c...pq,cbq->c...ab", transform, cross, transform)
 
 
-def standardise(data: xr.Dataset) -> Standardised:
-    """Centre and scale the aggregated cross-products by pooled means and sds.
+def standardize(data: xr.Dataset) -> Standardized:
+    """Center and scale the aggregated cross-products by pooled means and sds.
 
     Parameters
     ----------
@@ -75,8 +75,8 @@ def standardise(data: xr.Dataset) -> Standardised:
         mean[p] = s1 / count
         var = max(s2 / count - mean[p] ** 2, 0.0)
         sd[p] = np.sqrt(var) if var > 1e-12 else 1.0
-    scales = Standardised(cross=cross, n=n, mean=mean, sd=sd, measured=measured)
-    return Standardised(cross=scales.transform(cross), n=n, mean=mean, sd=sd, measured=measured)
+    scales = Standardized(cross=cross, n=n, mean=mean, sd=sd, measured=measured)
+    return Standardized(cross=scales.transform(cross), n=n, mean=mean, sd=sd, measured=measured)
 
 
 def loglik_from_stats(n, yy, xy, xx, coef, sigma):
@@ -85,7 +85,7 @@ def loglik_from_stats(n, yy, xy, xx, coef, sigma):
     Parameters
     ----------
     n
-        Sum of (normalised) weights per group, shape ``(...)``.
+        Sum of (normalized) weights per group, shape ``(...)``.
     yy, xy, xx
         ``sum w y^2`` ``(...)``, ``sum w x y`` ``(..., P)`` and ``sum w x x'`` ``(..., P, P)``.
     coef
@@ -103,7 +103,7 @@ def loglik_from_stats(n, yy, xy, xx, coef, sigma):
     return -0.5 * n * (LOG_2PI + 2.0 * np.log(sigma)) - 0.5 * rss / sigma**2
 
 
-def factorise(xx: np.ndarray, xy: np.ndarray, yy: np.ndarray, rtol: float = 1e-10):
+def factorize(xx: np.ndarray, xy: np.ndarray, yy: np.ndarray, rtol: float = 1e-10):
     """Complete the square: ``yy - 2 c'xy + c'xx c == rss0 + |R c - b|^2`` for every ``c``.
 
     ``R`` is a square root of ``xx`` (from its eigendecomposition, so unmeasured all-zero terms
@@ -138,7 +138,7 @@ def factorise(xx: np.ndarray, xy: np.ndarray, yy: np.ndarray, rtol: float = 1e-1
 
 
 def loglik_from_factors(n, rss0, R, b, coef, sigma):
-    """:func:`loglik_from_stats` on the factors of :func:`factorise` (same value, cheaper).
+    """:func:`loglik_from_stats` on the factors of :func:`factorize` (same value, cheaper).
 
     Parameters
     ----------

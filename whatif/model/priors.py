@@ -1,6 +1,6 @@
-"""Priors, stated in one place, on the data's own (standardised) scale, overridable from TOML.
+"""Priors, stated in one place, on the data's own (standardized) scale, overridable from TOML.
 
-The model works on variables standardised by their pooled mean and standard deviation, so every
+The model works on variables standardized by their pooled mean and standard deviation, so every
 prior below reads in standard deviations: a driver weight of 0.5 means half a standard deviation of
 satisfaction per standard deviation of the driver. Results are reported back in data units.
 """
@@ -17,7 +17,7 @@ __all__ = ["Priors", "load_priors"]
 
 @dataclass(frozen=True)
 class Priors:
-    """Scales of the weakly informative priors (all in standardised units).
+    """Scales of the weakly informative priors (all in standardized units).
 
     Attributes
     ----------

@@ -1,6 +1,6 @@
 """The model stated in PyTensor operations: the readable reference of the compiled density.
 
-Per channel c, year t, driver k, influencer j (all terms standardised, see
+Per channel c, year t, driver k, influencer j (all terms standardized, see
 :mod:`whatif.model.likelihood`):
 
 * satisfaction: ``y = alpha[c,t] + sum_k beta[c,t,k] x_k + sum_j delta[c,j] z_j + N(0, sigma[c])``
@@ -10,7 +10,7 @@ Per channel c, year t, driver k, influencer j (all terms standardised, see
 Driver weights ``beta`` start, in the first year, around a cross-channel mean (partial pooling)
 and then follow a per-channel random walk whose step has a per-driver scale. Influencer effects
 ``gamma``, direct effects ``delta`` and paths are pooled across channels. Terms not measured in a
-channel are masked out there, and so are paths from or to a driver not measured there. The parameterisation (data-whitened coefficients) is described in
+channel are masked out there, and so are paths from or to a driver not measured there. The parameterization (data-whitened coefficients) is described in
 :mod:`whatif.model.build`; the parameter vectors' layout is :mod:`whatif.model.layout`.
 
 :func:`build_reference_model` is the model on sufficient statistics, :func:`build_row_model` the
@@ -74,7 +74,7 @@ def whitened_mean(raw, est, info, prior_sd: float, scale):
 
 
 def reference_coefficients(inputs: ModelInputs, priors: Priors) -> dict:
-    """Free variables, priors and the coefficients in standardised units, as PyTensor operations
+    """Free variables, priors and the coefficients in standardized units, as PyTensor operations
     (shared by :func:`build_reference_model` and :func:`build_row_model`). Call inside a model
     context.
 
@@ -232,7 +232,7 @@ def build_reference_model(inputs: ModelInputs, priors: Priors | None = None) -> 
     Returns
     -------
     pymc.Model
-        Free variables in standardised units, packed into a few flat vectors; deterministics
+        Free variables in standardized units, packed into a few flat vectors; deterministics
         :data:`DATA_VARS` in data units. Potentials ``coef_prior``, ``satisfaction_loglik`` and
         ``driver_loglik``: the same total as :func:`build_model`'s ``log_density``.
     """
@@ -255,16 +255,16 @@ def build_reference_model(inputs: ModelInputs, priors: Priors | None = None) -> 
 
 @dataclass(frozen=True)
 class RowData:
-    """Complete rows as the model sees them: standardised like the aggregates."""
+    """Complete rows as the model sees them: standardized like the aggregates."""
 
     channel: np.ndarray  # (N,) channel index
     year: np.ndarray  # (N,) year index
     design: np.ndarray  # (N, P) [1, x~, z~, y~], unmeasured terms 0
-    weight: np.ndarray  # (N,) survey weights normalised to mean 1 within each group
+    weight: np.ndarray  # (N,) survey weights normalized to mean 1 within each group
 
 
 def row_data(frame: pd.DataFrame, inputs: ModelInputs) -> RowData:
-    """The rows behind the aggregates, standardised with the same means, sds and masks.
+    """The rows behind the aggregates, standardized with the same means, sds and masks.
 
     Parameters
     ----------
@@ -298,7 +298,7 @@ def row_data(frame: pd.DataFrame, inputs: ModelInputs) -> RowData:
 def build_row_model(inputs: ModelInputs, rows: RowData, priors: Priors | None = None) -> pm.Model:
     """The same model with its likelihood written row by row (a reference and a benchmark).
 
-    Priors, parameterisation and deterministics are shared with :func:`build_reference_model`; only the
+    Priors, parameterization and deterministics are shared with :func:`build_reference_model`; only the
     likelihood differs, and it has the same value (tested).
     """
     priors = priors or Priors()

@@ -1,7 +1,7 @@
 """One data-whitened coefficient and one whitened cross-channel mean, with their reverse passes:
 the compiled pieces :mod:`whatif.model.density` and its reference
 (:func:`whatif.model.reference.whitened`, :func:`whatif.model.reference.whitened_mean`) are
-made of. The parameterisation is described in :mod:`whatif.model.build`.
+made of. The parameterization is described in :mod:`whatif.model.build`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from whatif.model.kernels import FASTMATH
 __all__ = ["whiten", "whiten_grad", "whiten_mean", "whiten_mean_grad"]
 
 
-# -- one coefficient: theta = mean + scale * z, z its whitened standardisation ---------------------
+# -- one coefficient: theta = mean + scale * z, z its whitened standardization ---------------------
 
 
 @numba.njit(cache=True, fastmath=FASTMATH)

@@ -165,10 +165,10 @@ _CHANGE_UNIT = {
 def _lever_content(model: FittedModel, lever: Lever, lift: xr.Dataset) -> dict:
     spec = model.spec
     label = spec.label_of(lever.target)
-    labelled = replace(
+    labeled = replace(
         lever, channels=tuple(spec.label_of(c) for c in lever.channels) if lever.channels else None
     )
-    text = labelled.describe(label)
+    text = labeled.describe(label)
     if lever.channels is None:
         measured = model.aggregates[f"{lever.kind}_measured"].sel({lever.kind: lever.target})
         where = [str(c) for c, m in zip(model.channels, measured.to_numpy(), strict=True) if m]

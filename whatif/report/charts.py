@@ -67,7 +67,7 @@ def _style() -> dict:
 
 
 def figure_to_data_uri(fig: Figure) -> str:
-    """Serialise a figure to a ``data:image/svg+xml;base64,...`` URI (no date, stable ids)."""
+    """Serialize a figure to a ``data:image/svg+xml;base64,...`` URI (no date, stable ids)."""
     buffer = io.BytesIO()
     with matplotlib.rc_context(_style()):
         fig.savefig(buffer, format="svg", metadata={"Date": None}, transparent=True)
@@ -200,7 +200,7 @@ def distribution_chart(
     edges, counts
         Histogram of the posterior draws (``numpy.histogram``).
     mean, lo, hi
-        Mean and interval bounds, as summarised elsewhere.
+        Mean and interval bounds, as summarized elsewhere.
     ci_label, xlabel
         Interval probability (``"90%"``) and axis title.
     percent

@@ -89,14 +89,14 @@ def choice_rows(result: OptimizationResult, spec, minus: str = "-") -> list[dict
         return []
     rows = []
     for choice, lever in zip(result.plan.choices, result.scenario.levers, strict=True):
-        labelled = replace(
+        labeled = replace(
             lever,
             channels=tuple(spec.label_of(c) for c in lever.channels) if lever.channels else None,
         )
         rows.append(
             {
                 "option": choice.option,
-                "lever": lever_text(labelled, spec, minus),
+                "lever": lever_text(labeled, spec, minus),
                 "cost": money(choice.cost, result.currency),
             }
         )

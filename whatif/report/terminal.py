@@ -121,7 +121,7 @@ def summary_report(path: Path, fitted: FittedModel, result: dict) -> str:
         out.append(table(key))
     if not result.get("influencers", True):
         out.append("\nInfluencer effects: none (the spec has no [influencers]).")
-    out.append("\nDriver importance (standardised weight; share of explained variance):")
+    out.append("\nDriver importance (standardized weight; share of explained variance):")
     out.append(table("importance"))
     sections = [
         ("paths", "Driver paths (rating points of the driver per rating point of its source)"),

@@ -11,7 +11,7 @@ from whatif.exports import lazy_exports
 EXPORTS = {
     "TopHeavyTruth": "whatif.synthetic.top_heavy",
     "flip_share": "whatif.synthetic.top_heavy",
-    "realised_change": "whatif.synthetic.top_heavy",
+    "realized_change": "whatif.synthetic.top_heavy",
     "top_heavy_survey": "whatif.synthetic.top_heavy",
     "top_heavy_truth": "whatif.synthetic.top_heavy",
     "BASE_WEIGHTS": "whatif.synthetic.design",

@@ -60,7 +60,7 @@ CHANNELS = (
     ("phone_customer_service", "Live phone: customer service", 0.14, 0.23),
     ("phone_tech_support", "Live phone: software tech support", 0.08, 0.12),
 )
-# Survey programmes grow: later years get more responses.
+# Survey programs grow: later years get more responses.
 YEAR_SHARE = (0.17, 0.19, 0.20, 0.21, 0.23)
 
 _IVR = ("ivr_self_service", "ivr_routing")

@@ -1,11 +1,11 @@
-"""Top-heavy rating surveys with known truth, and the realised effect of a lever on the same
+"""Top-heavy rating surveys with known truth, and the realized effect of a lever on the same
 respondents: the test bed of the rating-scale likelihood.
 
 Real CX answers pile up near the top of the scale (about half in the top two points, a third or
 more at the very top, a long tail of low scores). Here every rating -- drivers and the outcome --
 is a latent score rounded and clipped to the scale; drivers move with the influencers,
 satisfaction with the drivers' answers and the influencers directly. A lever's truth is not a
-formula of the model: :func:`realised_change` draws the survey again with the same respondents'
+formula of the model: :func:`realized_change` draws the survey again with the same respondents'
 noise (common random numbers), the lever applied, and measures the change of the mean answer,
 the top-box share and NPS.
 """
@@ -23,7 +23,7 @@ from whatif.data.spec import Channel, Driver, Influencer, Spec
 __all__ = [
     "TopHeavyTruth",
     "flip_share",
-    "realised_change",
+    "realized_change",
     "top_heavy_survey",
     "top_heavy_truth",
 ]
@@ -169,7 +169,7 @@ def top_heavy_survey(truth: TopHeavyTruth, n_per_group: int, seed: int) -> pd.Da
     return _draw(truth, n_per_group, seed)
 
 
-def realised_change(
+def realized_change(
     truth: TopHeavyTruth, n_per_group: int, seed: int, lever, year: int
 ) -> dict[str, np.ndarray]:
     """The change of the mean answer, the top-box share and NPS per channel in ``year`` when
