@@ -126,7 +126,7 @@ def run_guarded(func, out: Path | None = None):
 
 
 #: Exit codes of an interrupted command: Ctrl-C (SIGINT) and SIGTERM.
-INTERRUPTED_CODES = (130, 143)
+INTERRUPTED_CODES = {interrupts.Interrupted(s).exit_code for s in interrupts.SIGNALS}
 
 
 def _ignore(_unraisable) -> None:

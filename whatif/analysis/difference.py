@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from whatif.analysis.engine import ScenarioEngine
-from whatif.analysis.results import Estimate, estimate
+from whatif.analysis.results import Estimate, estimate, find_channel
 from whatif.analysis.scenario import Scenario
 
 __all__ = ["ChannelDifference", "ScenarioDifference", "scenario_difference"]
@@ -100,10 +100,7 @@ class ScenarioDifference:
         return self.company[name]
 
     def channel(self, channel: str) -> ChannelDifference:
-        for entry in self.channels:
-            if entry.channel == channel:
-                return entry
-        raise KeyError(channel)
+        return find_channel(self.channels, channel)
 
     def to_dict(self) -> dict:
         return {

@@ -21,6 +21,7 @@ __all__ = [
     "PriorityMap",
     "PriorityPoint",
     "estimate",
+    "find_channel",
 ]
 
 
@@ -143,10 +144,7 @@ class LiftSummary:
         return _metric(self, metric)
 
     def channel(self, channel: str) -> ChannelLift:
-        for entry in self.channels:
-            if entry.channel == channel:
-                return entry
-        raise KeyError(channel)
+        return find_channel(self.channels, channel)
 
     def to_dict(self) -> dict:
         """The JSON shape of ``whatif simulate --format json``."""
@@ -161,6 +159,14 @@ class LiftSummary:
             "warnings": list(self.warnings),
             "single_period": self.single_period,
         }
+
+
+def find_channel(entries, channel: str):
+    """The entry of ``channel`` among per-channel results (anything with a ``channel``)."""
+    for entry in entries:
+        if entry.channel == channel:
+            return entry
+    raise KeyError(channel)
 
 
 def _metric(lift: LiftSummary | ChannelLift, metric: str) -> Estimate:

@@ -33,9 +33,6 @@ class _Later:
         if self.done:
             return
         self.done = True
-        if self.doc is None:
-            self.callback()
-            return
         try:
             with set_curdoc(self.doc):
                 pn.state.execute(self.callback, schedule=True)

@@ -200,11 +200,16 @@ def _complete_rows(frame, spec, channels, years, measured) -> dict:
 def _fit_all(rows, tasks, scale) -> list:
     """:func:`_fit` of every task, on as many threads as there are cores (NumPy and SciPy
     release the GIL in the row-wise arithmetic that dominates)."""
+
+    def fit(task):
+        at, design, answer = task
+        return _fit(rows[at[:2]], design, answer, scale)
+
     if len(tasks) < 2:
-        return [_fit(rows[at[:2]], design, answer, scale) for at, design, answer in tasks]
+        return [fit(task) for task in tasks]
     workers = min(len(tasks), os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whatif-fit") as pool:
-        return list(pool.map(lambda task: _fit(rows[task[0][:2]], task[1], task[2], scale), tasks))
+        return list(pool.map(fit, tasks))
 
 
 def _fit(rows, design, answer, scale):
