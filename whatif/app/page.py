@@ -22,6 +22,7 @@ from panel.viewable import Viewer
 from whatif.app.demo import DEMO_FIT, demo_paths
 from whatif.app.headline_first import HEADLINES_FIRST
 from whatif.app.monitor_state import MonitorState
+from whatif.app.panel_lookups import memoize_panel_lookups
 from whatif.app.plan_state import PlanState
 from whatif.app.provider import get_provider
 from whatif.app.state import PlannerState
@@ -260,6 +261,7 @@ def create_app(model_path: str | Path | None = None, root: str | Path = ".") -> 
         The folder holding ``models/`` and ``data/demo/`` (the project folder).
     """
     pn.extension()
+    memoize_panel_lookups()
     root = Path(root)
     demo_model, survey, spec = demo_paths(root)
     path = Path(model_path) if model_path else demo_model

@@ -1,0 +1,77 @@
+"""Panel's resource look-ups, answered once per server process instead of on every page.
+
+Panel 1.10 works out anew, for every page it serves and every component model it makes, where
+each custom component class keeps its JavaScript bundle (``ReactiveESM._bundle_path``: a few
+``stat`` calls through the class's modules) and whether a resource path lies inside a Bokeh
+extension's folder (``panel.io.resources._is_subpath``: two absolute paths and a ``relative_to``).
+A page request asks both for the ~200 component classes Panel and Material UI define, which made
+about two thirds of its 300 ms; a session's first document asks again for each component.
+
+The answers depend only on the installed files (and the working folder, part of the key), so
+:func:`memoize_panel_lookups` keeps them. Under ``--dev`` (Panel's autoreload, when files change
+while serving) nothing is kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from bokeh.settings import settings as bokeh_settings
+from panel.config import config
+from panel.custom import ReactiveESM
+from panel.io import resources
+from panel_material_ui.base import MaterialComponent
+
+__all__ = ["memoize_panel_lookups"]
+
+
+class _MemoizedClassProperty:
+    """A class property computed once per class and ``context()`` (while Panel's autoreload is
+    off)."""
+
+    def __init__(self, compute, context=tuple):
+        self.compute, self.context = compute, context
+        self.values: dict[tuple, object] = {}
+
+    def __get__(self, obj, owner):
+        if config.autoreload:
+            return self.compute(owner)
+        key = (owner, *self.context())
+        try:
+            return self.values[key]
+        except KeyError:
+            value = self.values[key] = self.compute(owner)
+            return value
+
+
+def _resource_mode() -> tuple:
+    """What Material UI's stylesheet choice depends on besides the class."""
+    return resources.RESOURCE_MODE, bokeh_settings.resources(default="server")
+
+
+def _memoize(cls: type, name: str, context=tuple) -> None:
+    prop = cls.__dict__[name]
+    if not isinstance(prop, _MemoizedClassProperty):
+        setattr(cls, name, _MemoizedClassProperty(prop.f, context))
+
+
+def memoize_panel_lookups() -> None:
+    """Keep Panel's bundle-path and extension-folder answers for this process (idempotent)."""
+    if isinstance(ReactiveESM.__dict__["_bundle_path"], _MemoizedClassProperty):
+        return
+    _memoize(ReactiveESM, "_bundle_path")
+    # Material UI's stylesheets: a CDN link or the file beside its bundle, by resource mode
+    _memoize(MaterialComponent, "_bundle_css", _resource_mode)
+    is_subpath = resources._is_subpath
+
+    @functools.lru_cache(maxsize=4096)
+    def _known(path: str, parent: str, cwd: str) -> bool:
+        return is_subpath(path, parent)
+
+    def _is_subpath(path, parent) -> bool:
+        if config.autoreload:
+            return is_subpath(path, parent)
+        return _known(os.fspath(path), os.fspath(parent), os.getcwd())
+
+    resources._is_subpath = _is_subpath
