@@ -13,6 +13,9 @@ import panel as pn
 
 from whatif.app.page import create_app
 
+# as `whatif app` serves it: Panel's widget callbacks are right, so Bokeh need not re-inspect each
+os.environ.setdefault("BOKEH_PERFORM_ERROR_DIAGNOSTICS", "false")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 pn.extension()

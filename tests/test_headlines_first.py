@@ -4,18 +4,19 @@ page."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from panel.io.state import set_curdoc
 
 from whatif.app.headline_first import MAX_WAIT_MS, HeadlinesFirst
 
 
 class FakeDocument:
-    """What the scheduler uses of a server session's Bokeh document."""
-
-    session_context = object()
+    """What the scheduler uses of a server session's Bokeh document: its browser connected."""
 
     def __init__(self):
         self.next_tick, self.timeouts = [], []
+        self.session_context = SimpleNamespace(session=SimpleNamespace(connection_count=1))
 
     def add_next_tick_callback(self, callback):
         self.next_tick.append(callback)
@@ -82,3 +83,12 @@ def test_with_nobody_waiting_later_parts_go_on_the_next_tick():
     assert ran == [] and not page.timeouts
     page.run()
     assert ran == ["charts"]
+
+
+def test_a_page_whose_browser_has_gone_gets_nothing_more():
+    scheduler, page, ran = HeadlinesFirst(), FakeDocument(), []
+    with set_curdoc(page):
+        scheduler.later(lambda: ran.append("levers"))
+    page.session_context.session.connection_count = 0  # the tab was closed before the tick
+    page.run()
+    assert ran == []

@@ -4,15 +4,23 @@ to say. What the session did meanwhile reaches them when they are made."""
 
 from __future__ import annotations
 
+import weakref
+from html import unescape
+from types import SimpleNamespace
+
 import panel as pn
 import pytest
+from bokeh.document import Document
+from panel.io.state import set_curdoc
 
 from whatif.analysis.library import ScenarioLibrary
 from whatif.analysis.scenario import Lever
 from whatif.app.bundle import load_bundle
 from whatif.app.headline_first import HEADLINES_FIRST
 from whatif.app.page import PlannerApp
+from whatif.app.provider import get_provider
 from whatif.app.state import PlannerState
+from whatif.app.views.headline import headline_html
 from whatif.app.views.scenario_bar import ScenarioBar
 from whatif.app.views.status import StatusPanel
 
@@ -105,6 +113,76 @@ def test_the_drop_button_of_extra_levers_is_made_with_the_first_extra_lever(app,
     assert button.visible and "Also in this scenario" in app.sidebar._extra.object
     button.clicks += 1
     assert app.state.extra_levers == [] and not button.visible
+
+
+class _ServedContext:
+    """What Panel reads of a server session's context (a session of a server, no browser)."""
+
+    id = "test"
+    server_context = None
+    session = None
+    request = SimpleNamespace(cookies={}, headers={}, arguments={}, protocol="http", host="")
+
+
+@pytest.fixture
+def served(tiny_model_path, later):
+    """A planner session as a server makes it, before its browser pulled it: ``(app, doc)``;
+    :func:`first_pull` plays the browser's ``document_ready``."""
+    get_provider(tiny_model_path).start().wait()
+    doc, context = Document(), _ServedContext()
+    doc._session_context = weakref.ref(context)
+    with set_curdoc(doc):
+        app = PlannerApp(tiny_model_path)
+        doc.add_root(pn.panel(app).get_root(doc))
+    yield app, doc
+    pn.state._onload.pop(doc, None)
+    HEADLINES_FIRST.served(app)
+
+
+def first_pull(doc, later) -> None:
+    with set_curdoc(doc):
+        for callback, _ in pn.state._onload.pop(doc, []):
+            callback()
+        tick(later)
+
+
+def _model(pane, doc):
+    return pane._models[doc.roots[0].ref["id"]][0]
+
+
+def test_the_first_page_already_shows_a_fresh_sessions_headline(served, later):
+    app, doc = served
+    first = app._first_headline
+    assert app.page.main[0].objects[0] is first and app.sidebar.controls == {}
+    html = first.object
+    assert 'id="headline-lift"' in html
+    assert html == headline_html(PlannerState(load_bundle(app.model_path)))
+    shown = _model(first, doc)
+    assert unescape(shown.text) == html
+    first_pull(doc, later)
+    # the planner is built around the same pane, whose model (what the browser shows) stays
+    assert app.headline.__panel__() is first and _model(first, doc) is shown
+    assert app.page.main[0].objects[:2] == [app.scenario_bar.__panel__(), first]
+    assert app.sidebar.controls and app._tab_slots[0].objects
+    with set_curdoc(doc):
+        app.state.set_lever(_count(app).target, "scale", 0.5)
+    assert first.object != html and unescape(_model(first, doc).text) == first.object
+
+
+def test_a_model_still_loading_gets_the_status_page_first(served, later, monkeypatch):
+    class Loading:
+        status, message, elapsed, stage = "loading", "Loading the model", 0.0, ""
+
+        def start(self):
+            return self
+
+    monkeypatch.setattr("whatif.app.page.get_provider", lambda *args: Loading())
+    doc, context = Document(), _ServedContext()
+    doc._session_context = weakref.ref(context)
+    with set_curdoc(doc):
+        app = PlannerApp("models/not-yet")
+    assert list(app.page.main) == [app.status.__panel__()] and app._first_headline is None
+    HEADLINES_FIRST.served(app)
 
 
 @pytest.fixture

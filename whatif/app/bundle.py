@@ -10,6 +10,7 @@ bundle per model. :func:`available_models` lists the model folders a session can
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,13 @@ class ModelBundle:
         """The fit date, as ``YYYY-MM-DD HH:MM`` (UTC) when it is an ISO timestamp."""
         raw = str(self.model.manifest.get("fit_date", ""))
         return raw[:16].replace("T", " ") if len(raw) >= 16 else raw or "unknown"
+
+    def kept[T](self, key: str, make: Callable[[], T]) -> T:
+        """``make()``, made once per model and kept with it under ``key`` (for what every session
+        of the planner shows alike)."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
 
     def population_year(self, year: int) -> int:
         """The observed year whose respondents a scenario for ``year`` acts on."""

@@ -17,14 +17,22 @@ from collections.abc import Callable
 import panel as pn
 from panel.io.state import set_curdoc
 
-__all__ = ["HEADLINES_FIRST", "MAX_WAIT_MS", "HeadlinesFirst"]
+__all__ = ["HEADLINES_FIRST", "MAX_WAIT_MS", "HeadlinesFirst", "abandoned"]
 
 #: The longest a session's later parts wait for other sessions' headlines, in milliseconds.
 MAX_WAIT_MS = 2500
 
 
+def abandoned(doc) -> bool:
+    """Whether the browser of a served page has gone (its websocket closed; a reload makes a new
+    session): nobody will see what is made for it."""
+    session = getattr(doc.session_context, "session", None)
+    return session is not None and session.connection_count == 0
+
+
 class _Later:
-    """One session's later part: runs once, on its own page's next tick."""
+    """One session's later part: runs once, on its own page's next tick, if anybody still looks
+    at that page."""
 
     def __init__(self, doc, callback: Callable[[], None]):
         self.doc, self.callback, self.done = doc, callback, False
@@ -35,9 +43,13 @@ class _Later:
         self.done = True
         try:
             with set_curdoc(self.doc):
-                pn.state.execute(self.callback, schedule=True)
+                pn.state.execute(self._run, schedule=True)
         except Exception:  # noqa: BLE001 - the session has ended meanwhile: nothing to show
             pass
+
+    def _run(self) -> None:
+        if not abandoned(self.doc):
+            self.callback()
 
 
 class HeadlinesFirst:

@@ -29,7 +29,7 @@ from whatif.app.state import PlannerState
 from whatif.app.theme import THEME
 from whatif.app.views.compare import ComparePanel
 from whatif.app.views.forecast import ForecastPanel
-from whatif.app.views.headline import Headline
+from whatif.app.views.headline import Headline, fresh_headline_html, headline_pane
 from whatif.app.views.model import ModelPanel
 from whatif.app.views.monitor import MonitorPanel
 from whatif.app.views.plan import PlanPanel
@@ -38,7 +38,7 @@ from whatif.app.views.scenario_bar import ScenarioBar
 from whatif.app.views.sidebar import Sidebar
 from whatif.app.views.status import StatusPanel
 from whatif.app.views.weights import WeightsPanel
-from whatif.app.views.widgets import Reported
+from whatif.app.views.widgets import Reported, html_pane
 from whatif.errors import WhatifError
 
 __all__ = ["TABS", "PlannerApp", "create_app"]
@@ -57,6 +57,8 @@ TABS = (
 )
 #: Width of the sidebar in pixels (the levers).
 SIDEBAR_WIDTH = 360
+#: The main area's column (the planner, or the first page's headline).
+PLANNER_LAYOUT = {"sizing_mode": "stretch_width", "margin": (0, 12, 0, 4)}
 #: How often a session waiting for its model looks again, in milliseconds.
 POLL_MS = 400
 
@@ -102,13 +104,18 @@ class PlannerApp(Viewer):
         self.sidebar = Sidebar(self.state, self)
         self.status = StatusPanel()
         self.status.working("Opening the planner", f"Preparing {Path(self.model_path).name}")
-        self._planner: pn.Column | None = None  # built when the model is first ready
+        self._planner: pn.Column | None = None  # the main area once the model is ready
+        self._built = False  # whether the planner in it is built (once per session)
         self._tab_slots: list[pn.Column] = []
         self._views: dict = {}  # tab title -> its view, once built
+        self._first_headline = None  # the headline pane of the light first page, if it had one
+        main = [self.status]
+        if _under_server():
+            main = [self._first_view(fit_from)]
         self.page = pmui.Page(
             title="whatif · CX what-if planner",
             sidebar=[self.sidebar],
-            main=[self.status],
+            main=main,
             sidebar_width=SIDEBAR_WIDTH,
             theme_config=THEME,
             theme_toggle=False,
@@ -124,7 +131,7 @@ class PlannerApp(Viewer):
             # Everything else waits until the browser shows this light page: a change made
             # between the session's creation and the browser's first pull of it can be lost
             # (the blank first page), and the page shows at once instead of after the build.
-            pn.state.onload(lambda: self.open(self.model_path, fit_from))
+            pn.state.onload(lambda: self._on_first_pull(fit_from))
             HEADLINES_FIRST.expect(self)
             pn.state.curdoc.on_session_destroyed(lambda _context: HEADLINES_FIRST.served(self))
         else:
@@ -134,6 +141,30 @@ class PlannerApp(Viewer):
         return self.page
 
     # -- loading --------------------------------------------------------------------------------
+
+    def _first_view(self, fit_from) -> pn.viewable.Viewable:
+        """The main area of the light first page: with the model already loaded, the headline of
+        a fresh session (the same for everyone: made once per model) above a note that the rest
+        is on its way; else the status page."""
+        provider = get_provider(self.model_path, fit_from, self._fit_options).start()
+        if provider.status != "ready":
+            return self.status
+        self._first_headline = headline_pane(fresh_headline_html(provider.bundle))
+        self._planner = pn.Column(
+            self._first_headline,
+            html_pane('<div class="note">Loading the levers and charts…</div>'),
+            **PLANNER_LAYOUT,
+        )
+        return self._planner
+
+    def _on_first_pull(self, fit_from) -> None:
+        """The browser shows the first page: open the model, at once -- or, when that page had
+        the headline already, once other sessions have theirs (whatif.app.headline_first)."""
+        if self._first_headline is None:
+            self.open(self.model_path, fit_from)
+            return
+        HEADLINES_FIRST.served(self)
+        HEADLINES_FIRST.later(lambda: self.open(self.model_path, fit_from))
 
     def open(self, path: str | Path, fit_from=None) -> None:
         """Open a model: at once when loaded before, else with a status page meanwhile."""
@@ -188,19 +219,20 @@ class PlannerApp(Viewer):
         if self.scenario_dir and Path(self.scenario_dir).is_dir():
             self.state.load_directory(self.scenario_dir)
         self.sidebar.show_model(True)
-        self._show(self._planner or self._build_planner())
+        self._show(self._planner if self._built else self._build_planner())
         HEADLINES_FIRST.served(self)
 
     def _show(self, view) -> None:
         """Make ``view`` the main area (only when it is not already: each change is sent)."""
-        if list(self.page.main) != [view]:
+        shown = view.__panel__() if isinstance(view, Viewer) else view  # as the page holds it
+        if list(self.page.main) != [shown]:
             self.page.main = [view]
 
     # -- the planner, built once per session and each tab on first open ------------------------
 
     def _build_planner(self) -> pn.Column:
         self.scenario_bar = ScenarioBar(self.state)
-        self.headline = Headline(self.state)
+        self.headline = Headline(self.state, pane=self._first_headline)
         self._tab_slots = [pn.Column(sizing_mode="stretch_width", margin=0) for _ in TABS]
         self.tabs = pmui.Tabs(
             *[(title, slot) for (title, _), slot in zip(TABS, self._tab_slots, strict=True)],
@@ -213,13 +245,12 @@ class PlannerApp(Viewer):
         # outside a server
         HEADLINES_FIRST.later(lambda: self._open_tab(self.tabs.active))
         self.tabs.param.watch(lambda event: self._open_tab(event.new), "active")
-        self._planner = pn.Column(
-            self.scenario_bar,
-            self.headline,
-            self.tabs,
-            sizing_mode="stretch_width",
-            margin=(0, 12, 0, 4),
-        )
+        parts = [self.scenario_bar, self.headline, self.tabs]
+        if self._planner is None:
+            self._planner = pn.Column(*parts, **PLANNER_LAYOUT)
+        else:  # the first page's column: its headline pane, still in it, keeps its model
+            self._planner.objects = parts
+        self._built = True
         return self._planner
 
     def _open_tab(self, index: int) -> None:

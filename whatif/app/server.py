@@ -17,6 +17,7 @@ listed in ``WHATIF_ALLOW_ORIGIN`` (comma-separated, e.g. a reverse proxy's name)
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -260,6 +261,18 @@ class ClosedSocketFilter(logging.Filter):
         return not (closed and "never retrieved" in text)
 
 
+def keep_loaded_objects() -> None:
+    """Keep everything loaded so far (the libraries, the model and its tables) out of the garbage
+    collector's sweeps, and shared by the server's processes after a fork.
+
+    Each session's page makes tens of thousands of short-lived objects, so full sweeps are
+    frequent, and Panel sweeps again after sessions end; each full sweep walked the model's
+    hundreds of thousands of objects too. Python's own advice before forking (``gc.freeze``).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve(
     model_path: str | Path | None = None,
     port: int = 5006,
@@ -299,17 +312,25 @@ def serve(
         )
     is_demo = path.resolve() == demo_model.resolve()
     provider = get_provider(path, (survey, spec) if is_demo else None, DEMO_FIT).start()
-    if provider.status == "fitting" or (is_demo and not path.exists()):
+    fitting = provider.status == "fitting" or (is_demo and not path.exists())
+    if fitting:
         _say(
             f"{path} is missing: fitting it in the background from {survey} (the page shows progress)"
         )
-    if num_procs > 1:  # a loading thread does not survive the fork: load it first
+    if num_procs > 1 or not fitting:
+        # loaded before serving: a loading thread does not survive the fork, and what is loaded
+        # once is kept out of the garbage collector's sweeps (below)
         provider.wait()
-        if provider.status != "ready":
+        if num_procs > 1 and provider.status != "ready":
             raise ArtefactError(provider.error)
+        if provider.status == "ready":
+            keep_loaded_objects()
     if num_threads:
         pn.config.nthreads = num_threads
     os.environ.setdefault("BOKEH_RESOURCES", "server")
+    # Bokeh re-inspects every callback's signature as Panel links each widget (a tenth of a
+    # session's build); Panel's are right, so served sessions skip that check
+    os.environ.setdefault("BOKEH_PERFORM_ERROR_DIAGNOSTICS", "false")
     origins = [f"{host}:{port}" for host in {address, "localhost", "127.0.0.1"} if host]
     if not is_local(address):  # other machines reach it by this machine's names
         names = {socket.gethostname(), socket.getfqdn()}
