@@ -79,6 +79,8 @@ class Session:
         self.socket = await websocket_connect(
             f"ws://{HOST}:{self.port}/ws", subprotocols=["bokeh", token], max_message_size=2**28
         )
+        # as browsers do: each small frame at once (Bokeh sends a message as several frames)
+        self.socket.protocol.set_nodelay(True)
         await self._receive()  # ACK
         await self._send("PULL-DOC-REQ", {})
         headline = levers = tab = None

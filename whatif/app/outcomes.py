@@ -9,6 +9,7 @@ draws' baseline keys (``baseline``, ``baseline_top_box``, ``baseline_nps``); the
 
 from __future__ import annotations
 
+import numpy as np
 import xarray as xr
 
 from whatif.analysis.results import LiftSummary
@@ -43,10 +44,22 @@ def baseline_levels(
     company's (channels weighted by volume, as the lift is) or ``channel``'s."""
     out = {}
     for metric in ordered_metrics(rating):
-        draws = lift[BASELINE_KEYS[metric]]
-        draws = draws.sel(channel=channel) if channel is not None else draws.dot(lift["volume"])
-        out[metric] = float(draws.mean())
+        out[metric] = float(_channel_means(lift, BASELINE_KEYS[metric]) @ _weights(lift, channel))
     return out
+
+
+def _channel_means(lift: xr.Dataset, name: str) -> np.ndarray:
+    """The posterior mean of ``lift[name]`` in each channel (plain NumPy: this runs on every
+    lever move, where xarray's bookkeeping cost more than the sums)."""
+    draws = lift[name]
+    return draws.to_numpy().mean(axis=draws.dims.index("sample"))
+
+
+def _weights(lift: xr.Dataset, channel: str | None) -> np.ndarray:
+    """The channels' weights of the company's figure (volumes), or one channel's alone."""
+    if channel is None:
+        return lift["volume"].to_numpy()
+    return (lift["channel"].to_numpy() == channel).astype(float)
 
 
 def forecast_table(
@@ -116,6 +129,6 @@ def _bare_interval(text: MetricText) -> str:
 def _company_parts(lift: xr.Dataset) -> list[str]:
     """The company's direct and via-drivers parts of the mean lift (volume-weighted means)."""
     return [
-        fmt.points(float(lift[part].mean("sample").dot(lift["volume"])))
+        fmt.points(float(_channel_means(lift, part) @ _weights(lift, None)))
         for part in ("direct", "indirect")
     ]

@@ -98,6 +98,10 @@ class LeverControl(Viewer):
             margin=(0, 4),
             tooltips=False,
         )
+        # Panel acts on a browser's change of a widget 50 ms later, to merge the steps of a drag;
+        # a lever's forecast takes longer than that, and steps that arrive meanwhile are merged
+        # all the same: act at once (each move's answer 50 ms sooner)
+        self._slider._debounce = 0
         self._slider.param.watch(self._on_slide, "value")
         self._caption = html_pane(self._caption_text(), margin=(0, 6, 8, 6))
         state.param.watch(self._sync, ["settings", "year", "channels", "scopes"])
