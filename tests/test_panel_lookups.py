@@ -92,3 +92,43 @@ def test_installing_twice_changes_nothing(original):
     prop = ReactiveESM.__dict__["_bundle_path"]
     memoize_panel_lookups()
     assert ReactiveESM.__dict__["_bundle_path"] is prop
+
+
+def _bundle_fields(bundle) -> dict:
+    return {
+        name: getattr(bundle, name)
+        for name in ("js_files", "js_raw", "css_files", "css_raw", "js_modules", "hashes")
+    }
+
+
+def test_a_pages_scripts_and_stylesheets_are_panels_own_and_made_once_per_kind_of_page(
+    monkeypatch,
+):
+    from bokeh.document import Document
+    from bokeh.models import ColumnDataSource, DataTable
+    from panel.io import server as panel_server
+    from panel.io.resources import Resources, bundle_resources
+
+    made = []
+    memoized = panel_lookups._memoized_bundles(
+        lambda *args: made.append(args) or bundle_resources(*args)
+    )
+    monkeypatch.setattr(panel_server, "bundle_resources", memoized)
+    pages = {}
+    for kind, view in (
+        ("text", lambda: pn.pane.HTML("<b>headline</b>")),
+        ("table", lambda: DataTable(source=ColumnDataSource({"a": [1]}))),
+    ):
+        doc = Document()
+        root = pn.panel(view()).get_root(doc) if kind == "text" else view()
+        doc.add_root(root)
+        resources = Resources(mode="server")
+        first = panel_server.bundle_resources(doc.roots, resources)
+        again = panel_server.bundle_resources(doc.roots, resources)
+        assert _bundle_fields(first) == _bundle_fields(bundle_resources(doc.roots, resources))
+        assert _bundle_fields(again) == _bundle_fields(first)
+        assert again.js_files is not first.js_files  # each page its own lists
+        pages[kind] = first
+    assert len(made) == 2  # once per kind of page
+    tables = [str(f) for f in pages["table"].js_files if "tables" in str(f)]
+    assert tables and not [f for f in pages["text"].js_files if "tables" in str(f)]

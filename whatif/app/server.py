@@ -320,6 +320,7 @@ def serve(
     if num_procs > 1 or not fitting:
         # loaded before serving: a loading thread does not survive the fork, and what is loaded
         # once is kept out of the garbage collector's sweeps (below)
+        _say(f"loading the model {path} (a few seconds)")
         provider.wait()
         if num_procs > 1 and provider.status != "ready":
             raise ArtefactError(provider.error)
