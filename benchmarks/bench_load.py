@@ -203,6 +203,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _run(port: int, sessions: int, movers: int, moves: int, fresh: bool) -> dict:
+    # as many page requests at once as sessions (people, each with their own browser)
+    AsyncHTTPClient.configure(None, max_clients=max(sessions, movers))
     warm = Session(port)  # the model is loaded and the code warm before anyone is timed
     await warm.open()
     warm.close()

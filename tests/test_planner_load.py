@@ -36,3 +36,38 @@ def test_what_is_loaded_before_serving_is_kept_out_of_the_sweeps(unfrozen):
     assert any(o is loaded for o in gc.get_objects())
     keep_loaded_objects()
     assert not any(o is loaded for o in gc.get_objects())  # no sweep walks it again
+
+
+def test_session_work_is_done_by_one_worker_in_order():
+    import socket
+    import threading
+
+    import panel as pn
+    from tornado.httpclient import AsyncHTTPClient
+
+    from whatif.app.server import do_session_work_in_order
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = pn.serve(
+        lambda: pn.pane.HTML("<b>planner</b>"),
+        port=port,
+        address="127.0.0.1",
+        show=False,
+        start=False,
+        websocket_origin=[f"127.0.0.1:{port}"],
+    )
+    do_session_work_in_order(server)
+    pool = server.io_loop.asyncio_loop._default_executor
+    assert pool._max_workers == 1 and server._tornado._executor._executor is pool
+    server.start()
+    try:
+        response = server.io_loop.run_sync(
+            lambda: AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/"), timeout=60
+        )
+        workers = [t for t in threading.enumerate() if t.name.startswith("whatif-session")]
+    finally:
+        server.stop()
+    assert response.code == 200 and b"bokeh" in response.body.lower()
+    assert len(workers) == 1  # the page was built there

@@ -25,6 +25,7 @@ import secrets
 import socket
 import sys
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -273,6 +274,23 @@ def keep_loaded_objects() -> None:
     gc.freeze()
 
 
+def do_session_work_in_order(server) -> None:
+    """Give the server's session work to one worker thread, in the order it arrives.
+
+    Bokeh 3.10 hands each session's document work (building a page, applying a browser's changes,
+    serializing what changed, running a page's callbacks) to thread pools of 4 and 6 threads.
+    Under the GIL these only take turns at Python work, so twenty pages asked for at once were
+    all finished late, together; one worker finishes the first visitor's page first, while the
+    server's own thread goes on answering the network. (Panel's ``--num-threads`` pool, when
+    given, is used instead.)
+    """
+    pool = ThreadPoolExecutor(1, thread_name_prefix="whatif-session")
+    responses = getattr(getattr(server, "_tornado", None), "_executor", None)
+    if responses is not None and hasattr(responses, "_executor"):
+        responses._executor = pool
+    server.io_loop.asyncio_loop.set_default_executor(pool)
+
+
 def serve(
     model_path: str | Path | None = None,
     port: int = 5006,
@@ -358,6 +376,8 @@ def serve(
     host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "") else address
     if not process.task_id():  # the first (or only) process speaks for all
         _say(f"planner on http://{host}:{server.port}/ (model {path}); press Ctrl+C to stop")
+    if not num_threads:
+        do_session_work_in_order(server)
     server.start()
     with contextlib.suppress(KeyboardInterrupt):
         server.io_loop.start()  # returns on Ctrl+C (Panel stops the loop on SIGINT)
