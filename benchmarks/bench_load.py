@@ -4,7 +4,7 @@ Targets (issue 18), on a 2-core machine: 20 sessions opened at once each show th
 3 s of their request; with 10 sessions moving levers at once, the new headline arrives in at most
 300 ms (median) and 1 s (95th percentile).
 
-    python benchmarks/bench_load.py [--model models/demo] [--num-procs 2] [--num-threads 0]
+    python benchmarks/bench_load.py [--model models/demo] [--num-procs 0] [--num-threads 0]
                                     [--sessions 20] [--movers 10] [--moves 8] [--fresh]
 
 Starts ``whatif app`` on a free port of 127.0.0.1 (nothing else is contacted) and plays each
@@ -239,7 +239,9 @@ async def _run(port: int, sessions: int, movers: int, moves: int, fresh: bool) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "demo")
-    parser.add_argument("--num-procs", type=int, default=1)
+    parser.add_argument(
+        "--num-procs", type=int, default=0, help="whatif app's --num-procs (0: its default)"
+    )
     parser.add_argument("--num-threads", type=int, default=0)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--movers", type=int, default=10)
@@ -274,7 +276,8 @@ def main() -> None:
     lever = result["lever"]
     load = os.getloadavg()[0]
     print(
-        f"planner load: {args.num_procs} process(es), {args.num_threads} thread(s), {args.model}; "
+        f"planner load: {args.num_procs or 'default'} process(es), {args.num_threads} thread(s), "
+        f"{args.model}; "
         f"1-minute load average {load_before:.2f} before, {load:.2f} after"
     )
     print()

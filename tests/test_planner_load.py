@@ -71,3 +71,17 @@ def test_session_work_is_done_by_one_worker_in_order():
         server.stop()
     assert response.code == 200 and b"bokeh" in response.body.lower()
     assert len(workers) == 1  # the page was built there
+
+
+def test_the_planner_serves_from_one_process_per_core_unless_the_model_is_being_fitted(
+    monkeypatch,
+):
+    import os
+
+    from whatif.app.server import MAX_DEFAULT_PROCESSES, default_processes
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert default_processes(fitting=False) == 2
+    assert default_processes(fitting=True) == 1  # its page shows the fit's progress
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert default_processes(fitting=False) == MAX_DEFAULT_PROCESSES

@@ -805,8 +805,14 @@ def app_command(
         ),
     ] = None,
     num_procs: Annotated[
-        int, typer.Option("--num-procs", min=1, max=64, help="Server processes (one per core).")
-    ] = 1,
+        int,
+        typer.Option(
+            "--num-procs",
+            min=0,
+            max=64,
+            help="Server processes (0: one per core, up to 4; one while the model is fitted).",
+        ),
+    ] = 0,
     num_threads: Annotated[
         int, typer.Option("--num-threads", min=0, max=64, help="Threads for callbacks (0: none).")
     ] = 0,
@@ -827,7 +833,7 @@ def app_command(
             address=address,
             show=show,
             access=access,
-            num_procs=num_procs,
+            num_procs=num_procs or None,
             num_threads=num_threads or None,
         )
     )

@@ -262,6 +262,23 @@ class ClosedSocketFilter(logging.Filter):
         return not (closed and "never retrieved" in text)
 
 
+#: The most server processes ``whatif app`` starts by itself.
+MAX_DEFAULT_PROCESSES = 4
+
+
+def default_processes(fitting: bool) -> int:
+    """Server processes when none are asked for: one per core this process may use (up to
+    :data:`MAX_DEFAULT_PROCESSES`), or one while the model is still to be fitted (its page then
+    shows the fit's progress; several processes would wait for the fit before serving)."""
+    if fitting:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_PROCESSES))
+
+
 def keep_loaded_objects() -> None:
     """Keep everything loaded so far (the libraries, the model and its tables) out of the garbage
     collector's sweeps, and shared by the server's processes after a fork.
@@ -298,7 +315,7 @@ def serve(
     show: bool = True,
     root: str | Path = ".",
     access: Access | None = None,
-    num_procs: int = 1,
+    num_procs: int | None = None,
     num_threads: int | None = None,
 ) -> None:
     """Serve the planner (``whatif app``): load or fit the model at start, then serve sessions.
@@ -308,6 +325,7 @@ def serve(
     num_procs
         Server processes (Bokeh's ``num_procs``): more than one serves sessions on several
         cores; the model is loaded (or fitted) before the processes fork, so they share it.
+        ``None``: :func:`default_processes`.
     num_threads
         Panel's thread pool (``pn.config.nthreads``) for session callbacks; ``None``: none.
 
@@ -331,14 +349,21 @@ def serve(
     is_demo = path.resolve() == demo_model.resolve()
     provider = get_provider(path, (survey, spec) if is_demo else None, DEMO_FIT).start()
     fitting = provider.status == "fitting" or (is_demo and not path.exists())
-    if fitting:
+    if num_procs is None:
+        num_procs = default_processes(fitting)
+    if fitting and num_procs == 1:
         _say(
             f"{path} is missing: fitting it in the background from {survey} (the page shows progress)"
         )
+    elif fitting:
+        _say(
+            f"{path} is missing: fitting it from {survey} first; the planner opens when it is done"
+        )
+    else:
+        _say(f"loading the model {path} (a few seconds)")
     if num_procs > 1 or not fitting:
         # loaded before serving: a loading thread does not survive the fork, and what is loaded
         # once is kept out of the garbage collector's sweeps (below)
-        _say(f"loading the model {path} (a few seconds)")
         provider.wait()
         if num_procs > 1 and provider.status != "ready":
             raise ArtefactError(provider.error)
