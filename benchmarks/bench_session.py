@@ -4,15 +4,16 @@ The steady figure behind the load targets of issue 18 (``bench_load.py`` measure
 wall clock, which wobbles on a shared machine; CPU time of one session does not):
 
 * **build**: a session's page in the server's steps (:func:`whatif.app.page.create_app` in a
-  Bokeh document of a session with no browser): the page request, the planner up to the headline
-  once the browser has that page, and what is left for later ticks, each with its messages
-  serialized as the server sends them;
+  Bokeh document of a session with no browser): the page request (the light first page, which
+  carries the headline), the browser's first pull, and the planner built on later ticks, each
+  with its messages serialized as the server sends them;
 * **lever move**: one lever's slider moved, the forecast computed, every view updated and the
   patch that carries the new headline serialized: a scenario nobody asked before (the engine's
   cache of recent scenarios emptied first) and one asked before (by another session, say);
 
 each the median CPU time (``time.process_time``) over ``--repeat`` runs after a warm-up run. The
-model is loaded once before (every session of a server process shares it).
+model is loaded once before (every session of a server process shares it), with the settings
+``whatif app`` serves with.
 
     python benchmarks/bench_session.py [--model models/demo] [--repeat 5] [--profile build|move]
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import time
@@ -37,6 +39,7 @@ from bokeh.protocol import Protocol
 
 from whatif.app.page import create_app
 from whatif.app.provider import get_provider
+from whatif.app.server import keep_loaded_objects
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVER = "ivr_prompts"
@@ -116,8 +119,10 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.model / "manifest.json").exists():
         raise SystemExit(f"{args.model}: no fitted model; run 'whatif demo' first")
+    os.environ.setdefault("BOKEH_PERFORM_ERROR_DIAGNOSTICS", "false")  # as `whatif app` serves
     pn.extension()
     bundle = get_provider(args.model).start().wait().bundle  # loaded before any session
+    keep_loaded_objects()  # as `whatif app` does before serving
     control = bundle.controls[LEVER]
     low, high = control.ranges["cap"][:2]
     Session(args.model).move(low)  # warm: imports, the model's tables
@@ -148,9 +153,9 @@ def main() -> None:
     print("| measure | median | min | size |")
     print("|---|---|---|---|")
     steps = (
-        ("page", "the page request: the light first page"),
-        ("headline", "the browser's first pull: the planner up to the headline"),
-        ("rest", "after the headline (later ticks: the levers, the open tab's charts)"),
+        ("page", "the page request: the light first page, with the headline"),
+        ("headline", "the browser's first pull"),
+        ("rest", "the planner (later ticks: scenario bar, levers, the open tab's charts)"),
     )
     for step, what in steps:
         times = [s.cpu[step] for s in sessions]

@@ -156,6 +156,7 @@ def test_the_first_page_already_shows_a_fresh_sessions_headline(served, later):
     assert app.page.main[0].objects[0] is first and app.sidebar.controls == {}
     html = first.object
     assert 'id="headline-lift"' in html
+    assert id(app) not in HEADLINES_FIRST._waiting  # its page has its headline
     assert html == headline_html(PlannerState(load_bundle(app.model_path)))
     shown = _model(first, doc)
     assert unescape(shown.text) == html
@@ -167,6 +168,19 @@ def test_the_first_page_already_shows_a_fresh_sessions_headline(served, later):
     with set_curdoc(doc):
         app.state.set_lever(_count(app).target, "scale", 0.5)
     assert first.object != html and unescape(_model(first, doc).text) == first.object
+
+
+def test_a_session_made_without_its_page_request_links_panels_files_here(served, later):
+    """With several server processes the browser's connection may reach another process than
+    its page request; the session made there must not link Panel's CDN (issue 18: every request
+    stays on the host)."""
+    from bokeh.models import ImportedStyleSheet
+
+    app, doc = served  # made, like that one, with no page request
+    first_pull(doc, later)
+    urls = [m.url for m in doc.models if isinstance(m, ImportedStyleSheet)]
+    assert urls and not [u for u in urls if u.startswith("http")]
+    assert any(u.startswith("static/extensions/panel/") for u in urls)
 
 
 def test_a_model_still_loading_gets_the_status_page_first(served, later, monkeypatch):

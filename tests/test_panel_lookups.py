@@ -106,6 +106,7 @@ def test_a_pages_scripts_and_stylesheets_are_panels_own_and_made_once_per_kind_o
 ):
     from bokeh.document import Document
     from bokeh.models import ColumnDataSource, DataTable
+    from panel.io import resources as panel_resources
     from panel.io import server as panel_server
     from panel.io.resources import Resources, bundle_resources
 
@@ -130,5 +131,11 @@ def test_a_pages_scripts_and_stylesheets_are_panels_own_and_made_once_per_kind_o
         assert again.js_files is not first.js_files  # each page its own lists
         pages[kind] = first
     assert len(made) == 2  # once per kind of page
+    # a page in another mode (a brief with CDN links, say) leaves Panel's mode at "cdn"; a served
+    # page's bundle, even when kept, sets it back to its own (its components' files are local)
+    bundle_resources(doc.roots, Resources(mode="cdn"))
+    assert panel_resources.RESOURCE_MODE == "cdn"
+    panel_server.bundle_resources(doc.roots, Resources(mode="server"))
+    assert panel_resources.RESOURCE_MODE == "server" and len(made) == 2
     tables = [str(f) for f in pages["table"].js_files if "tables" in str(f)]
     assert tables and not [f for f in pages["text"].js_files if "tables" in str(f)]

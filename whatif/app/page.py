@@ -16,6 +16,8 @@ from pathlib import Path
 import panel as pn
 import panel_material_ui as pmui
 import param
+from bokeh.settings import settings as bokeh_settings
+from panel.io.resources import LOCAL_DIST
 from panel.util import edit_readonly
 from panel.viewable import Viewer
 
@@ -61,6 +63,21 @@ SIDEBAR_WIDTH = 360
 PLANNER_LAYOUT = {"sizing_mode": "stretch_width", "margin": (0, 12, 0, 4)}
 #: How often a session waiting for its model looks again, in milliseconds.
 POLL_MS = 400
+
+
+def _link_panels_files_here(doc) -> None:
+    """Make a session's components link Panel's own files from this server, as its page does.
+
+    With several server processes, a browser's page request and its connection may reach
+    different processes; the second makes the session again from its token, without the page
+    request that tells Panel where its files are served (Panel 1.10 says it only while rendering
+    the page, as ``dist_url``), and its components' stylesheets then linked Panel's CDN.
+    """
+    if bokeh_settings.resources(default="server").startswith("server"):
+        rel_path = pn.state.rel_path
+        doc._template_variables.setdefault(
+            "dist_url", f"{rel_path}/{LOCAL_DIST}" if rel_path else LOCAL_DIST
+        )
 
 
 def _under_server() -> bool:
@@ -111,6 +128,7 @@ class PlannerApp(Viewer):
         self._first_headline = None  # the headline pane of the light first page, if it had one
         main = [self.status]
         if _under_server():
+            _link_panels_files_here(pn.state.curdoc)
             main = [self._first_view(fit_from)]
         self.page = pmui.Page(
             title="whatif · CX what-if planner",
@@ -132,8 +150,11 @@ class PlannerApp(Viewer):
             # between the session's creation and the browser's first pull of it can be lost
             # (the blank first page), and the page shows at once instead of after the build.
             pn.state.onload(lambda: self._on_first_pull(fit_from))
-            HEADLINES_FIRST.expect(self)
-            pn.state.curdoc.on_session_destroyed(lambda _context: HEADLINES_FIRST.served(self))
+            if self._first_headline is None:  # its page waits for its headline
+                HEADLINES_FIRST.expect(self)
+                pn.state.curdoc.on_session_destroyed(
+                    lambda _context: HEADLINES_FIRST.served(self)
+                )
         else:
             self.open(self.model_path, fit_from)
 
@@ -159,11 +180,16 @@ class PlannerApp(Viewer):
 
     def _on_first_pull(self, fit_from) -> None:
         """The browser shows the first page: open the model, at once -- or, when that page had
-        the headline already, once other sessions have theirs (whatif.app.headline_first)."""
+        the headline already, once no other session waits for its headline
+        (whatif.app.headline_first).
+
+        A page with its headline never counted as waiting: with several server processes, the
+        process that made it for the page request may never hear from its browser (whose
+        connection reached another process), and would have held its other pages up.
+        """
         if self._first_headline is None:
             self.open(self.model_path, fit_from)
             return
-        HEADLINES_FIRST.served(self)
         HEADLINES_FIRST.later(lambda: self.open(self.model_path, fit_from))
 
     def open(self, path: str | Path, fit_from=None) -> None:

@@ -25,7 +25,7 @@ import sys
 from bokeh.settings import settings as bokeh_settings
 from panel.config import config, panel_extension
 from panel.custom import ReactiveESM
-from panel.io import resources
+from panel.io import resources as panel_resources
 from panel.io import server as panel_server
 from panel.io.state import state
 from panel_material_ui.base import MaterialComponent
@@ -54,7 +54,7 @@ class _MemoizedClassProperty:
 
 def _resource_mode() -> tuple:
     """What Material UI's stylesheet choice depends on besides the class."""
-    return resources.RESOURCE_MODE, bokeh_settings.resources(default="server")
+    return panel_resources.RESOURCE_MODE, bokeh_settings.resources(default="server")
 
 
 def _memoize(cls: type, name: str, context=tuple) -> None:
@@ -70,7 +70,7 @@ def memoize_panel_lookups() -> None:
     _memoize(ReactiveESM, "_bundle_path")
     # Material UI's stylesheets: a CDN link or the file beside its bundle, by resource mode
     _memoize(MaterialComponent, "_bundle_css", _resource_mode)
-    is_subpath = resources._is_subpath
+    is_subpath = panel_resources._is_subpath
 
     @functools.lru_cache(maxsize=4096)
     def _known(path: str, parent: str, cwd: str) -> bool:
@@ -81,7 +81,7 @@ def memoize_panel_lookups() -> None:
             return is_subpath(path, parent)
         return _known(os.fspath(path), os.fspath(parent), os.getcwd())
 
-    resources._is_subpath = _is_subpath
+    panel_resources._is_subpath = _is_subpath
     panel_server.bundle_resources = _memoized_bundles(panel_server.bundle_resources)
 
 
@@ -92,6 +92,9 @@ def _memoized_bundles(bundle_resources):
     def memoized(roots, resources, notebook=False, reloading=False, enable_mathjax="auto"):
         if config.autoreload or notebook or reloading or roots is None:
             return bundle_resources(roots, resources, notebook, reloading, enable_mathjax)
+        # as Panel's own does: the page's resource mode is where components' files are linked
+        # from (a brief exported with CDN links before must not leave it at "cdn")
+        panel_resources.RESOURCE_MODE = resources.mode if resources is not None else "inline"
         key = _bundle_key(roots, resources, enable_mathjax)
         if key not in bundles:
             bundles[key] = bundle_resources(roots, resources, notebook, reloading, enable_mathjax)
