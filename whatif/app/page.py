@@ -152,9 +152,7 @@ class PlannerApp(Viewer):
             pn.state.onload(lambda: self._on_first_pull(fit_from))
             if self._first_headline is None:  # its page waits for its headline
                 HEADLINES_FIRST.expect(self)
-                pn.state.curdoc.on_session_destroyed(
-                    lambda _context: HEADLINES_FIRST.served(self)
-                )
+                pn.state.curdoc.on_session_destroyed(lambda _context: HEADLINES_FIRST.served(self))
         else:
             self.open(self.model_path, fit_from)
 
