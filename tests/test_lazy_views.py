@@ -157,6 +157,7 @@ def test_the_first_page_already_shows_a_fresh_sessions_headline(served, later):
     html = first.object
     assert 'id="headline-lift"' in html
     assert id(app) not in HEADLINES_FIRST._waiting  # its page has its headline
+    assert "status" not in vars(app)  # no status page made for it
     assert html == headline_html(PlannerState(load_bundle(app.model_path)))
     shown = _model(first, doc)
     assert unescape(shown.text) == html

@@ -10,6 +10,7 @@ serve it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -119,17 +120,16 @@ class PlannerApp(Viewer):
         self._fit_from, self._fit_options = fit_from, fit_options or DEMO_FIT
         self._poll = None
         self.sidebar = Sidebar(self.state, self)
-        self.status = StatusPanel()
-        self.status.working("Opening the planner", f"Preparing {Path(self.model_path).name}")
         self._planner: pn.Column | None = None  # the main area once the model is ready
         self._built = False  # whether the planner in it is built (once per session)
         self._tab_slots: list[pn.Column] = []
         self._views: dict = {}  # tab title -> its view, once built
         self._first_headline = None  # the headline pane of the light first page, if it had one
-        main = [self.status]
         if _under_server():
             _link_panels_files_here(pn.state.curdoc)
             main = [self._first_view(fit_from)]
+        else:
+            main = [self.status]
         self.page = pmui.Page(
             title="whatif · CX what-if planner",
             sidebar=[self.sidebar],
@@ -158,6 +158,14 @@ class PlannerApp(Viewer):
 
     def __panel__(self):
         return self.page
+
+    @functools.cached_property
+    def status(self) -> StatusPanel:
+        """The status page: progress while the model is fitted or loaded, or why it cannot be
+        used (made when first needed: most sessions' first page has the headline instead)."""
+        status = StatusPanel()
+        status.working("Opening the planner", f"Preparing {Path(self.model_path).name}")
+        return status
 
     # -- loading --------------------------------------------------------------------------------
 
