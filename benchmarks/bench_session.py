@@ -39,7 +39,7 @@ from bokeh.protocol import Protocol
 
 from whatif.app.page import create_app
 from whatif.app.provider import get_provider
-from whatif.app.server import keep_loaded_objects
+from whatif.app.server import collect_less_often, keep_loaded_objects
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVER = "ivr_prompts"
@@ -123,6 +123,7 @@ def main() -> None:
     pn.extension()
     bundle = get_provider(args.model).start().wait().bundle  # loaded before any session
     keep_loaded_objects()  # as `whatif app` does before serving
+    collect_less_often()
     control = bundle.controls[LEVER]
     low, high = control.ranges["cap"][:2]
     Session(args.model).move(low)  # warm: imports, the model's tables

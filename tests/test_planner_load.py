@@ -99,3 +99,15 @@ def test_the_planner_serves_from_one_process_per_core_unless_the_model_is_being_
     assert default_processes(fitting=True) == 1  # its page shows the fit's progress
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
     assert default_processes(fitting=False) == MAX_DEFAULT_PROCESSES
+
+
+def test_the_server_collects_garbage_less_often():
+    from whatif.app.server import SERVER_GC_THRESHOLDS, collect_less_often
+
+    before = gc.get_threshold()
+    try:
+        collect_less_often()
+        assert gc.get_threshold() == SERVER_GC_THRESHOLDS
+        assert all(a >= b for a, b in zip(SERVER_GC_THRESHOLDS, before, strict=True))
+    finally:
+        gc.set_threshold(*before)

@@ -279,6 +279,23 @@ def default_processes(fitting: bool) -> int:
     return max(1, min(cores, MAX_DEFAULT_PROCESSES))
 
 
+#: The garbage collector's thresholds while serving (Python's default: 700, 10, 10).
+SERVER_GC_THRESHOLDS = (50_000, 50, 50)
+
+
+def collect_less_often() -> None:
+    """Run the garbage collector less often while serving: :data:`SERVER_GC_THRESHOLDS`.
+
+    Each session's page makes some 27,000 objects that live as long as the session. With Python's
+    default thresholds the collector ran hundreds of times while one page was built, and its
+    older generations walked every open session's objects again: a fifth to a third of the
+    server's time when twenty people opened the planner at once (``bench_load.py`` with the
+    collector off, and with these thresholds). Cyclic garbage waits longer; Panel still collects
+    after sessions end.
+    """
+    gc.set_threshold(*SERVER_GC_THRESHOLDS)
+
+
 def keep_loaded_objects() -> None:
     """Keep everything loaded so far (the libraries, the model and its tables) out of the garbage
     collector's sweeps, and shared by the server's processes after a fork.
@@ -369,6 +386,7 @@ def serve(
             raise ArtefactError(provider.error)
         if provider.status == "ready":
             keep_loaded_objects()
+    collect_less_often()
     if num_threads:
         pn.config.nthreads = num_threads
     os.environ.setdefault("BOKEH_RESOURCES", "server")
