@@ -1,9 +1,11 @@
 """The planner page of one session: the sidebar and the tabs on one state, behind a status page.
 
 :class:`PlannerApp` assembles the views (:mod:`whatif.app.views`) over a fresh
-:class:`~whatif.app.state.PlannerState` and shows a status page until the model's
-:class:`~whatif.app.provider.ModelProvider` is ready: under a server it polls the provider with a
-periodic callback, outside one it waits. :func:`create_app` builds the page of one session (the
+:class:`~whatif.app.state.PlannerState`. Under a server its first page is light: the headline of a
+fresh session (the same for everyone, made once per model) when the model is loaded, and the
+planner is built around it once the browser shows that page; else a status page until the model's
+:class:`~whatif.app.provider.ModelProvider` is ready (polled with a periodic callback; outside a
+server it waits). :func:`create_app` builds the page of one session (the
 demo model by default); :func:`whatif.app.server.serve` (``whatif app``) and ``apps/planner.py``
 serve it.
 """
