@@ -111,3 +111,42 @@ def test_the_server_collects_garbage_less_often():
         assert all(a >= b for a, b in zip(SERVER_GC_THRESHOLDS, before, strict=True))
     finally:
         gc.set_threshold(*before)
+
+
+def test_ctrl_c_stops_a_planner_of_two_processes_cleanly(tiny_model_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "whatif.cli", "app", str(tiny_model_path)]
+    command += ["--port", str(port), "--no-show", "--num-procs", "2"]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30)
+                break
+            except OSError:
+                time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C in the terminal reaches every process
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, out
+    assert out.count("planner stopped") == 1 and "interrupted" not in out
+    assert "Traceback" not in out

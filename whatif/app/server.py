@@ -416,6 +416,12 @@ def serve(
         raise WhatifError(
             f"cannot serve on {address}:{port} ({err.strerror or err}); choose another --port"
         ) from None
+    except KeyboardInterrupt:
+        # with several processes the first one waits here for the others, which stop on Ctrl+C
+        # themselves and say so; an interrupt is how a planner stops, not a failure
+        if process.task_id() is None:
+            return
+        raise
     host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "") else address
     if not process.task_id():  # the first (or only) process speaks for all
         _say(f"planner on http://{host}:{server.port}/ (model {path}); press Ctrl+C to stop")
