@@ -7,6 +7,7 @@ import panel as pn
 import pytest
 from panel.custom import ReactiveESM
 from panel.io import resources
+from panel.io import server as panel_server
 from panel.util import classproperty
 from panel_material_ui.base import MaterialComponent
 
@@ -31,6 +32,8 @@ def original(monkeypatch):
     monkeypatch.setattr(ReactiveESM, "_bundle_path", ReactiveESM.__dict__["_bundle_path"])
     monkeypatch.setattr(MaterialComponent, "_bundle_css", MaterialComponent.__dict__["_bundle_css"])
     monkeypatch.setattr(resources, "_is_subpath", resources._is_subpath)
+    # the page bundles too, so that installing again below does not wrap the kept ones twice
+    monkeypatch.setattr(panel_server, "bundle_resources", panel_server.bundle_resources)
     bundle_path = ReactiveESM.__dict__["_bundle_path"]
     bundle_css = MaterialComponent.__dict__["_bundle_css"]
     if isinstance(bundle_path, panel_lookups._MemoizedClassProperty):  # installed before
@@ -107,7 +110,6 @@ def test_a_pages_scripts_and_stylesheets_are_panels_own_and_made_once_per_kind_o
     from bokeh.document import Document
     from bokeh.models import ColumnDataSource, DataTable
     from panel.io import resources as panel_resources
-    from panel.io import server as panel_server
     from panel.io.resources import Resources, bundle_resources
 
     made = []

@@ -1,13 +1,14 @@
 """Headlines first: while any session of this process still waits for its headline, the parts
 other sessions show after theirs (the levers, the open tab's charts) wait.
 
-When many people open the planner at once, each page's build is a headline (about 0.3 s of CPU)
-and then its levers and charts (about 0.7 s). Scheduled on the next tick, the second part of the
-first pages ran before the headlines of the later ones, so the twentieth person waited for
-nineteen whole pages. :data:`HEADLINES_FIRST` queues those later parts until no session of the
-process is waiting for its headline -- or at most :data:`MAX_WAIT_MS`, so that a page whose
-browser never asks for its headline holds nobody up -- and then schedules them in order.
-A person alone on the server sees no difference: their own headline is the last one awaited.
+A page whose model is loaded carries its headline from the first byte (a fresh session's
+headline is everyone's), so it never waits; the ones that do are pages that opened on the status
+page and get their headline only when their model is ready. :data:`HEADLINES_FIRST` queues the
+later parts of other pages until no session of the process is waiting for its headline -- or at
+most :data:`MAX_WAIT_MS`, so that a page whose browser never asks for its headline holds nobody
+up -- and then schedules them in order. Nothing is built for a page whose browser has gone
+(:func:`abandoned`). A person alone on the server sees no difference: their own headline is the
+last one awaited.
 """
 
 from __future__ import annotations

@@ -64,7 +64,8 @@ def _memoize(cls: type, name: str, context=tuple) -> None:
 
 
 def memoize_panel_lookups() -> None:
-    """Keep Panel's bundle-path and extension-folder answers for this process (idempotent)."""
+    """Keep Panel's bundle-path, extension-folder and page-bundle answers for this process
+    (idempotent)."""
     if isinstance(ReactiveESM.__dict__["_bundle_path"], _MemoizedClassProperty):
         return
     _memoize(ReactiveESM, "_bundle_path")

@@ -300,9 +300,9 @@ def keep_loaded_objects() -> None:
     """Keep everything loaded so far (the libraries, the model and its tables) out of the garbage
     collector's sweeps, and shared by the server's processes after a fork.
 
-    Each session's page makes tens of thousands of short-lived objects, so full sweeps are
-    frequent, and Panel sweeps again after sessions end; each full sweep walked the model's
-    hundreds of thousands of objects too. Python's own advice before forking (``gc.freeze``).
+    Sessions make many objects, so full sweeps are frequent, and Panel sweeps again after
+    sessions end; each full sweep walked the model's hundreds of thousands of objects too.
+    Python's own advice before forking (``gc.freeze``).
     """
     gc.collect()
     gc.freeze()

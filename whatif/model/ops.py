@@ -78,16 +78,6 @@ class DriverLoglik(KernelOp):
     n_params = 4
 
 
-@register_funcify_default_op_cache_key(SatisfactionLoglik)
-def _numba_sat(op, node=None, **kwargs):
-    return sat_kernel
-
-
-@register_funcify_default_op_cache_key(DriverLoglik)
-def _numba_driver(op, node=None, **kwargs):
-    return driver_kernel
-
-
 class ModelDensity(KernelOp):
     """``(log_scales, mean_raw, coef_raw, log_noise, *KernelArguments.flat()) -> log density,
     gradients``: the model's whole log density on its unconstrained parameters."""
@@ -113,9 +103,13 @@ class Coefficients(Op):
             store[0] = value
 
 
-@register_funcify_default_op_cache_key(ModelDensity)
-def _numba_density(op, node=None, **kwargs):
-    return density_kernel
+def _numba_kernel(op, node=None, **kwargs):
+    """In PyTensor's numba mode a kernel Op is its compiled kernel, called as it is."""
+    return op.kernel
+
+
+for _kernel_op in (SatisfactionLoglik, DriverLoglik, ModelDensity):
+    register_funcify_default_op_cache_key(_kernel_op)(_numba_kernel)
 
 
 @register_funcify_default_op_cache_key(Coefficients)
