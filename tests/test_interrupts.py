@@ -359,3 +359,28 @@ def test_the_handlers_are_restored_and_only_installed_around_the_work():
             interrupts.check()  # remembered
     assert {sig: signal.getsignal(sig) for sig in interrupts.SIGNALS} == previous
     interrupts.check()  # forgotten outside
+
+
+class _SignalsWhenCollected:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)  # the handler raises here, inside the finalizer, where Python cannot raise
+
+
+def test_a_signal_in_a_finalizer_is_remembered_without_a_traceback(monkeypatch):
+    """As when Ctrl-C lands in the garbage collector's weakref callbacks while saving: Python
+    cannot raise there, and its hook would print "Exception ignored" and a traceback."""
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    with interrupts.handling_signals():
+        _SignalsWhenCollected()  # collected at once
+        with pytest.raises(interrupts.Interrupted):
+            interrupts.check()
+        _RaisesWhenCollected()  # other errors in finalizers are still reported
+    assert [type(r.exc_value) for r in reported] == [ValueError]
+    assert sys.unraisablehook == reported.append
+
+
+class _RaisesWhenCollected:
+    def __del__(self):
+        raise ValueError("a finalizer's own error")

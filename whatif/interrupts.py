@@ -14,6 +14,7 @@ Outside :func:`handling_signals` (a library, the planner's background fits) noth
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,18 @@ def _handler(signum: int, _frame) -> None:
         raise Interrupted(signum)
 
 
+def _unraisable_unless_interrupted(previous):
+    """``sys.unraisablehook`` that drops :class:`Interrupted` raised where Python cannot raise
+    (a finalizer, a weakref callback in the garbage collector): the signal is remembered and
+    :func:`check` raises it in time, so Python's "Exception ignored" traceback is only noise."""
+
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            previous(unraisable)
+
+    return hook
+
+
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
@@ -68,7 +81,9 @@ def _main_thread() -> bool:
 def handling_signals() -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM raise :class:`Interrupted` and are remembered.
 
-    The previous handlers are restored on leaving. Outside the main thread (where Python cannot
+    An :class:`Interrupted` that Python cannot raise (it landed in a finalizer) is not reported
+    as "Exception ignored": it is remembered, and :func:`check` raises it. The previous handlers
+    are restored on leaving. Outside the main thread (where Python cannot
     install handlers) the block changes nothing.
     """
     global _installed
@@ -77,6 +92,8 @@ def handling_signals() -> Iterator[None]:
         return
     _received.clear()
     previous = {sig: signal.signal(sig, _handler) for sig in SIGNALS}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable_unless_interrupted(previous_hook)
     _installed = True
     try:
         yield
@@ -85,6 +102,7 @@ def handling_signals() -> Iterator[None]:
             for sig, handler in previous.items():
                 # None: a handler installed from C, which Python cannot reinstate
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+            sys.unraisablehook = previous_hook
             _installed = False
             _received.clear()
 
