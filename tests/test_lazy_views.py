@@ -184,6 +184,44 @@ def test_a_session_made_without_its_page_request_links_panels_files_here(served,
     assert any(u.startswith("static/extensions/panel/") for u in urls)
 
 
+def _busy_watchers() -> int:
+    return len(pn.state.param.watchers.get("busy", {}).get("value", []))
+
+
+def test_ended_sessions_are_freed_and_busy_changes_touch_no_page(tiny_model_path, later):
+    """Material UI's page followed Panel's process-wide ``pn.state.busy`` through a watcher on
+    ``pn.state`` that outlived its session: every busy change of any session ran it for every
+    page ever served, and it kept each page, its state and views alive (issue 18, under load)."""
+    import gc
+
+    from panel.io.document import _cleanup_doc
+
+    get_provider(tiny_model_path).start().wait()
+    before = _busy_watchers()
+    ended = []
+    for _ in range(3):
+        doc, context = Document(), _ServedContext()
+        doc._session_context = weakref.ref(context)
+        with set_curdoc(doc):
+            app = PlannerApp(tiny_model_path)
+            doc.add_root(pn.panel(app).get_root(doc))
+        first_pull(doc, later)
+        with set_curdoc(doc):
+            app.state.set_lever(_count(app).target, "scale", 0.5)
+        assert _busy_watchers() == before
+        pn.state._busy_counter = [("a callback", 0.0)]  # as Panel does around each callback
+        pn.state._busy_counter = []
+        assert app.page.busy is False
+        ended.append(weakref.ref(app.state))
+        HEADLINES_FIRST.served(app)
+        _cleanup_doc(doc)  # the session ends, as Panel ends it
+        del app, doc, context
+    gc.collect()
+    # they do not accumulate (the last one may be held a while by a reference from C, outside
+    # what the collector sees, until the next session replaces it)
+    assert sum(r() is not None for r in ended) <= 1 and ended[0]() is None
+
+
 def test_a_model_still_loading_gets_the_status_page_first(served, later, monkeypatch):
     class Loading:
         status, message, elapsed, stage = "loading", "Loading the model", 0.0, ""

@@ -83,6 +83,24 @@ def _link_panels_files_here(doc) -> None:
         )
 
 
+def _detach_from_panels_busy(page: pmui.Page) -> None:
+    """Show ``page`` as not busy and drop its link to Panel's process-wide ``pn.state.busy``.
+
+    Material UI's page follows ``pn.state.busy`` through a reference: every callback of any
+    session then patched every open page (n sessions: n^2 messages). Setting the value drops the
+    reference but not Param's watcher on ``pn.state``, which went on running for every page on
+    every busy change of any session (a tenth of a lever move with 20 pages open), and kept each
+    page, its session's state and views alive after the session ended.
+    """
+    with edit_readonly(page):
+        page.busy = False
+    private = page._param__private
+    for names, watcher in private.ref_watchers:
+        if "busy" in names:
+            pn.state.param.unwatch(watcher)
+    private.ref_watchers = [(n, w) for n, w in private.ref_watchers if "busy" not in n]
+
+
 def _under_server() -> bool:
     """Whether this runs in a server session (a browser will load the page)."""
     doc = pn.state.curdoc
@@ -141,11 +159,8 @@ class PlannerApp(Viewer):
             theme_toggle=False,
             busy_indicator=None,
         )
-        # Panel ties every page's busy bar to the process-wide pn.state.busy: each callback of
-        # any session then patched every open page (n sessions: n^2 messages, the planner's
-        # worst cost under load); this page shows its own progress (the status page) instead
-        with edit_readonly(self.page):
-            self.page.busy = False
+        # this page shows its own progress (the status page), not every session's
+        _detach_from_panels_busy(self.page)
         if _under_server():
             pn.config.exception_handler = self._on_exception
             # Everything else waits until the browser shows this light page: a change made
