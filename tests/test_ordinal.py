@@ -200,6 +200,32 @@ def test_a_lever_that_changes_nothing_gives_exactly_zero(top_heavy_fit):
         assert np.all(lift[key] == 0.0), key
 
 
+def test_leaving_out_the_respondents_a_lever_does_not_move_changes_no_number(
+    top_heavy_fit, monkeypatch
+):
+    """Only respondents whose KPIs a lever changes are looked up (a cap leaves those below it
+    alone): the forecast is the one computed over every respondent."""
+    from whatif.analysis.answer_engine import AnswerForecast
+
+    truth, model = top_heavy_fit
+    moved = []
+    choose = AnswerForecast._moved_respondents
+
+    def counted(fixed, flipped, dx):
+        rows = choose(fixed, flipped, dx)
+        moved.append((len(rows), len(fixed)))
+        return rows
+
+    for _, scenario in _levers(truth):
+        monkeypatch.setattr(AnswerForecast, "_moved_respondents", staticmethod(counted))
+        fewer = ScenarioEngine(model).lift_arrays(scenario)
+        monkeypatch.setattr(AnswerForecast, "_moved_respondents", staticmethod(lambda *a: None))
+        every = ScenarioEngine(model).lift_arrays(scenario)
+        for key in ("total", "direct", "top_box", "nps", "company", "company_nps"):
+            np.testing.assert_allclose(fewer[key], every[key], rtol=1e-9, atol=1e-12)
+    assert any(n < m for n, m in moved) and all(n > 0 for n, _ in moved)
+
+
 def test_baseline_metrics_match_the_observed_answers(top_heavy_fit):
     """The model's baseline NPS and top-box of an observed year are those of its answers."""
     truth, model = top_heavy_fit

@@ -130,3 +130,16 @@ def test_looking_up_several_tables_at_once_gives_the_same_numbers_as_one_by_one(
         position - i
     )
     assert together["mean"][1, 5] == pytest.approx(expected, rel=1e-12)
+
+
+def test_looking_up_some_rows_is_looking_up_those_rows_tables():
+    rng = np.random.default_rng(6)
+    grid = shift_grid((1.0, 5.0))
+    tables = {name: rng.normal(size=(40, len(grid))) for name in ("mean", "top_box")}
+    rows = np.array([3, 0, 17, 39])
+    shifts = rng.normal(scale=2.0, size=(30, len(rows)))
+    some = look_up_many(tables, grid, shifts, rows)
+    for name, table in tables.items():
+        np.testing.assert_array_equal(some[name], look_up(table[rows], grid, shifts))
+        np.testing.assert_array_equal(some[name], look_up(table, grid, shifts, rows))
+    assert look_up_many(tables, grid, shifts[:, :0], rows[:0])["mean"].shape == (30, 0)

@@ -224,12 +224,16 @@ class AnswerForecast:
         x, z, _, w = self._population(c, t)
         tables = self._channel_tables(c, t, intercept, weights, direct, sigma)
         fixed, flipped, chance = dz
+        rows = self._moved_respondents(fixed, flipped, dx)
+        if rows is not None:
+            fixed, flipped, chance, w = fixed[rows], flipped[rows], chance[rows], w[rows]
         run = {
             "weights": weights,
             "direct": direct,
             "own_effects": own_effects,
             "paths": paths,
             "tables": tables,
+            "rows": rows,
         }
         latent, changes = self._respondents(c, t, fixed, dx, **run)
         if np.any(flipped):
@@ -238,6 +242,8 @@ class AnswerForecast:
             latent = latent + chance * (latent_flip - latent)
             changes = {k: v + chance * (changes_flip[k] - v) for k, v in changes.items()}
         share = self.draw_weights(c, t, latent.shape[0])
+        if rows is not None:
+            share = share[:, rows]
 
         def average(values):
             return np.einsum("sm,sm->s", values, share)
@@ -250,6 +256,15 @@ class AnswerForecast:
         if self.rating.nps:
             out["nps"] = 100.0 * (out["top_box"] - average(changes["bottom_box"]))
         return out
+
+    @staticmethod
+    def _moved_respondents(fixed, flipped, dx) -> np.ndarray | None:
+        """The respondents a scenario moves (``None``: all): without a driver lever, those whose
+        KPIs a lever changes (a cap reaches those above it, a share those who can gain or lose
+        the KPI). The others' answers stay as they are; leaving them out saves their look-ups."""
+        if np.any(dx):
+            return None
+        return np.flatnonzero(np.any(fixed != 0, axis=1) | np.any(flipped != 0, axis=1))
 
     def _channel_tables(self, c, t, intercept, weights, direct, sigma) -> dict:
         """Channel ``c``'s satisfaction tables, from its draws ``(S,)``, ``(S, K)``, ``(S, J)``,
@@ -286,15 +301,17 @@ class AnswerForecast:
             self._tables[key] = gamma / gamma.sum(axis=1, keepdims=True)
         return self._tables[key]
 
-    def _respondents(self, c, t, dz, dx, *, weights, direct, own_effects, paths, tables):
+    def _respondents(self, c, t, dz, dx, *, weights, direct, own_effects, paths, tables, rows):
         """Per draw and respondent: satisfaction's latent shift and its answer changes.
 
-        Only the influencers a lever changes enter the products (a one-lever scenario multiplies
-        one column, not all of them), and each driver's shift is kept apart, so a scenario costs
-        a few matrix products and one grid search for the satisfaction tables together.
+        ``dz`` holds the influencer changes of the respondents ``rows`` (all when ``None``), in
+        that order. Only the influencers a lever changes enter the products (a one-lever
+        scenario multiplies one column, not all of them), and each driver's shift is kept apart,
+        so a scenario costs a few matrix products and one grid search for the satisfaction
+        tables together.
         """
-        x, z, _, w = self._population(c, t)
         S, K = weights.shape
+        M = dz.shape[0]
         paths_mean = None if paths is None else paths.mean(axis=0)
         changed = np.flatnonzero(np.any(dz != 0, axis=0))
         dz_changed = np.ascontiguousarray(dz[:, changed].T)  # (J', M)
@@ -307,7 +324,7 @@ class AnswerForecast:
             if changed.size:
                 shift = own_effects[:, k][:, changed] @ dz_changed
             if dx[k]:
-                shift = np.full((S, len(w)), dx[k]) if shift is None else shift + dx[k]
+                shift = np.full((S, M), dx[k]) if shift is None else shift + dx[k]
             if paths is not None:
                 for src in sorted(s for s in moved if linked[k, s]):
                     step = paths[:, k, src, None] * moved[src]
@@ -315,14 +332,15 @@ class AnswerForecast:
             if shift is None:
                 continue
             if k < len(self.driver_ordinal) and self.driver_ordinal[k]:
-                shift = look_up(self.driver_table(c, t, k, paths_mean), self.grid, shift)
+                table = self.driver_table(c, t, k, paths_mean)
+                shift = look_up(table, self.grid, shift, rows)
             moved[k] = shift
-        latent = np.zeros((S, len(w)))
+        latent = np.zeros((S, M))
         for k, change in moved.items():
             latent += weights[:, k, None] * change
         if changed.size:
             latent += direct[:, changed] @ dz_changed
-        return latent, look_up_many(tables, self.grid, latent)
+        return latent, look_up_many(tables, self.grid, latent, rows)
 
     def scenario_lifts(
         self,

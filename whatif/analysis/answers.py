@@ -97,7 +97,9 @@ def change_tables(
     return out
 
 
-def look_up(table: np.ndarray, grid: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+def look_up(
+    table: np.ndarray, grid: np.ndarray, shifts: np.ndarray, rows: np.ndarray | None = None
+) -> np.ndarray:
     """Interpolate each respondent's table at their shifts.
 
     Parameters
@@ -108,16 +110,22 @@ def look_up(table: np.ndarray, grid: np.ndarray, shifts: np.ndarray) -> np.ndarr
         The shifts it was tabulated at (evenly spaced).
     shifts
         ``(S, M)`` latent shifts per draw and respondent.
+    rows
+        The table's rows (respondents) the ``M`` columns of ``shifts`` are, in that order;
+        ``None``: all of them.
 
     Returns
     -------
     ndarray ``(S, M)``
     """
-    return look_up_many({"table": table}, grid, shifts)["table"]
+    return look_up_many({"table": table}, grid, shifts, rows)["table"]
 
 
 def look_up_many(
-    tables: dict[str, np.ndarray], grid: np.ndarray, shifts: np.ndarray
+    tables: dict[str, np.ndarray],
+    grid: np.ndarray,
+    shifts: np.ndarray,
+    rows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`look_up` of several tables of the same respondents at the same shifts: where the
     shifts fall on the grid is found once for all of them (the same numbers, less work).
@@ -130,6 +138,9 @@ def look_up_many(
         The shifts they were tabulated at (evenly spaced).
     shifts
         ``(S, M)`` latent shifts per draw and respondent.
+    rows
+        The tables' rows (respondents) the ``M`` columns of ``shifts`` are, in that order;
+        ``None``: all of them.
 
     Returns
     -------
@@ -144,8 +155,8 @@ def look_up_many(
     frac = position
     frac -= index
     # one flat gather per neighbor is several times faster than 2-D fancy indexing
-    M = shifts.shape[-1]
-    index += (np.arange(M) * G)[None, :]
+    rows = np.arange(shifts.shape[-1]) if rows is None else np.asarray(rows, np.intp)
+    index += (rows * G)[None, :]
     above_index = index + 1
     out = {}
     for name, table in tables.items():
