@@ -3,8 +3,10 @@ the server loads before serving is kept out of the garbage collector's sweeps.""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import inspect
+import sys
 
 import pytest
 from panel.reactive import Syncable
@@ -150,3 +152,74 @@ def test_ctrl_c_stops_a_planner_of_two_processes_cleanly(tiny_model_path):
     assert proc.returncode == 0, out
     assert out.count("planner stopped") == 1 and "interrupted" not in out
     assert "Traceback" not in out
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's /proc")
+def test_sigterm_to_the_first_process_stops_every_process_of_the_planner(tiny_model_path):
+    """A service manager's SIGTERM reaches the first process only: the forked ones, which serve,
+    end with it instead of holding the port."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "whatif.cli", "app", str(tiny_model_path)]
+    command += ["--port", str(port), "--no-show", "--num-procs", "2"]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30)
+                break
+            except OSError:
+                time.sleep(0.3)
+        serving = _children(proc.pid)
+        assert len(serving) == 2
+        proc.send_signal(signal.SIGTERM)  # to the first process alone
+        proc.wait(30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(_alive(p) for p in serving):
+            time.sleep(0.2)
+        left = [p for p in serving if _alive(p)]
+        with socket.socket() as sock:
+            free = sock.connect_ex(("127.0.0.1", port)) != 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not left and free

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import panel as pn
 from tornado import process
+from tornado.ioloop import PeriodicCallback
 
 from whatif.app.demo import DEMO_FIT, demo_paths
 from whatif.app.page import create_app
@@ -325,6 +326,27 @@ def do_session_work_in_order(server) -> None:
     server.io_loop.asyncio_loop.set_default_executor(pool)
 
 
+#: How often a forked serving process checks that the first one is still there, in milliseconds.
+PARENT_CHECK_MS = 1000
+
+
+def end_with_the_first_process(server, parent: int) -> PeriodicCallback:
+    """Stop this forked serving process once the first process (``parent``) has gone.
+
+    With several processes the first one only forks the others and waits for them. A SIGTERM
+    (a service manager, ``kill``) reaches it alone: it ended while the others went on serving,
+    holding the port. (Ctrl+C reaches them all.)
+    """
+
+    def check() -> None:
+        if os.getppid() != parent:
+            server.io_loop.stop()
+
+    watch = PeriodicCallback(check, PARENT_CHECK_MS)
+    watch.start()
+    return watch
+
+
 def serve(
     model_path: str | Path | None = None,
     port: int = 5006,
@@ -399,6 +421,7 @@ def serve(
         extra = [o.strip() for o in os.environ.get("WHATIF_ALLOW_ORIGIN", "").split(",")]
         origins += [f"{name}:{port}" for name in names if name]
         origins += [o if ":" in o else f"{o}:{port}" for o in extra if o]
+    first = os.getpid()
     try:
         server = pn.serve(
             lambda: create_app(path, root),
@@ -427,6 +450,8 @@ def serve(
         _say(f"planner on http://{host}:{server.port}/ (model {path}); press Ctrl+C to stop")
     if not num_threads:
         do_session_work_in_order(server)
+    if process.task_id() is not None:
+        end_with_the_first_process(server, first)
     server.start()
     with contextlib.suppress(KeyboardInterrupt):
         server.io_loop.start()  # returns on Ctrl+C (Panel stops the loop on SIGINT)
