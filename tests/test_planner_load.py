@@ -115,19 +115,21 @@ def test_the_server_collects_garbage_less_often():
         gc.set_threshold(*before)
 
 
-def test_ctrl_c_stops_a_planner_of_two_processes_cleanly(tiny_model_path):
+@contextlib.contextmanager
+def _planner_of_two_processes(model):
+    """``whatif app MODEL --num-procs 2`` on a free port, serving: ``(process, port)``; its
+    process group is killed afterwards, whatever happened."""
     import os
     import signal
     import socket
     import subprocess
-    import sys
     import time
     import urllib.request
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "whatif.cli", "app", str(tiny_model_path)]
+    command = [sys.executable, "-m", "whatif.cli", "app", str(model)]
     command += ["--port", str(port), "--no-show", "--num-procs", "2"]
     proc = subprocess.Popen(
         command,
@@ -144,11 +146,20 @@ def test_ctrl_c_stops_a_planner_of_two_processes_cleanly(tiny_model_path):
                 break
             except OSError:
                 time.sleep(0.3)
+        yield proc, port
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+
+
+def test_ctrl_c_stops_a_planner_of_two_processes_cleanly(tiny_model_path):
+    import os
+    import signal
+
+    with _planner_of_two_processes(tiny_model_path) as (proc, _):
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C in the terminal reaches every process
         out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, out
     assert out.count("planner stopped") == 1 and "interrupted" not in out
     assert "Traceback" not in out
@@ -183,32 +194,11 @@ def _alive(pid: int) -> bool:
 def test_sigterm_to_the_first_process_stops_every_process_of_the_planner(tiny_model_path):
     """A service manager's SIGTERM reaches the first process only: the forked ones, which serve,
     end with it instead of holding the port."""
-    import os
     import signal
     import socket
-    import subprocess
     import time
-    import urllib.request
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "whatif.cli", "app", str(tiny_model_path)]
-    command += ["--port", str(port), "--no-show", "--num-procs", "2"]
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30)
-                break
-            except OSError:
-                time.sleep(0.3)
+    with _planner_of_two_processes(tiny_model_path) as (proc, port):
         serving = _children(proc.pid)
         assert len(serving) == 2
         proc.send_signal(signal.SIGTERM)  # to the first process alone
@@ -219,7 +209,4 @@ def test_sigterm_to_the_first_process_stops_every_process_of_the_planner(tiny_mo
         left = [p for p in serving if _alive(p)]
         with socket.socket() as sock:
             free = sock.connect_ex(("127.0.0.1", port)) != 0
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
     assert not left and free
