@@ -92,3 +92,27 @@ def test_a_page_whose_browser_has_gone_gets_nothing_more():
     page.session_context.session.connection_count = 0  # the tab was closed before the tick
     page.run()
     assert ran == []
+
+
+def test_a_page_with_its_headline_is_awaited_until_shown_or_for_a_while():
+    """A page that carries its headline waits for its browser's first pull; with several server
+    processes that browser may connect to another process, so only for ``within_ms``."""
+    shown, elsewhere = object(), object()
+    scheduler, page, ran = HeadlinesFirst(), FakeDocument(), []
+    with set_curdoc(page):
+        scheduler.expect(shown, within_ms=1000)
+        scheduler.expect(elsewhere, within_ms=1000)
+        scheduler.later(lambda: ran.append("levers"))
+    assert [ms for _, ms in page.timeouts] == [1000, 1000, MAX_WAIT_MS]
+    scheduler.served(shown)  # its browser pulled it
+    page.run()
+    assert ran == [] and scheduler.waiting == 1
+    page.timeouts[1][0]()  # a second later: the other one's browser never came here
+    page.run()
+    assert ran == ["levers"] and scheduler.waiting == 0
+
+
+def test_a_page_with_its_headline_is_not_awaited_outside_a_server():
+    scheduler = HeadlinesFirst()
+    scheduler.expect(object(), within_ms=1000)
+    assert scheduler.waiting == 0

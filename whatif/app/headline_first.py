@@ -2,13 +2,16 @@
 other sessions show after theirs (the levers, the open tab's charts) wait.
 
 A page whose model is loaded carries its headline from the first byte (a fresh session's
-headline is everyone's), so it never waits; the ones that do are pages that opened on the status
-page and get their headline only when their model is ready. :data:`HEADLINES_FIRST` queues the
-later parts of other pages until no session of the process is waiting for its headline -- or at
-most :data:`MAX_WAIT_MS`, so that a page whose browser never asks for its headline holds nobody
-up -- and then schedules them in order. Nothing is built for a page whose browser has gone
-(:func:`abandoned`). A person alone on the server sees no difference: their own headline is the
-last one awaited.
+headline is everyone's): it waits until its browser shows it, which takes the browser's
+connection and its first pull of the page, or at most a second (with several server processes
+that connection may reach another process, and this one never hears from it). Pages that opened
+on the status page wait until their model is ready and their headline made. Twenty people
+opening the planner at once thus all see their headline before anyone's levers and charts are
+built (about half a second of one core each), instead of the late ones waiting behind them.
+:data:`HEADLINES_FIRST` queues the later parts of pages until no session of the process is
+waiting for its headline -- or at most :data:`MAX_WAIT_MS` -- and then schedules them in order.
+Nothing is built for a page whose browser has gone (:func:`abandoned`). A person alone on the
+server sees no difference: their own headline is the last one awaited.
 """
 
 from __future__ import annotations
@@ -66,9 +69,16 @@ class HeadlinesFirst:
         """How many sessions wait for their headline."""
         return len(self._waiting)
 
-    def expect(self, session: object) -> None:
-        """A session was opened and will ask for its headline."""
+    def expect(self, session: object, within_ms: int | None = None) -> None:
+        """A session was opened and will ask for its headline (awaited at most ``within_ms``,
+        when given, from now)."""
         self._waiting.add(id(session))
+        if within_ms is None:
+            return
+        try:
+            pn.state.curdoc.add_timeout_callback(lambda: self.served(session), within_ms)
+        except Exception:  # noqa: BLE001 - no loop to wait on: not awaited
+            self.served(session)
 
     def served(self, session: object) -> None:
         """A session's headline is out (or the session ended, or shows a status page instead)."""

@@ -66,6 +66,9 @@ SIDEBAR_WIDTH = 360
 PLANNER_LAYOUT = {"sizing_mode": "stretch_width", "margin": (0, 12, 0, 4)}
 #: How often a session waiting for its model looks again, in milliseconds.
 POLL_MS = 400
+#: How long a page that carries its headline counts as waiting for its browser, in milliseconds
+#: (see whatif.app.headline_first).
+FIRST_PAGE_WAIT_MS = 1000
 
 
 def _link_panels_files_here(doc) -> None:
@@ -167,9 +170,10 @@ class PlannerApp(Viewer):
             # between the session's creation and the browser's first pull of it can be lost
             # (the blank first page), and the page shows at once instead of after the build.
             pn.state.onload(lambda: self._on_first_pull(fit_from))
-            if self._first_headline is None:  # its page waits for its headline
-                HEADLINES_FIRST.expect(self)
-                pn.state.curdoc.on_session_destroyed(lambda _context: HEADLINES_FIRST.served(self))
+            # others' levers and charts wait until this page shows its headline
+            shown = None if self._first_headline is None else FIRST_PAGE_WAIT_MS
+            HEADLINES_FIRST.expect(self, within_ms=shown)
+            pn.state.curdoc.on_session_destroyed(lambda _context: HEADLINES_FIRST.served(self))
         else:
             self.open(self.model_path, fit_from)
 
@@ -204,15 +208,11 @@ class PlannerApp(Viewer):
     def _on_first_pull(self, fit_from) -> None:
         """The browser shows the first page: open the model, at once -- or, when that page had
         the headline already, once no other session waits for its headline
-        (whatif.app.headline_first).
-
-        A page with its headline never counted as waiting: with several server processes, the
-        process that made it for the page request may never hear from its browser (whose
-        connection reached another process), and would have held its other pages up.
-        """
+        (whatif.app.headline_first)."""
         if self._first_headline is None:
             self.open(self.model_path, fit_from)
             return
+        HEADLINES_FIRST.served(self)
         HEADLINES_FIRST.later(lambda: self.open(self.model_path, fit_from))
 
     def open(self, path: str | Path, fit_from=None) -> None:
