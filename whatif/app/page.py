@@ -97,11 +97,14 @@ def _detach_from_panels_busy(page: pmui.Page) -> None:
     """
     with edit_readonly(page):
         page.busy = False
-    private = page._param__private
-    for names, watcher in private.ref_watchers:
+    private = getattr(page, "_param__private", None)
+    watchers = getattr(private, "ref_watchers", None)
+    if not watchers:  # a Param that keeps its references otherwise: nothing to drop here
+        return
+    for names, watcher in watchers:
         if "busy" in names:
             pn.state.param.unwatch(watcher)
-    private.ref_watchers = [(n, w) for n, w in private.ref_watchers if "busy" not in n]
+    private.ref_watchers = [(n, w) for n, w in watchers if "busy" not in n]
 
 
 def _under_server() -> bool:
