@@ -83,8 +83,8 @@ def handling_signals() -> Iterator[None]:
 
     An :class:`Interrupted` that Python cannot raise (it landed in a finalizer) is not reported
     as "Exception ignored": it is remembered, and :func:`check` raises it. The previous handlers
-    are restored on leaving. Outside the main thread (where Python cannot
-    install handlers) the block changes nothing.
+    are restored on leaving. Outside the main thread (where Python cannot install handlers) the
+    block changes nothing.
     """
     global _installed
     if not _main_thread() or _installed:

@@ -330,7 +330,7 @@ def do_session_work_in_order(server) -> None:
 PARENT_CHECK_MS = 1000
 
 
-def end_with_the_first_process(server, parent: int) -> PeriodicCallback:
+def end_with_the_first_process(server, parent: int) -> None:
     """Stop this forked serving process once the first process (``parent``) has gone.
 
     With several processes the first one only forks the others and waits for them. A SIGTERM
@@ -342,9 +342,7 @@ def end_with_the_first_process(server, parent: int) -> PeriodicCallback:
         if os.getppid() != parent:
             server.io_loop.stop()
 
-    watch = PeriodicCallback(check, PARENT_CHECK_MS)
-    watch.start()
-    return watch
+    PeriodicCallback(check, PARENT_CHECK_MS).start()
 
 
 def serve(
