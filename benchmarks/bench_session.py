@@ -40,6 +40,7 @@ from bokeh.protocol import Protocol
 from whatif.app.page import create_app
 from whatif.app.provider import get_provider
 from whatif.app.server import collect_less_often, keep_loaded_objects
+from whatif.threads import limit_blas_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVER = "ivr_prompts"
@@ -120,6 +121,7 @@ def main() -> None:
     if not (args.model / "manifest.json").exists():
         raise SystemExit(f"{args.model}: no fitted model; run 'whatif demo' first")
     os.environ.setdefault("BOKEH_PERFORM_ERROR_DIAGNOSTICS", "false")  # as `whatif app` serves
+    limit_blas_threads()  # as the command line runs (idle BLAS threads would count as CPU time)
     pn.extension()
     bundle = get_provider(args.model).start().wait().bundle  # loaded before any session
     keep_loaded_objects()  # as `whatif app` does before serving
@@ -137,7 +139,7 @@ def main() -> None:
             bundle.engine.cache.clear()
             session.move(high - 1)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(int(os.environ.get("NSTATS", "25")))
         return
     sessions = [Session(args.model) for _ in range(args.repeat)]
     fresh, again = [], []

@@ -567,6 +567,60 @@ def test_the_fitted_demo_shows_the_research_orderings(demo_fit, truth):
             assert abs(row["mean"] - true) < 0.05, (channel, source)
 
 
+def test_respondents_with_the_same_changes_looked_up_together_change_no_number(
+    demo_fit, monkeypatch
+):
+    """Respondents a scenario changes alike (all below a cap, say) have their drivers looked up
+    together, as one matrix product: every forecast is the one computed respondent by respondent,
+    with paths between the drivers (live phone), yes/no KPIs, driver levers and two levers."""
+    import whatif.analysis.answer_engine as answer_engine
+    import whatif.analysis.respondents as respondents
+    from whatif.analysis.engine import ScenarioEngine
+    from whatif.analysis.scenario import Lever, Scenario
+
+    model, _ = demo_fit
+    engine = ScenarioEngine(model)
+    scenarios = [Scenario("attention", (Lever("attention", "driver", "shift", 0.5),))]
+    for target, kind in engine._kinds.items():
+        if kind == "binary":
+            scenarios += [
+                Scenario(target, (Lever(target, "influencer", "shift", d),)) for d in (0.1, -0.05)
+            ]
+        else:
+            scenarios += [
+                Scenario(target, (Lever(target, "influencer", "cap", 2.0),)),
+                Scenario(target, (Lever(target, "influencer", "scale", 0.7),)),
+            ]
+    scenarios.append(
+        Scenario(
+            "two",
+            (
+                Lever("transfers", "influencer", "cap", 1.0),
+                Lever("first_contact_resolution", "influencer", "shift", 0.1),
+            ),
+        )
+    )
+    grouped = []
+    choose = answer_engine.alike_respondents
+
+    def counted(fixed, flipped):
+        order, groups = choose(fixed, flipped)
+        grouped.append(sum(g.stop - g.start for g in groups))
+        return order, groups
+
+    monkeypatch.setattr(answer_engine, "alike_respondents", counted)
+    together = [engine.lift_arrays(s) for s in scenarios]
+    assert grouped and min(grouped) > 0  # in every channel, some respondents looked up together
+    monkeypatch.setattr(respondents, "MIN_ALIKE", 10**9)
+    alone = ScenarioEngine(model)
+    for scenario, fast in zip(scenarios, together, strict=True):
+        slow = alone.lift_arrays(scenario)
+        for key in ("total", "direct", "top_box", "nps", "company", "company_nps"):
+            np.testing.assert_allclose(
+                fast[key], slow[key], rtol=1e-9, atol=1e-10, err_msg=scenario.name
+            )
+
+
 def test_the_app_and_the_brief_show_trust_first_and_the_attention_path(demo_fit):
     """The weights tab lists trust first in the live-phone channels, with attention's path to
     trust on top of the path table; the brief's "what drives satisfaction" section too, its

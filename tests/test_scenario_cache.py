@@ -8,8 +8,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from whatif.analysis.answers import look_up, look_up_many, shift_grid
+from whatif.analysis.answers import (
+    interpolation_weights,
+    look_up,
+    look_up_many,
+    look_up_shared,
+    shift_grid,
+)
 from whatif.analysis.engine import ScenarioEngine
+from whatif.analysis.respondents import MIN_ALIKE, alike_respondents
 from whatif.analysis.scenario import Lever, Scenario
 from whatif.analysis.scenario_cache import ScenarioCache, scenario_key
 
@@ -143,3 +150,58 @@ def test_looking_up_some_rows_is_looking_up_those_rows_tables():
         np.testing.assert_array_equal(some[name], look_up(table[rows], grid, shifts))
         np.testing.assert_array_equal(some[name], look_up(table, grid, shifts, rows))
     assert look_up_many(tables, grid, shifts[:, :0], rows[:0])["mean"].shape == (30, 0)
+
+
+def test_looking_up_a_shift_every_respondent_shares_is_looking_it_up_one_by_one():
+    """One small matrix product (the draws' interpolation weights times the table's columns)
+    gives each respondent's look-up, at shifts near zero, far apart, and beyond the grid."""
+    rng = np.random.default_rng(7)
+    grid = shift_grid((0.0, 10.0))
+    table = rng.normal(size=(40, len(grid)))
+    rows = np.array([39, 2, 2, 11])
+    for shifts in (
+        rng.normal(scale=0.01, size=30),
+        rng.normal(scale=3.0, size=30),
+        np.array([-50.0, 50.0, grid[0], grid[-1], 0.0]),
+    ):
+        every = np.repeat(shifts[:, None], table.shape[0], axis=1)
+        np.testing.assert_allclose(
+            look_up_shared(table, grid, shifts), look_up(table, grid, every), rtol=0, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            look_up_shared(table, grid, shifts, rows),
+            look_up(table, grid, every[:, : len(rows)], rows),
+            rtol=0,
+            atol=1e-12,
+        )
+        first, weights = interpolation_weights(grid, shifts)
+        np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+        assert first >= 0 and first + weights.shape[1] <= len(grid)
+
+
+def test_respondents_with_the_same_changes_are_put_side_by_side():
+    rng = np.random.default_rng(8)
+    n = MIN_ALIKE
+    fixed = np.zeros((3 * n + 5, 2))
+    flipped = np.zeros_like(fixed)
+    fixed[:n, 0] = -2.0  # a group: above a cap
+    fixed[n : 2 * n, 0] = 0.01  # a group: below it (a common correction)
+    flipped[2 * n : 3 * n, 1] = 1.0  # a group: could gain a yes/no KPI
+    fixed[3 * n :, 0] = rng.normal(size=5)  # too few alike: one by one
+    shuffle = rng.permutation(len(fixed))
+    fixed, flipped = fixed[shuffle], flipped[shuffle]
+    order, groups = alike_respondents(fixed, flipped)
+    assert [g.stop - g.start for g in groups] == [n, n, n]
+    assert groups[-1].stop == 3 * n and sorted(order) == list(range(len(fixed)))
+    both = np.hstack([fixed, flipped])[order]
+    for group in groups:
+        assert (both[group] == both[group.start]).all()
+    rest = {tuple(row) for row in both[3 * n :]}
+    assert len(rest) == 5
+    assert alike_respondents(
+        fixed[: n - 1] * 0 + rng.normal(size=(n - 1, 2)), flipped[: n - 1]
+    ) == (
+        None,
+        [],
+    )
+    assert alike_respondents(fixed[:0], flipped[:0]) == (None, [])

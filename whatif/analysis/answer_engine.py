@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from whatif.analysis.answers import change_tables, look_up, look_up_many, shift_grid
-from whatif.analysis.scenario import apply_operation
+from whatif.analysis.answers import (
+    change_tables,
+    interpolation_weights,
+    look_up,
+    look_up_many,
+    shift_grid,
+)
+from whatif.analysis.respondents import alike_respondents
 from whatif.data.ordinal import answer_probabilities
 from whatif.data.paths import path_order
 from whatif.fitting.fitted import FittedModel
@@ -24,7 +30,6 @@ __all__ = [
     "MAX_ANSWER_DRAWS",
     "AnswerForecast",
     "is_rating_model",
-    "respondent_changes",
 ]
 
 #: Draws used by a rating-scale model's forecasts (evenly thinned beyond this).
@@ -35,49 +40,6 @@ def is_rating_model(model: FittedModel) -> bool:
     """Whether the model's outcome was fitted with the rating-scale likelihood."""
     agg = model.aggregates
     return agg.attrs.get("outcome_likelihood") == "ordinal" and "population_y" in agg
-
-
-def respondent_changes(
-    levers, kinds: dict[str, str], influencers: list[str], z: np.ndarray, w: np.ndarray, dz
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each sampled respondent's influencer changes from the levers acting on their channel.
-
-    Counts and continuous values move as each operation says (counts not below zero), shifted
-    alike so that their weighted mean is the change computed on the group's whole distribution
-    ``dz`` (the sample says who moves and by how much; the distribution, how much on average). A binary KPI moved up is gained in full by respondents without it, each with the
-    same chance (down: lost by those with it), the chance set by ``dz``; with several binary
-    levers a respondent's chance is the mean of theirs.
-
-    Returns
-    -------
-    fixed ``(M, J)``, flipped ``(M, J)``, chance ``(M,)``
-    """
-    M, J = z.shape
-    fixed, flipped = np.zeros((M, J)), np.zeros((M, J))
-    chances, counted = np.zeros(M), np.zeros(M)
-    for lever in levers:
-        j = influencers.index(lever.target)
-        if kinds[lever.target] == "binary":
-            if dz[j] == 0:
-                continue
-            gain = (1.0 - z[:, j]) if dz[j] > 0 else -z[:, j]
-            pool = float(w @ np.abs(gain))
-            chance = min(abs(dz[j]) / pool, 1.0) if pool > 0 else 0.0
-            flipped[:, j] = gain
-            chances += chance * (gain != 0)
-            counted += gain != 0
-            continue
-        new = apply_operation(lever.operation, lever.value, z[:, j])
-        if kinds[lever.target] == "count":
-            new = np.maximum(new, 0.0)
-        fixed[:, j] += new - z[:, j]
-    for j in range(J):
-        if np.any(fixed[:, j]) or (dz[j] and not np.any(flipped[:, j])):
-            # the sample's mean change corrected to the distribution's by a common shift (a
-            # ratio would explode where the sample's mean change is near zero)
-            fixed[:, j] += dz[j] - float(w @ fixed[:, j])
-    chance = np.where(counted > 0, chances / np.maximum(counted, 1), 0.0)
-    return fixed, flipped, chance
 
 
 class AnswerForecast:
@@ -131,8 +93,11 @@ class AnswerForecast:
         self._tables: dict = {}
 
     def _population(self, c: int, t: int):
-        keep = self.w[c, t] > 0
-        return self.x[c, t, keep], self.z[c, t, keep], self.y[c, t, keep], self.w[c, t, keep]
+        key = ("population", c, t)
+        if key not in self._tables:
+            keep = self.w[c, t] > 0
+            self._tables[key] = tuple(a[c, t, keep] for a in (self.x, self.z, self.y, self.w))
+        return self._tables[key]
 
     def sat_tables(self, c: int, t: int, eta_hat: np.ndarray, sigma: float) -> dict:
         # keyed by the predictions too: the last observed year's respondents stand for both
@@ -221,12 +186,16 @@ class AnswerForecast:
             ``mean`` (rating points), ``top_box`` (share) and, with NPS, ``nps`` (points), each
             ``(S,)``; ``latent`` the mean latent shift ``(S,)``.
         """
-        x, z, _, w = self._population(c, t)
+        _, _, _, w = self._population(c, t)
         tables = self._channel_tables(c, t, intercept, weights, direct, sigma)
         fixed, flipped, chance = dz
         rows = self._moved_respondents(fixed, flipped, dx)
-        if rows is not None:
-            fixed, flipped, chance, w = fixed[rows], flipped[rows], chance[rows], w[rows]
+        if rows is None:
+            rows = np.arange(len(w))
+        order, shared = alike_respondents(fixed[rows], flipped[rows])
+        if order is not None:
+            rows = rows[order]
+        fixed, flipped, chance, w = fixed[rows], flipped[rows], chance[rows], w[rows]
         run = {
             "weights": weights,
             "direct": direct,
@@ -234,6 +203,7 @@ class AnswerForecast:
             "paths": paths,
             "tables": tables,
             "rows": rows,
+            "shared": shared,
         }
         latent, changes = self._respondents(c, t, fixed, dx, **run)
         if np.any(flipped):
@@ -241,12 +211,10 @@ class AnswerForecast:
             latent_flip, changes_flip = self._respondents(c, t, fixed + flipped, dx, **run)
             latent = latent + chance * (latent_flip - latent)
             changes = {k: v + chance * (changes_flip[k] - v) for k, v in changes.items()}
-        share = self.draw_weights(c, t, latent.shape[0])
-        if rows is not None:
-            share = share[:, rows]
+        share = None if self.exact[c, t] else self.draw_weights(c, t, latent.shape[0])[:, rows]
 
         def average(values):
-            return np.einsum("sm,sm->s", values, share)
+            return values @ w if share is None else np.einsum("sm,sm->s", values, share)
 
         out = {
             "latent": latent @ w,
@@ -301,46 +269,94 @@ class AnswerForecast:
             self._tables[key] = gamma / gamma.sum(axis=1, keepdims=True)
         return self._tables[key]
 
-    def _respondents(self, c, t, dz, dx, *, weights, direct, own_effects, paths, tables, rows):
+    def _respondents(self, c, t, dz, dx, *, tables, rows, shared, **draws):
         """Per draw and respondent: satisfaction's latent shift and its answer changes.
 
-        ``dz`` holds the influencer changes of the respondents ``rows`` (all when ``None``), in
-        that order. Only the influencers a lever changes enter the products (a one-lever
-        scenario multiplies one column, not all of them), and each driver's shift is kept apart,
-        so a scenario costs a few matrix products and one grid search for the satisfaction
-        tables together.
+        ``dz`` holds the influencer changes of the respondents ``rows``, in that order; the
+        respondents of each slice in ``shared`` have the same changes, which makes their drivers'
+        look-ups one small matrix product (:meth:`_latent`); the rest are looked up one by one.
+        """
+        S, M = draws["weights"].shape[0], dz.shape[0]
+        rest = slice(shared[-1].stop if shared else 0, M)
+        if not shared:
+            latent = self._latent(c, t, dz, dx, rows=rows, alike=False, **draws)
+        else:
+            latent = np.empty((S, M))
+            for part in shared:
+                latent[:, part] = self._latent(
+                    c, t, dz[part.start], dx, rows=rows[part], alike=True, **draws
+                )
+            if rest.start < M:
+                latent[:, rest] = self._latent(
+                    c, t, dz[rest], dx, rows=rows[rest], alike=False, **draws
+                )
+        return latent, look_up_many(tables, self.grid, latent, rows)
+
+    def _latent(self, c, t, dz, dx, *, rows, alike, weights, direct, own_effects, paths):
+        """Satisfaction's latent shift per draw and respondent ``(S, len(rows))``.
+
+        ``dz`` holds the respondents' influencer changes ``(M, J)``, or with ``alike`` the one
+        change ``(J,)`` they all have. Only the influencers a lever changes enter the products (a
+        one-lever scenario multiplies one column, not all of them). With ``alike``, a driver's
+        latent shift is the same for every respondent in a draw (unless a path brings it the
+        answers of a driver upstream), so its answer changes are its table's interpolation
+        weights times the table's columns the shifts reach; those of every such driver and the
+        direct effects are summed in one matrix product.
         """
         S, K = weights.shape
-        M = dz.shape[0]
+        M = len(rows)
         paths_mean = None if paths is None else paths.mean(axis=0)
-        changed = np.flatnonzero(np.any(dz != 0, axis=0))
-        dz_changed = np.ascontiguousarray(dz[:, changed].T)  # (J', M)
+        changed = np.flatnonzero(dz != 0 if alike else np.any(dz != 0, axis=0))
+        dz_changed = dz[changed] if alike else np.ascontiguousarray(dz[:, changed].T)
         linked = None if paths is None else np.abs(paths).max(axis=0) > 0  # (K, K)
-        moved: dict[int, np.ndarray] = {}  # driver -> its answer's change (S, M)
+        feeds = np.zeros(K, bool) if linked is None else linked.any(axis=0)
+        moved: dict[int, np.ndarray | None] = {}  # driver -> its answer's change (S, M)
+        parts: list[tuple[np.ndarray, np.ndarray]] = []  # (draws' weights, respondents' columns)
+        latent = None
         for k in self.order:
             if not self.dmask[c, k]:
                 continue
-            shift = None
+            upstream = [] if linked is None else sorted(s for s in moved if linked[k, s])
+            shift = None  # (S,) with alike, (S, M) otherwise
             if changed.size:
                 shift = own_effects[:, k][:, changed] @ dz_changed
             if dx[k]:
-                shift = np.full((S, M), dx[k]) if shift is None else shift + dx[k]
-            if paths is not None:
-                for src in sorted(s for s in moved if linked[k, s]):
-                    step = paths[:, k, src, None] * moved[src]
-                    shift = step if shift is None else shift + step
+                shift = dx[k] + (np.zeros(S if alike else (S, M)) if shift is None else shift)
+            ordinal = k < len(self.driver_ordinal) and self.driver_ordinal[k]
+            if alike and not upstream:
+                if shift is None:
+                    continue
+                if ordinal:
+                    table = self.driver_table(c, t, k, paths_mean)
+                    first, interpolation = interpolation_weights(self.grid, shift)
+                    columns = table[rows, first : first + interpolation.shape[1]].T
+                else:
+                    interpolation, columns = shift[:, None], np.ones((1, M))
+                parts.append((weights[:, k, None] * interpolation, columns))
+                moved[k] = interpolation @ columns if feeds[k] else None
+                continue
+            if alike and shift is not None:
+                shift = shift[:, None]  # the same for every respondent; the paths' parts are not
+            for src in upstream:
+                step = paths[:, k, src, None] * moved[src]
+                shift = step if shift is None else shift + step
             if shift is None:
                 continue
-            if k < len(self.driver_ordinal) and self.driver_ordinal[k]:
-                table = self.driver_table(c, t, k, paths_mean)
-                shift = look_up(table, self.grid, shift, rows)
+            if ordinal:
+                shift = look_up(self.driver_table(c, t, k, paths_mean), self.grid, shift, rows)
             moved[k] = shift
-        latent = np.zeros((S, M))
-        for k, change in moved.items():
-            latent += weights[:, k, None] * change
+            step = weights[:, k, None] * shift
+            latent = step if latent is None else latent + step
         if changed.size:
-            latent += direct[:, changed] @ dz_changed
-        return latent, look_up_many(tables, self.grid, latent, rows)
+            if alike:
+                parts.append(((direct[:, changed] @ dz_changed)[:, None], np.ones((1, M))))
+            else:
+                step = direct[:, changed] @ dz_changed
+                latent = step if latent is None else latent + step
+        if parts:
+            step = np.hstack([a for a, _ in parts]) @ np.vstack([b for _, b in parts])
+            latent = step if latent is None else latent + step
+        return np.zeros((S, M)) if latent is None else latent
 
     def scenario_lifts(
         self,

@@ -6,7 +6,8 @@ ends of the scale), distributed there as the model's normal around their predict
 shifts that latent score by ``delta``; the new answer is the shifted score rounded and clipped to
 the scale. :func:`change_tables` tabulates, per respondent, the expected change of the answer, of
 being top-box and of being a detractor over a grid of shifts, once; a scenario then costs one
-table look-up per respondent and draw (:func:`look_up`, :func:`look_up_many`). Conditioning on the answers given is
+table look-up per respondent and draw (:func:`look_up`, :func:`look_up_many`), or, for
+respondents whose shifts are the same, one small matrix product (:func:`look_up_shared`). Conditioning on the answers given is
 what makes the forecast respondent by respondent: someone already at the top cannot go higher,
 someone just below it moves up by the share of their interval the shift carries past the cut.
 """
@@ -18,7 +19,15 @@ from scipy.special import ndtr
 
 from whatif.data.rating import RatingScale
 
-__all__ = ["GRID_STEP", "change_tables", "look_up", "look_up_many", "shift_grid"]
+__all__ = [
+    "GRID_STEP",
+    "change_tables",
+    "interpolation_weights",
+    "look_up",
+    "look_up_many",
+    "look_up_shared",
+    "shift_grid",
+]
 
 #: Spacing of the tabulated shifts, in rating points (linear interpolation between them).
 GRID_STEP = 0.1
@@ -168,3 +177,59 @@ def look_up_many(
         value += below
         out[name] = value
     return out
+
+
+def interpolation_weights(grid: np.ndarray, shifts: np.ndarray) -> tuple[int, np.ndarray]:
+    """:func:`look_up`'s linear interpolation at shifts that every respondent shares, as weights
+    on the grid points the shifts reach.
+
+    Parameters
+    ----------
+    grid
+        The tabulated shifts (evenly spaced).
+    shifts
+        ``(S,)`` one latent shift per draw.
+
+    Returns
+    -------
+    first, weights
+        The first grid point reached and the weights ``(S, n)`` of the ``n`` points from it on:
+        a table's interpolated values are ``weights @ table[:, first:first + n].T``.
+    """
+    step = grid[1] - grid[0]
+    position = np.clip((np.asarray(shifts, float) - grid[0]) / step, 0.0, len(grid) - 1.000001)
+    index = position.astype(np.intp)
+    frac = position - index
+    first = int(index.min())
+    weights = np.zeros((len(position), int(index.max()) - first + 2))
+    draw = np.arange(len(position))
+    weights[draw, index - first] = 1.0 - frac
+    weights[draw, index - first + 1] = frac
+    return first, weights
+
+
+def look_up_shared(
+    table: np.ndarray, grid: np.ndarray, shifts: np.ndarray, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`look_up` where every respondent has the same shift in a draw: the interpolation
+    weights of the draws times the table's columns they reach, one small matrix product instead
+    of a look-up per respondent and draw (the same numbers, to rounding).
+
+    Parameters
+    ----------
+    table
+        ``(M, G)`` from :func:`change_tables`.
+    grid
+        The shifts it was tabulated at (evenly spaced).
+    shifts
+        ``(S,)`` the latent shift of every respondent in each draw.
+    rows
+        The table's rows (respondents) to look up, in that order; ``None``: all of them.
+
+    Returns
+    -------
+    ndarray ``(S, len(rows))``
+    """
+    first, weights = interpolation_weights(grid, shifts)
+    columns = table[:, first : first + weights.shape[1]]
+    return weights @ (columns if rows is None else columns[rows]).T

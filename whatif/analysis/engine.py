@@ -35,14 +35,10 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtr
 
-from whatif.analysis.answer_engine import (
-    MAX_ANSWER_DRAWS,
-    AnswerForecast,
-    is_rating_model,
-    respondent_changes,
-)
+from whatif.analysis.answer_engine import MAX_ANSWER_DRAWS, AnswerForecast, is_rating_model
 from whatif.analysis.effects import path_arrays, propagator
 from whatif.analysis.lift_summary import summarize_lift
+from whatif.analysis.respondents import respondent_changes
 from whatif.analysis.scale_warnings import scale_warnings
 from whatif.analysis.scenario import (
     Lever,
