@@ -139,7 +139,7 @@ def main() -> None:
             bundle.engine.cache.clear()
             session.move(high - 1)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(int(os.environ.get("NSTATS", "25")))
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         return
     sessions = [Session(args.model) for _ in range(args.repeat)]
     fresh, again = [], []
