@@ -19,6 +19,8 @@ EXPORTS = {
     "respondent_changes": "whatif.analysis.respondents",
     "alike_respondents": "whatif.analysis.respondents",
     "MIN_ALIKE": "whatif.analysis.respondents",
+    "ChannelPaths": "whatif.analysis.alike",
+    "alike_latent": "whatif.analysis.alike",
     "interpolation_weights": "whatif.analysis.answers",
     "look_up_shared": "whatif.analysis.answers",
     "apply_operation": "whatif.analysis.scenario",

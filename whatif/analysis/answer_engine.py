@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from whatif.analysis.alike import ChannelPaths, alike_latent
 from whatif.analysis.answers import (
     change_tables,
-    interpolation_weights,
     look_up,
     look_up_many,
     shift_grid,
@@ -108,20 +108,28 @@ class AnswerForecast:
             self._tables[key] = change_tables(y, eta_hat, sigma, self.rating, self.grid)
         return self._tables[key]
 
-    def driver_table(self, c: int, t: int, k: int, paths_mean: np.ndarray | None) -> np.ndarray:
-        """Driver ``k``'s answer change per respondent and latent shift; ``paths_mean`` the
-        channel's mean path matrix ``(K, K)`` or ``None``."""
-        key = ("driver", c, t, k)
+    def driver_tables(self, c: int, t: int, paths_mean: np.ndarray | None) -> tuple:
+        """The answer change per respondent and latent shift of every rating-scale driver channel
+        ``c`` measures: ``(tables (K', M, G), slot)``, ``slot[k]`` driver ``k``'s table;
+        ``paths_mean`` the channel's mean path matrix ``(K, K)`` or ``None``."""
+        key = ("drivers", c, t)
         if key not in self._tables:
             x, z, _, _ = self._population(c, t)
-            mu = self.gamma0[c, k] + z @ self.own_effects[c, k]
-            if paths_mean is not None:
-                mu = mu + x @ paths_mean[k]
-            table = change_tables(
-                x[:, k], mu, self.driver_sigma[c, k], self.rating, self.grid, which=("mean",)
-            )
-            self._tables[key] = table["mean"]
+            slot = {k: i for i, k in enumerate(k for k in self.order if self._rated(c, k))}
+            tables = np.empty((len(slot), len(x), len(self.grid)))
+            for k, i in slot.items():
+                mu = self.gamma0[c, k] + z @ self.own_effects[c, k]
+                if paths_mean is not None:
+                    mu = mu + x @ paths_mean[k]
+                tables[i] = change_tables(
+                    x[:, k], mu, self.driver_sigma[c, k], self.rating, self.grid, which=("mean",)
+                )["mean"]
+            self._tables[key] = tables, slot
         return self._tables[key]
+
+    def _rated(self, c: int, k: int) -> bool:
+        """Whether channel ``c`` measures driver ``k`` on the rating scale (it has a table)."""
+        return bool(self.dmask[c, k]) and k < len(self.driver_ordinal) and self.driver_ordinal[k]
 
     def baseline(self, intercept, weights, direct, sigma, t: int) -> dict[str, np.ndarray]:
         """Mean, top-box and NPS (where reported) per draw and channel: the model's predicted
@@ -192,37 +200,43 @@ class AnswerForecast:
         rows = self._moved_respondents(fixed, flipped, dx)
         if rows is None:
             rows = np.arange(len(w))
-        order, shared = alike_respondents(fixed[rows], flipped[rows])
-        if order is not None:
-            rows = rows[order]
-        fixed, flipped, chance, w = fixed[rows], flipped[rows], chance[rows], w[rows]
-        run = {
-            "weights": weights,
-            "direct": direct,
-            "own_effects": own_effects,
-            "paths": paths,
-            "tables": tables,
-            "rows": rows,
-            "shared": shared,
-        }
-        latent, changes = self._respondents(c, t, fixed, dx, **run)
-        if np.any(flipped):
-            # a binary KPI's gain is all or nothing per respondent: a mixture, not a fraction
-            latent_flip, changes_flip = self._respondents(c, t, fixed + flipped, dx, **run)
-            latent = latent + chance * (latent_flip - latent)
-            changes = {k: v + chance * (changes_flip[k] - v) for k, v in changes.items()}
-        share = None if self.exact[c, t] else self.draw_weights(c, t, latent.shape[0])[:, rows]
-
-        def average(values):
-            return values @ w if share is None else np.einsum("sm,sm->s", values, share)
-
-        out = {
-            "latent": latent @ w,
-            "mean": average(changes["mean"]),
-            "top_box": average(changes["top_box"]),
-        }
+        share = None if self.exact[c, t] else self.draw_weights(c, t, weights.shape[0])
+        sums = dict.fromkeys(("latent", *tables), 0.0)
+        flipping = np.any(flipped[rows] != 0, axis=1)
+        # a binary KPI's gain is all or nothing per respondent: a mixture, not a fraction; only
+        # those who can gain (or lose) it have a second answer
+        for part, flips in ((rows[~flipping], False), (rows[flipping], True)):
+            if not part.size:
+                continue
+            order, shared = alike_respondents(fixed[part], flipped[part])
+            if order is not None:
+                part = part[order]
+            run = {
+                "weights": weights,
+                "direct": direct,
+                "own_effects": own_effects,
+                "paths": paths,
+                "tables": tables,
+                "rows": part,
+                "shared": shared,
+            }
+            latent, changes = self._respondents(c, t, fixed[part], dx, **run)
+            if flips:
+                dz_flip = fixed[part] + flipped[part]
+                latent_flip, changes_flip = self._respondents(c, t, dz_flip, dx, **run)
+                p = chance[part]
+                latent += p * (latent_flip - latent)
+                for k, v in changes.items():
+                    v += p * (changes_flip[k] - v)
+            sums["latent"] = sums["latent"] + latent @ w[part]
+            part_share = None if share is None else share[:, part]
+            for k, v in changes.items():
+                total = v @ w[part] if share is None else np.einsum("sm,sm->s", v, part_share)
+                sums[k] = sums[k] + total
+        S = weights.shape[0]
+        out = {k: np.broadcast_to(sums[k], (S,)).copy() for k in ("latent", "mean", "top_box")}
         if self.rating.nps:
-            out["nps"] = 100.0 * (out["top_box"] - average(changes["bottom_box"]))
+            out["nps"] = 100.0 * (out["top_box"] - sums["bottom_box"])
         return out
 
     @staticmethod
@@ -249,10 +263,7 @@ class AnswerForecast:
             if not len(self._population(c, t)[3]):
                 continue
             self._channel_tables(c, t, intercept[:, c], weights[:, c], direct[:, c], sigma[:, c])
-            paths_mean = None if paths is None else paths[:, c].mean(axis=0)
-            for k in range(weights.shape[2]):
-                if self.dmask[c, k] and k < len(self.driver_ordinal) and self.driver_ordinal[k]:
-                    self.driver_table(c, t, k, paths_mean)
+            self.driver_tables(c, t, None if paths is None else paths[:, c].mean(axis=0))
 
     def draw_weights(self, c: int, t: int, n_draws: int) -> np.ndarray:
         """Each respondent's share of the population per draw ``(S, M)``: their weights where
@@ -274,89 +285,64 @@ class AnswerForecast:
 
         ``dz`` holds the influencer changes of the respondents ``rows``, in that order; the
         respondents of each slice in ``shared`` have the same changes, which makes their drivers'
-        look-ups one small matrix product (:meth:`_latent`); the rest are looked up one by one.
+        look-ups small matrix products (:func:`~whatif.analysis.alike.alike_latent`); the rest are looked up one by one
+        (:meth:`_latent`).
         """
         S, M = draws["weights"].shape[0], dz.shape[0]
-        rest = slice(shared[-1].stop if shared else 0, M)
+        paths = draws["paths"]
+        plan = ChannelPaths(
+            mean=None if paths is None else paths.mean(axis=0),
+            linked=None if paths is None else np.abs(paths).max(axis=0) > 0,
+        )
         if not shared:
-            latent = self._latent(c, t, dz, dx, rows=rows, alike=False, **draws)
+            latent = self._latent(c, t, dz, dx, rows=rows, plan=plan, **draws)
         else:
             latent = np.empty((S, M))
-            for part in shared:
-                latent[:, part] = self._latent(
-                    c, t, dz[part.start], dx, rows=rows[part], alike=True, **draws
-                )
+            changes = dz[[part.start for part in shared]]
+            rated, slot = self.driver_tables(c, t, plan.mean)
+            measured = [k for k in self.order if self.dmask[c, k]]
+            alike_latent(
+                latent, changes, dx, rows, shared, measured, rated, slot, self.grid, plan, **draws
+            )
+            rest = slice(shared[-1].stop, M)
             if rest.start < M:
                 latent[:, rest] = self._latent(
-                    c, t, dz[rest], dx, rows=rows[rest], alike=False, **draws
+                    c, t, dz[rest], dx, rows=rows[rest], plan=plan, **draws
                 )
         return latent, look_up_many(tables, self.grid, latent, rows)
 
-    def _latent(self, c, t, dz, dx, *, rows, alike, weights, direct, own_effects, paths):
-        """Satisfaction's latent shift per draw and respondent ``(S, len(rows))``.
-
-        ``dz`` holds the respondents' influencer changes ``(M, J)``, or with ``alike`` the one
-        change ``(J,)`` they all have. Only the influencers a lever changes enter the products (a
-        one-lever scenario multiplies one column, not all of them). With ``alike``, a driver's
-        latent shift is the same for every respondent in a draw (unless a path brings it the
-        answers of a driver upstream), so its answer changes are its table's interpolation
-        weights times the table's columns the shifts reach; those of every such driver and the
-        direct effects are summed in one matrix product.
-        """
+    def _latent(self, c, t, dz, dx, *, rows, plan, weights, direct, own_effects, paths):
+        """Satisfaction's latent shift per draw and respondent ``(S, M)``, respondent by
+        respondent: ``dz`` holds the influencer changes ``(M, J)`` of the respondents ``rows``.
+        Only the influencers a lever changes enter the products (a one-lever scenario multiplies
+        one column, not all of them)."""
         S, K = weights.shape
         M = len(rows)
-        paths_mean = None if paths is None else paths.mean(axis=0)
-        changed = np.flatnonzero(dz != 0 if alike else np.any(dz != 0, axis=0))
-        dz_changed = dz[changed] if alike else np.ascontiguousarray(dz[:, changed].T)
-        linked = None if paths is None else np.abs(paths).max(axis=0) > 0  # (K, K)
-        feeds = np.zeros(K, bool) if linked is None else linked.any(axis=0)
-        moved: dict[int, np.ndarray | None] = {}  # driver -> its answer's change (S, M)
-        parts: list[tuple[np.ndarray, np.ndarray]] = []  # (draws' weights, respondents' columns)
-        latent = None
+        changed = np.flatnonzero(np.any(dz != 0, axis=0))
+        dz_changed = np.ascontiguousarray(dz[:, changed].T)  # (J', M)
+        tables, slot = self.driver_tables(c, t, plan.mean)
+        moved: dict[int, np.ndarray] = {}  # driver -> its answer's change (S, M)
+        latent = np.zeros((S, M))
         for k in self.order:
             if not self.dmask[c, k]:
                 continue
-            upstream = [] if linked is None else sorted(s for s in moved if linked[k, s])
-            shift = None  # (S,) with alike, (S, M) otherwise
+            shift = None
             if changed.size:
                 shift = own_effects[:, k][:, changed] @ dz_changed
             if dx[k]:
-                shift = dx[k] + (np.zeros(S if alike else (S, M)) if shift is None else shift)
-            ordinal = k < len(self.driver_ordinal) and self.driver_ordinal[k]
-            if alike and not upstream:
-                if shift is None:
-                    continue
-                if ordinal:
-                    table = self.driver_table(c, t, k, paths_mean)
-                    first, interpolation = interpolation_weights(self.grid, shift)
-                    columns = table[rows, first : first + interpolation.shape[1]].T
-                else:
-                    interpolation, columns = shift[:, None], np.ones((1, M))
-                parts.append((weights[:, k, None] * interpolation, columns))
-                moved[k] = interpolation @ columns if feeds[k] else None
-                continue
-            if alike and shift is not None:
-                shift = shift[:, None]  # the same for every respondent; the paths' parts are not
-            for src in upstream:
+                shift = dx[k] + (np.zeros((S, M)) if shift is None else shift)
+            for src in plan.upstream(k, moved):
                 step = paths[:, k, src, None] * moved[src]
                 shift = step if shift is None else shift + step
             if shift is None:
                 continue
-            if ordinal:
-                shift = look_up(self.driver_table(c, t, k, paths_mean), self.grid, shift, rows)
+            if k in slot:
+                shift = look_up(tables[slot[k]], self.grid, shift, rows)
             moved[k] = shift
-            step = weights[:, k, None] * shift
-            latent = step if latent is None else latent + step
+            latent += weights[:, k, None] * shift
         if changed.size:
-            if alike:
-                parts.append(((direct[:, changed] @ dz_changed)[:, None], np.ones((1, M))))
-            else:
-                step = direct[:, changed] @ dz_changed
-                latent = step if latent is None else latent + step
-        if parts:
-            step = np.hstack([a for a, _ in parts]) @ np.vstack([b for _, b in parts])
-            latent = step if latent is None else latent + step
-        return np.zeros((S, M)) if latent is None else latent
+            latent += direct[:, changed] @ dz_changed
+        return latent
 
     def scenario_lifts(
         self,
