@@ -381,6 +381,22 @@ def test_a_signal_in_a_finalizer_is_remembered_without_a_traceback(monkeypatch):
     assert sys.unraisablehook == reported.append
 
 
+def test_an_error_a_library_makes_of_the_interrupt_is_the_interrupt():
+    """As when Ctrl-C lands in numba's unpickling of a compiled function (the summaries call
+    one): its dispatcher turns the exception into ``SystemError``, which would have reached the
+    user as a traceback. After a signal, any error leaving the block is the interrupt."""
+    with pytest.raises(interrupts.Interrupted) as caught, interrupts.handling_signals():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler raises here
+        except interrupts.Interrupted as err:
+            raise SystemError("returned a result with an exception set") from err
+    assert caught.value.signum == signal.SIGINT
+    assert isinstance(caught.value.__cause__, SystemError)
+    with pytest.raises(ValueError), interrupts.handling_signals():  # no signal: itself
+        raise ValueError("not an interrupt")
+
+
 class _RaisesWhenCollected:
     def __del__(self):
         raise ValueError("a finalizer's own error")

@@ -82,7 +82,9 @@ def handling_signals() -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM raise :class:`Interrupted` and are remembered.
 
     An :class:`Interrupted` that Python cannot raise (it landed in a finalizer) is not reported
-    as "Exception ignored": it is remembered, and :func:`check` raises it. The previous handlers
+    as "Exception ignored": it is remembered, and :func:`check` raises it. Any other error that
+    leaves the block after a signal is the interrupt too (numba's dispatcher, for one, turns an
+    exception raised in its Python callbacks into ``SystemError``). The previous handlers
     are restored on leaving. Outside the main thread (where Python cannot install handlers) the
     block changes nothing.
     """
@@ -97,6 +99,10 @@ def handling_signals() -> Iterator[None]:
     _installed = True
     try:
         yield
+    except Exception as err:
+        if _received:  # a library turned the interrupt into its own error on the way up
+            raise Interrupted(_received[0]) from err
+        raise
     finally:
         with _blocked():
             for sig, handler in previous.items():
