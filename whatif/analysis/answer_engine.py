@@ -284,9 +284,9 @@ class AnswerForecast:
         """Per draw and respondent: satisfaction's latent shift and its answer changes.
 
         ``dz`` holds the influencer changes of the respondents ``rows``, in that order; the
-        respondents of each slice in ``shared`` have the same changes, which makes their drivers'
-        look-ups small matrix products (:func:`~whatif.analysis.alike.alike_latent`); the rest are looked up one by one
-        (:meth:`_latent`).
+        respondents of each slice in ``shared`` have the same changes, which makes their
+        drivers' look-ups small matrix products (:func:`~whatif.analysis.alike.alike_latent`);
+        the rest are looked up one by one (:meth:`_latent`).
         """
         S, M = draws["weights"].shape[0], dz.shape[0]
         paths = draws["paths"]

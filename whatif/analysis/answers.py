@@ -7,9 +7,10 @@ shifts that latent score by ``delta``; the new answer is the shifted score round
 the scale. :func:`change_tables` tabulates, per respondent, the expected change of the answer, of
 being top-box and of being a detractor over a grid of shifts, once; a scenario then costs one
 table look-up per respondent and draw (:func:`look_up`, :func:`look_up_many`), or, for
-respondents whose shifts are the same, one small matrix product (:func:`look_up_shared`). Conditioning on the answers given is
-what makes the forecast respondent by respondent: someone already at the top cannot go higher,
-someone just below it moves up by the share of their interval the shift carries past the cut.
+respondents whose shifts are the same, one small matrix product (:func:`look_up_shared`).
+Conditioning on the answers given is what makes the forecast respondent by respondent: someone
+already at the top cannot go higher, someone just below it moves up by the share of their
+interval the shift carries past the cut.
 """
 
 from __future__ import annotations
