@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from whatif.analysis.library import ScenarioLibrary
-from whatif.analysis.results import Estimate
+from whatif.analysis.results import Estimate, estimate, estimates
 from whatif.app.bundle import load_bundle
 from whatif.app.state import PlannerState
 from whatif.report import format as fmt
@@ -67,3 +68,17 @@ def test_the_views_print_not_affected_and_never_certainty(bundle, tmp_path):
         if text != fmt.NOT_AFFECTED:
             low, high = text.split(" [")[1].rstrip("]").split(", ")
             assert low != high
+
+
+def test_estimates_of_every_channel_at_once_are_each_channels_estimate():
+    """A lever move summarizes every channel's metrics in one interval call: the same numbers,
+    to the last digit, as one channel at a time (zeros, ties and a channel with NaN draws)."""
+    rng = np.random.default_rng(3)
+    draws = rng.normal(0.1, 0.05, size=(300, 5))
+    draws[:, 1] = 0.0  # a channel no lever reaches
+    draws[:, 2] = np.round(draws[:, 2], 2)  # ties
+    draws[:7, 3] = np.nan
+    for change in (True, False):
+        together = [e.to_dict() for e in estimates(draws, 0.9, change)]
+        alone = [estimate(draws[:, c], 0.9, change).to_dict() for c in range(draws.shape[1])]
+        np.testing.assert_equal(together, alone)  # exactly (NaN where NaN)

@@ -96,6 +96,7 @@ EXPORTS = {
     "PriorityMap": "whatif.analysis.results",
     "PriorityPoint": "whatif.analysis.results",
     "estimate": "whatif.analysis.results",
+    "estimates": "whatif.analysis.results",
     "find_channel": "whatif.analysis.results",
     "ALERT_KEYS": "whatif.analysis.alerts",
     "DEFAULT_ALERT_PROBABILITY": "whatif.analysis.alerts",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from whatif.analysis.results import ChannelLift, LiftSummary, estimate
+from whatif.analysis.results import ChannelLift, LiftSummary, estimate, estimates
 
 __all__ = ["summarize_lift"]
 
@@ -33,19 +33,22 @@ def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> 
         if name in lift
     }
     volume = lift["volume"].to_numpy()
+    lifts = estimates(per_channel["total"], ci)
+    top_box = estimates(per_channel["top_box"], ci, change=False)
+    nps = estimates(per_channel["nps"], ci) if "nps" in per_channel else None
     channels = []
     for c, channel in enumerate(lift["channel"].to_numpy()):
         channels.append(
             ChannelLift(
                 channel=str(channel),
-                lift=estimate(per_channel["total"][:, c], ci),
+                lift=lifts[c],
                 direct=float(per_channel["direct"][:, c].mean()),
                 indirect=float(per_channel["indirect"][:, c].mean()),
                 baseline=float(per_channel["baseline"][:, c].mean()),
                 volume=float(volume[c]),
-                top_box=estimate(per_channel["top_box"][:, c], ci, change=False),
+                top_box=top_box[c],
                 affected=bool(moved[c]),
-                nps=estimate(per_channel["nps"][:, c], ci) if "nps" in per_channel else None,
+                nps=None if nps is None else nps[c],
             )
         )
     warnings = list(lift.attrs.get("warnings", []))

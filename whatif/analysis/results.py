@@ -21,6 +21,7 @@ __all__ = [
     "PriorityMap",
     "PriorityPoint",
     "estimate",
+    "estimates",
     "find_channel",
 ]
 
@@ -52,6 +53,21 @@ def estimate(draws: np.ndarray, ci: float, change: bool = True) -> Estimate:
         hi=float(hi),
         p_positive=float(np.mean(draws > 0)) if change else None,
     )
+
+
+def estimates(draws: np.ndarray, ci: float, change: bool = True) -> list[Estimate]:
+    """:func:`estimate` of each column of ``draws`` ``(S, C)``, the same numbers from one
+    interval call (a lever move summarizes every channel's metrics)."""
+    columns = np.ascontiguousarray(np.asarray(draws, float).T)  # each column's sum as estimate's
+    lo, hi = interval(columns, ci, axis=1)
+    means = columns.mean(axis=1)
+    positive = (columns > 0).mean(axis=1) if change else [None] * len(columns)
+    return [
+        Estimate(
+            mean=float(m), lo=float(a), hi=float(b), p_positive=None if p is None else float(p)
+        )
+        for m, a, b, p in zip(means, lo, hi, positive, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,18 @@ def baseline_levels(
 ) -> dict[str, float]:
     """Each reported metric's posterior mean level before the change (headline first): the
     company's (channels weighted by volume, as the lift is) or ``channel``'s."""
-    out = {}
-    for metric in ordered_metrics(rating):
-        out[metric] = float(_channel_means(lift, BASELINE_KEYS[metric]) @ _weights(lift, channel))
-    return out
+    return _levels(_baseline_means(lift, rating), _weights(lift, channel))
+
+
+def _baseline_means(lift: xr.Dataset, rating: RatingScale) -> dict[str, np.ndarray]:
+    """Each reported metric's posterior mean level before the change in each channel."""
+    return {
+        metric: _channel_means(lift, BASELINE_KEYS[metric]) for metric in ordered_metrics(rating)
+    }
+
+
+def _levels(means: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, float]:
+    return {metric: float(values @ weights) for metric, values in means.items()}
 
 
 def _channel_means(lift: xr.Dataset, name: str) -> np.ndarray:
@@ -99,7 +107,8 @@ def forecast_table(
             *(f"{texts[m].value} {_bare_interval(texts[m])}" for m in others),
         ]
 
-    company = baseline_levels(lift, rating)
+    means = _baseline_means(lift, rating)  # once: the table reads them for every channel
+    company = _levels(means, _weights(lift, None))
     rows = [
         [
             "Company (volume-weighted)",
@@ -112,7 +121,7 @@ def forecast_table(
     for channel in channels:
         entry = forecast.channel(channel)
         now = [label(channel), fmt.percent(entry.volume)]
-        now.append(fmt.level(head, baseline_levels(lift, rating, channel)[head]))
+        now.append(fmt.level(head, _levels(means, _weights(lift, channel))[head]))
         if not entry.affected:
             rows.append(now + [fmt.NOT_AFFECTED] + [""] * (len(header) - 4))
             continue
