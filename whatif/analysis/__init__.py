@@ -22,6 +22,7 @@ EXPORTS = {
     "ChannelPaths": "whatif.analysis.alike",
     "alike_latent": "whatif.analysis.alike",
     "interpolation_weights": "whatif.analysis.answers",
+    "grid_positions": "whatif.analysis.answers",
     "look_up_shared": "whatif.analysis.answers",
     "apply_operation": "whatif.analysis.scenario",
     "OPERATIONS": "whatif.analysis.scenario",

@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 
-from whatif.analysis.answers import look_up
+from whatif.analysis.answers import grid_positions, look_up, look_up_shared
 
 __all__ = ["ChannelPaths", "alike_latent"]
 
@@ -97,11 +97,7 @@ def alike_latent(
         + dx[drivers][None, :, None]
     )  # (S, K', U)
     at = {k: i for i, k in enumerate(drivers)}
-    step = grid[1] - grid[0]
-    position = (shift[:, [at[k] for k in rated]] - grid[0]) / step
-    np.clip(position, 0.0, len(grid) - 1.000001, out=position)
-    index = position.astype(np.intp)
-    frac = position - index
+    index, frac = grid_positions(grid, shift[:, [at[k] for k in rated]])
     first = index.min(axis=0)  # (R, U)
     width = index.max(axis=0) - first + 2
     draw = np.arange(S)[:, None]
@@ -127,12 +123,9 @@ def alike_latent(
         latent = mix @ columns
         if later:
             moved = {}  # the answer changes the drivers downstream read
-            for i, k in enumerate(rated):
+            for k in rated:
                 if k in feeds:
-                    one = np.zeros((S, width[i, u]))
-                    one[draw[:, 0], index[:, i, u] - first[i, u]] = 1.0 - frac[:, i, u]
-                    one[draw[:, 0], index[:, i, u] - first[i, u] + 1] = frac[:, i, u]
-                    moved[k] = one @ columns[offset[i] : offset[i + 1]]
+                    moved[k] = look_up_shared(tables[slot[k]], grid, shift[:, at[k], u], r)
             for k in latent_only:
                 moved[k] = np.repeat(shift[:, at[k], u, None], len(r), axis=1)
             for k in drivers:

@@ -201,6 +201,10 @@ class AnswerForecast:
         if rows is None:
             rows = np.arange(len(w))
         share = None if self.exact[c, t] else self.draw_weights(c, t, weights.shape[0])
+        plan = ChannelPaths(
+            mean=None if paths is None else paths.mean(axis=0),
+            linked=None if paths is None else np.abs(paths).max(axis=0) > 0,
+        )
         sums = dict.fromkeys(("latent", *tables), 0.0)
         flipping = np.any(flipped[rows] != 0, axis=1)
         # a binary KPI's gain is all or nothing per respondent: a mixture, not a fraction; only
@@ -219,6 +223,7 @@ class AnswerForecast:
                 "tables": tables,
                 "rows": part,
                 "shared": shared,
+                "plan": plan,
             }
             latent, changes = self._respondents(c, t, fixed[part], dx, **run)
             if flips:
@@ -280,7 +285,7 @@ class AnswerForecast:
             self._tables[key] = gamma / gamma.sum(axis=1, keepdims=True)
         return self._tables[key]
 
-    def _respondents(self, c, t, dz, dx, *, tables, rows, shared, **draws):
+    def _respondents(self, c, t, dz, dx, *, tables, rows, shared, plan, **draws):
         """Per draw and respondent: satisfaction's latent shift and its answer changes.
 
         ``dz`` holds the influencer changes of the respondents ``rows``, in that order; the
@@ -289,11 +294,6 @@ class AnswerForecast:
         the rest are looked up one by one (:meth:`_latent`).
         """
         S, M = draws["weights"].shape[0], dz.shape[0]
-        paths = draws["paths"]
-        plan = ChannelPaths(
-            mean=None if paths is None else paths.mean(axis=0),
-            linked=None if paths is None else np.abs(paths).max(axis=0) > 0,
-        )
         if not shared:
             latent = self._latent(c, t, dz, dx, rows=rows, plan=plan, **draws)
         else:

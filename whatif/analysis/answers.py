@@ -23,6 +23,7 @@ from whatif.data.rating import RatingScale
 __all__ = [
     "GRID_STEP",
     "change_tables",
+    "grid_positions",
     "interpolation_weights",
     "look_up",
     "look_up_many",
@@ -180,6 +181,17 @@ def look_up_many(
     return out
 
 
+def grid_positions(grid: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``shifts`` (any shape) fall on the evenly spaced ``grid``: the grid point below each
+    and the fraction of the step beyond it, clipped to the grid's ends as :func:`look_up_many`
+    clips them."""
+    position = np.clip(
+        (np.asarray(shifts, float) - grid[0]) / (grid[1] - grid[0]), 0.0, len(grid) - 1.000001
+    )
+    index = position.astype(np.intp)
+    return index, position - index
+
+
 def interpolation_weights(grid: np.ndarray, shifts: np.ndarray) -> tuple[int, np.ndarray]:
     """:func:`look_up`'s linear interpolation at shifts that every respondent shares, as weights
     on the grid points the shifts reach.
@@ -197,13 +209,10 @@ def interpolation_weights(grid: np.ndarray, shifts: np.ndarray) -> tuple[int, np
         The first grid point reached and the weights ``(S, n)`` of the ``n`` points from it on:
         a table's interpolated values are ``weights @ table[:, first:first + n].T``.
     """
-    step = grid[1] - grid[0]
-    position = np.clip((np.asarray(shifts, float) - grid[0]) / step, 0.0, len(grid) - 1.000001)
-    index = position.astype(np.intp)
-    frac = position - index
+    index, frac = grid_positions(grid, shifts)
     first = int(index.min())
-    weights = np.zeros((len(position), int(index.max()) - first + 2))
-    draw = np.arange(len(position))
+    weights = np.zeros((len(index), int(index.max()) - first + 2))
+    draw = np.arange(len(index))
     weights[draw, index - first] = 1.0 - frac
     weights[draw, index - first + 1] = frac
     return first, weights

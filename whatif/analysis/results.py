@@ -45,14 +45,7 @@ class Estimate:
 
 def estimate(draws: np.ndarray, ci: float, change: bool = True) -> Estimate:
     """:class:`Estimate` of posterior draws (``p_positive`` only for a ``change``)."""
-    draws = np.asarray(draws, float)
-    lo, hi = interval(draws, ci)
-    return Estimate(
-        mean=float(np.mean(draws)),
-        lo=float(lo),
-        hi=float(hi),
-        p_positive=float(np.mean(draws > 0)) if change else None,
-    )
+    return estimates(np.asarray(draws, float).reshape(-1, 1), ci, change)[0]
 
 
 def estimates(draws: np.ndarray, ci: float, change: bool = True) -> list[Estimate]:
