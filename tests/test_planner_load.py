@@ -3,13 +3,13 @@ the server loads before serving is kept out of the garbage collector's sweeps.""
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import inspect
 import sys
 
 import pytest
 from panel.reactive import Syncable
+from planner_processes import alive, children, planner_of_two_processes
 
 from whatif.app.bundle import load_bundle
 from whatif.app.server import keep_loaded_objects
@@ -115,79 +115,16 @@ def test_the_server_collects_garbage_less_often():
         gc.set_threshold(*before)
 
 
-@contextlib.contextmanager
-def _planner_of_two_processes(model):
-    """``whatif app MODEL --num-procs 2`` on a free port, serving: ``(process, port)``; its
-    process group is killed afterwards, whatever happened."""
-    import os
-    import signal
-    import socket
-    import subprocess
-    import time
-    import urllib.request
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "whatif.cli", "app", str(model)]
-    command += ["--port", str(port), "--no-show", "--num-procs", "2"]
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30)
-                break
-            except OSError:
-                time.sleep(0.3)
-        yield proc, port
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-
-
 def test_ctrl_c_stops_a_planner_of_two_processes_cleanly(tiny_model_path):
     import os
     import signal
 
-    with _planner_of_two_processes(tiny_model_path) as (proc, _):
+    with planner_of_two_processes(tiny_model_path) as (proc, _):
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C in the terminal reaches every process
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert out.count("planner stopped") == 1 and "interrupted" not in out
     assert "Traceback" not in out
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (Linux's /proc)."""
-    from pathlib import Path
-
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
-    from pathlib import Path
-
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's /proc")
@@ -198,15 +135,15 @@ def test_sigterm_to_the_first_process_stops_every_process_of_the_planner(tiny_mo
     import socket
     import time
 
-    with _planner_of_two_processes(tiny_model_path) as (proc, port):
-        serving = _children(proc.pid)
+    with planner_of_two_processes(tiny_model_path) as (proc, port):
+        serving = children(proc.pid)
         assert len(serving) == 2
         proc.send_signal(signal.SIGTERM)  # to the first process alone
         proc.wait(30)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(_alive(p) for p in serving):
+        while time.monotonic() < deadline and any(alive(p) for p in serving):
             time.sleep(0.2)
-        left = [p for p in serving if _alive(p)]
+        left = [p for p in serving if alive(p)]
         with socket.socket() as sock:
             free = sock.connect_ex(("127.0.0.1", port)) != 0
     assert not left and free

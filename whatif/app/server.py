@@ -33,6 +33,7 @@ import panel as pn
 from tornado import process
 from tornado.ioloop import PeriodicCallback
 
+from whatif.app.balance import SharedLoads, spread_sessions
 from whatif.app.demo import DEMO_FIT, demo_paths
 from whatif.app.page import create_app
 from whatif.app.provider import get_provider
@@ -420,6 +421,8 @@ def serve(
         origins += [f"{name}:{port}" for name in names if name]
         origins += [o if ":" in o else f"{o}:{port}" for o in extra if o]
     first = os.getpid()
+    # made before the fork: the processes' loads, which spread the sessions evenly over them
+    loads = SharedLoads(num_procs) if num_procs > 1 else None
     try:
         server = pn.serve(
             lambda: create_app(path, root),
@@ -450,6 +453,7 @@ def serve(
         do_session_work_in_order(server)
     if process.task_id() is not None:
         end_with_the_first_process(server, first)
+        spread_sessions(server, loads, process.task_id())
     server.start()
     with contextlib.suppress(KeyboardInterrupt):
         server.io_loop.start()  # returns on Ctrl+C (Panel stops the loop on SIGINT)
