@@ -13,6 +13,7 @@ from whatif.analysis.library import ScenarioLibrary
 from whatif.analysis.results import Estimate, estimate, estimates
 from whatif.app.bundle import load_bundle
 from whatif.app.state import PlannerState
+from whatif.data.moments import interval
 from whatif.report import format as fmt
 from whatif.report.difference import difference_cells
 
@@ -82,3 +83,20 @@ def test_estimates_of_every_channel_at_once_are_each_channels_estimate():
         together = [e.to_dict() for e in estimates(draws, 0.9, change)]
         alone = [estimate(draws[:, c], 0.9, change).to_dict() for c in range(draws.shape[1])]
         np.testing.assert_equal(together, alone)  # exactly (NaN where NaN)
+
+
+def test_intervals_skip_missing_draws_and_are_numpys_without_them():
+    """``interval`` takes NumPy's quantile where no draw is missing (it is four times faster
+    than nanquantile) and skips missing draws where some are: the same numbers either way."""
+    rng = np.random.default_rng(5)
+    draws = rng.normal(0.1, 0.05, size=(4, 300))
+    draws[1] = np.round(draws[1], 2)  # ties
+    ends = [(1 - 0.9) / 2, (1 + 0.9) / 2]  # as interval computes them
+    np.testing.assert_array_equal(interval(draws, 0.9, axis=1), np.nanquantile(draws, ends, axis=1))
+    missing = draws.copy()
+    missing[2, :40] = np.nan
+    lo, hi = interval(missing, 0.9, axis=1)
+    assert (lo[2], hi[2]) == tuple(np.quantile(draws[2, 40:], ends))
+    np.testing.assert_array_equal(lo[[0, 1, 3]], np.quantile(draws[[0, 1, 3]], ends, axis=1)[0])
+    # no influencers: no columns, but the quantiles still a first axis (nanquantile drops it)
+    assert [a.shape for a in interval(np.zeros((300, 0)), 0.9)] == [(0,), (0,)]

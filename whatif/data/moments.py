@@ -38,7 +38,8 @@ def interval(draws: np.ndarray, ci: float, axis: int = 0) -> tuple[np.ndarray, n
     """Equal-tailed interval of probability ``ci`` along ``axis``."""
     draws = np.asarray(draws)
     # NumPy's nanquantile drops the quantiles' axis of an empty array (a survey with no
-    # influencers has none), so an empty array, which has no NaN to skip, takes quantile
-    quantile = np.quantile if draws.size == 0 else np.nanquantile
+    # influencers has none), and is four times slower than quantile, which gives the same
+    # numbers where there is no NaN to skip (every lever move summarizes several of these)
+    quantile = np.nanquantile if np.isnan(draws).any() else np.quantile
     lo, hi = quantile(draws, [(1 - ci) / 2, (1 + ci) / 2], axis=axis)
     return lo, hi
