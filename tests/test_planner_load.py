@@ -147,3 +147,31 @@ def test_sigterm_to_the_first_process_stops_every_process_of_the_planner(tiny_mo
         with socket.socket() as sock:
             free = sock.connect_ex(("127.0.0.1", port)) != 0
     assert not left and free
+
+
+def test_an_html_pane_of_the_planner_sends_only_its_new_text_the_text_panel_would():
+    """The planner's HTML panes (updated on every lever move) skip Panel's recomputing of
+    every property of their model: the new text is Panel's own, and it is all that changes."""
+    import panel as pn
+    from bokeh.document import Document
+
+    from whatif.app.theme import CSS
+    from whatif.app.views.widgets import html_pane
+
+    new = '<p class="wi">+0.12 <b>&amp;</b> 5 < 6 "quoted" – ünïcode</p>'
+    ours = html_pane("<b>before</b>")
+    panels = pn.pane.HTML(
+        "<b>before</b>", stylesheets=[CSS], sizing_mode="stretch_width", margin=(0, 0)
+    )
+    results = []
+    for pane in (ours, panels):
+        doc = Document()
+        model = pane.get_root(doc)
+        doc.add_root(model)
+        events = []
+        doc.on_change(events.append)
+        pane.object = new
+        results.append((model, [e.attr for e in events]))
+    (model, changed), (panels_model, _) = results
+    assert model.text == panels_model.text and "ünïcode" in model.text
+    assert changed == ["text"]

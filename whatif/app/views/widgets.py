@@ -15,6 +15,7 @@ from whatif.app.theme import CSS
 __all__ = [
     "Deferred",
     "Reported",
+    "TextHTML",
     "channel_select",
     "esc",
     "html_pane",
@@ -24,11 +25,30 @@ __all__ = [
 ]
 
 
-def html_pane(text: str = "", **params) -> pn.pane.HTML:
-    """An HTML pane styled by the page's :data:`~whatif.app.theme.CSS` (full width, no margin)."""
+class TextHTML(pn.pane.HTML):
+    """An HTML pane that sends only its new text when its HTML changes.
+
+    Panel's HTML pane works out every property of its Bokeh model again (its design's, its
+    stylesheets) whenever its HTML changes, and compares them all with the model's; the
+    planner's panes change only their text, several of them on every lever move, and that work
+    was a few milliseconds of each move (``benchmarks/bench_session.py``). Streamed panes
+    (``enable_streaming``) take Panel's own way.
+    """
+
+    def _update(self, ref, model) -> None:
+        if self.enable_streaming:
+            super()._update(ref, model)
+            return
+        self._raw_html = None
+        model.update(**self._process_param_change({"object": self.object}))
+
+
+def html_pane(text: str = "", **params) -> TextHTML:
+    """An HTML pane (:class:`TextHTML`) styled by the page's :data:`~whatif.app.theme.CSS` (full
+    width, no margin)."""
     params.setdefault("sizing_mode", "stretch_width")
     params.setdefault("margin", (0, 0))
-    return pn.pane.HTML(text, stylesheets=[CSS], **params)
+    return TextHTML(text, stylesheets=[CSS], **params)
 
 
 def esc(text) -> str:
