@@ -26,6 +26,29 @@ def test_a_lever_acts_on_a_browsers_move_at_once(tiny_model_path):
     assert "self._debounce" in inspect.getsource(Syncable._server_change)
 
 
+def test_a_lever_move_reaches_the_browser_as_one_message(tiny_model_path, monkeypatch):
+    """Every view's change from one lever move is held and sent together (one patch, not one
+    per view: each message costs the server and the browser a round of work)."""
+    import panel as pn
+    from bokeh.document import Document
+
+    state = PlannerState(load_bundle(tiny_model_path))
+    control = next(iter(state.bundle.controls.values()))
+    lever = LeverControl(state, control)
+    doc = Document()
+    doc.add_root(pn.panel(lever).get_root(doc))
+    monkeypatch.setattr(pn.state, "curdoc", doc)
+    held = []
+    set_lever = state.set_lever
+    monkeypatch.setattr(
+        state, "set_lever", lambda *a: (held.append(doc.callbacks.hold_value), set_lever(*a))
+    )
+    before = state.forecast
+    lever.slider.value = lever.slider.end
+    assert held == ["combine"] and state.forecast is not before
+    assert doc.callbacks.hold_value is None  # and released after the move
+
+
 @pytest.fixture
 def unfrozen():
     yield

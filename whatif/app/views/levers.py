@@ -202,7 +202,9 @@ class LeverControl(Viewer):
     def _on_slide(self, event) -> None:
         if self._syncing or event.new is None:
             return
-        self.state.set_lever(self.control.target, self._operation, float(event.new))
+        # every view's change in one message to the browser, not one message per view
+        with pn.io.hold():
+            self.state.set_lever(self.control.target, self._operation, float(event.new))
 
     def _show(self, op: str, value: float) -> None:
         start, end, step = self._range(op, value)
