@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bokeh.server.views.doc_handler import DocHandler
 from planner_processes import children, planner_of_two_processes
 from tornado.ioloop import IOLoop
 
 from whatif.app.balance import (
+    PAGE_WAIT_S,
     RECENT_S,
     STALE_S,
     SharedLoads,
@@ -153,6 +155,32 @@ def test_the_load_is_open_websockets_and_connections_yet_to_send_their_request()
     assert listener.load() == 1
     websocket.ws_connection = None  # closed, as Tornado marks it
     assert listener.load() == 0
+
+
+class _Page(DocHandler):
+    """A planner page request, answered (Bokeh's document handler, as Tornado logs it)."""
+
+    def __init__(self):  # no server: only what the listener reads
+        self.request = type("Request", (), {"connection": "page"})()
+
+    def get_status(self) -> int:
+        return 200
+
+
+def test_a_process_that_sent_a_page_takes_its_websocket_among_the_equally_loaded():
+    shared = SharedLoads(2)
+    listener = _Listener(_Loop(), _Server(), shared, 0)
+    shared.write(1, 0.0)
+    listener.request_started()
+    listener.request_logged(_Page())
+    assert shared.loads[0] == -0.5  # written at once: the browser may connect right away
+    assert shared.may_accept(0) and not shared.may_accept(1)  # the page's websocket comes here
+    websocket = _Handler("websocket", 101)
+    listener.request_logged(websocket)
+    assert listener.load() == 1 and not listener.pages  # the page's websocket came
+    listener.request_logged(_Page())
+    listener.pages[0] -= PAGE_WAIT_S + 0.01  # a page whose websocket never came
+    assert listener.load() == 1
 
 
 def _established(pid: int, port: int) -> int:

@@ -6,7 +6,8 @@ the planner at once, one process often got seven, eight or nine of them and then
 70-90% of their lever moves while the other core idled (``benchmarks/bench_load.py``).
 
 Here each process accepts one connection at a time, and only while it is among the least loaded:
-its load is its open websockets (the sessions it serves). The loads live in a small table in memory shared by the processes
+its load is its open websockets (the sessions it serves), and of processes equally loaded, the
+one that just sent a page takes that page's websocket. The loads live in a small table in memory shared by the processes
 (:class:`SharedLoads`, made before they fork); a process above the least loaded stops listening
 and looks again every :data:`CHECK_MS`. The least loaded always listens, so a connection never
 waits for a process to look again; a process that stopped refreshing its row for
@@ -21,10 +22,12 @@ import weakref
 from collections import deque
 
 import numpy as np
+from bokeh.server.views.doc_handler import DocHandler
 from tornado.ioloop import IOLoop, PeriodicCallback
 
 __all__ = [
     "CHECK_MS",
+    "PAGE_WAIT_S",
     "RECENT_S",
     "STALE_S",
     "SharedLoads",
@@ -35,6 +38,9 @@ __all__ = [
 #: How long an accepted connection counts towards its process's load before its request is read,
 #: in seconds (a client that connects and sends nothing counts no longer).
 RECENT_S = 0.5
+#: How long a page sent waits for its websocket, in seconds: meanwhile its process is preferred
+#: among the least loaded, so the websocket comes to the process that built the page.
+PAGE_WAIT_S = 3.0
 #: How often each process refreshes its row and a process that stopped listening looks again (ms).
 CHECK_MS = 25
 #: A row not refreshed for this long is a process that has ended, in seconds.
@@ -93,20 +99,29 @@ class _Listener:
     not come yet (for :data:`RECENT_S` at most): a websocket's handshake is on its way. A page
     request being answered is not counted: pages are quick and bursty, and counting them sent
     websockets to whichever process happened to have no page to build at that moment, so the
-    sessions ended unevenly spread.
+    sessions ended unevenly spread. A process that sent a page whose websocket has not come yet
+    (for :data:`PAGE_WAIT_S` at most) counts half a session less: of processes equally loaded,
+    it alone listens, so a browser's websocket comes to the process that built its page, and
+    no other builds it again (a tenth of a second before the headline).
     """
 
     def __init__(self, loop: IOLoop, http, shared: SharedLoads, me: int):
         self.loop, self.http, self.shared, self.me = loop, http, shared, me
         self.accepted: deque[float] = deque()  # when connections with no request yet came
         self.websockets: weakref.WeakSet = weakref.WeakSet()  # handlers of opened websockets
+        self.pages: deque[float] = deque()  # when pages whose websocket has not come were sent
         self.paused: dict[int, object] = {}  # file descriptor -> listening socket
 
-    def load(self) -> int:
-        while self.accepted and self.accepted[0] < time.monotonic() - RECENT_S:
+    def load(self) -> float:
+        now = time.monotonic()
+        while self.accepted and self.accepted[0] < now - RECENT_S:
             self.accepted.popleft()
+        while self.pages and self.pages[0] < now - PAGE_WAIT_S:
+            self.pages.popleft()
         open_websockets = sum(1 for h in list(self.websockets) if h.ws_connection is not None)
-        return len(self.accepted) + open_websockets
+        # half a session less with a page waiting for its websocket: among equally loaded
+        # processes, the one that built the page takes it (otherwise another builds it again)
+        return len(self.accepted) + open_websockets - 0.5 * bool(self.pages)
 
     def request_started(self) -> None:
         """Tornado's server is reading a request: one accepted connection has sent one."""
@@ -117,6 +132,13 @@ class _Listener:
         """Tornado's application has answered a request (a websocket: its handshake)."""
         if handler.get_status() == 101 and getattr(handler, "ws_connection", None) is not None:
             self.websockets.add(handler)
+            if self.pages:
+                self.pages.popleft()
+        elif isinstance(handler, DocHandler) and handler.get_status() == 200:
+            self.pages.append(time.monotonic())
+        else:
+            return
+        self.shared.write(self.me, self.load())  # at once: the browser may connect right away
 
     def refresh(self) -> None:
         self.shared.write(self.me, self.load())
