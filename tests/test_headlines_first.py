@@ -8,7 +8,12 @@ from types import SimpleNamespace
 
 from panel.io.state import set_curdoc
 
-from whatif.app.headline_first import MAX_WAIT_MS, HeadlinesFirst
+from whatif.app.headline_first import (
+    MAX_REQUEST_WAIT_S,
+    MAX_WAIT_MS,
+    HeadlinesFirst,
+    wait_for_requests,
+)
 
 
 class FakeDocument:
@@ -115,4 +120,57 @@ def test_a_page_with_its_headline_is_awaited_until_shown_or_for_a_while():
 def test_a_page_with_its_headline_is_not_awaited_outside_a_server():
     scheduler = HeadlinesFirst()
     scheduler.expect(object(), within_ms=1000)
+    assert scheduler.waiting == 0
+
+
+class _Delegate:
+    """A request's handler as Tornado's server drives it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def headers_received(self, start_line, headers):
+        self.calls.append("headers")
+
+    def on_connection_close(self):
+        self.calls.append("closed")
+
+
+def test_a_requested_page_waits_from_its_arrival_until_it_is_answered():
+    """The server's requests count as pages on their way before their session is made: a
+    planner built meanwhile would make them wait behind it (the server builds pages in order).
+    A connection's next request, which Tornado gets ready before any byte of it, does not."""
+    scheduler, page, ran, logged, timers = HeadlinesFirst(), FakeDocument(), [], [], []
+    delegates = []
+
+    def start_request(connection, request):
+        delegates.append(_Delegate())
+        return delegates[-1]
+
+    http = SimpleNamespace(start_request=start_request)
+    app = SimpleNamespace(log_request=logged.append)
+    loop = SimpleNamespace(call_later=lambda delay, *callback: timers.append((delay, callback)))
+    wait_for_requests(SimpleNamespace(_http=http, _tornado=app, io_loop=loop), scheduler)
+    request = object()
+    followed = http.start_request("connection", request)
+    assert scheduler.waiting == 0  # no byte of it yet
+    followed.headers_received("GET / HTTP/1.1", {})
+    assert scheduler.waiting == 1 and delegates[0].calls == ["headers"]
+    with set_curdoc(page):
+        scheduler.later(lambda: ran.append("levers"))
+    page.run()
+    assert ran == []  # another page is on its way
+    handler = SimpleNamespace(request=SimpleNamespace(connection=request))
+    app.log_request(handler)  # answered (its session, when a page, now waits for its pull)
+    page.run()
+    assert ran == ["levers"] and logged == [handler] and scheduler.waiting == 0
+    gone = http.start_request("connection", object())
+    gone.headers_received("GET / HTTP/1.1", {})
+    gone.on_connection_close()  # its client went away before the answer
+    assert scheduler.waiting == 0 and delegates[1].calls == ["headers", "closed"]
+    http.start_request("connection", request).headers_received("GET / HTTP/1.1", {})
+    assert scheduler.waiting == 1  # a request that is never answered nor closed
+    delay, (callback, *args) = timers[-1]
+    assert delay == MAX_REQUEST_WAIT_S
+    callback(*args)
     assert scheduler.waiting == 0

@@ -25,6 +25,8 @@ import numpy as np
 from bokeh.server.views.doc_handler import DocHandler
 from tornado.ioloop import IOLoop, PeriodicCallback
 
+from whatif.app.request_hooks import follow_requests
+
 __all__ = [
     "CHECK_MS",
     "PAGE_WAIT_S",
@@ -124,7 +126,7 @@ class _Listener:
         return len(self.accepted) + open_websockets - 0.5 * bool(self.pages)
 
     def request_started(self) -> None:
-        """Tornado's server is reading a request: one accepted connection has sent one."""
+        """A request has arrived: one accepted connection has sent one."""
         if self.accepted:
             self.accepted.popleft()
 
@@ -168,21 +170,13 @@ def spread_sessions(server, shared: SharedLoads, me: int) -> None:
     the fork, before the server starts.
 
     Replaces Tornado's accept handlers on the listening sockets (which accept every waiting
-    connection at once) with :class:`_Listener`'s, follows the websockets the server opens, and refreshes the process's row every :data:`CHECK_MS`.
+    connection at once) with :class:`_Listener`'s, follows the requests and websockets the
+    server answers (:func:`~whatif.app.request_hooks.follow_requests`), and refreshes the
+    process's row every :data:`CHECK_MS`.
     """
-    http, app = server._http, server._tornado
+    http = server._http
     listener = _Listener(server.io_loop, http, shared, me)
-    start_request, log_request = http.start_request, app.log_request
-
-    def started(server_connection, request):
-        listener.request_started()
-        return start_request(server_connection, request)
-
-    def logged(handler):
-        listener.request_logged(handler)
-        log_request(handler)
-
-    http.start_request, app.log_request = started, logged
+    follow_requests(server, lambda request: listener.request_started(), listener.request_logged)
     for fd, sock in http._sockets.items():
         http._handlers.pop(fd)()  # Tornado's own handler: removed from the loop
         listener.loop.add_handler(sock, listener.on_readable, IOLoop.READ)

@@ -35,6 +35,7 @@ from tornado.ioloop import PeriodicCallback
 
 from whatif.app.balance import SharedLoads, spread_sessions
 from whatif.app.demo import DEMO_FIT, demo_paths
+from whatif.app.headline_first import wait_for_requests
 from whatif.app.page import create_app
 from whatif.app.provider import get_provider
 from whatif.errors import ArtefactError, WhatifError
@@ -451,6 +452,7 @@ def serve(
         _say(f"planner on http://{host}:{server.port}/ (model {path}); press Ctrl+C to stop")
     if not num_threads:
         do_session_work_in_order(server)
+    wait_for_requests(server)  # pages asked for count as awaiting their headline at once
     if process.task_id() is not None:
         end_with_the_first_process(server, first)
         spread_sessions(server, loads, process.task_id())
