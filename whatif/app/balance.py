@@ -7,11 +7,11 @@ the planner at once, one process often got seven, eight or nine of them and then
 
 Here each process accepts one connection at a time, and only while it is among the least loaded:
 its load is its open websockets (the sessions it serves), and of processes equally loaded, the
-one that just sent a page takes that page's websocket. The loads live in a small table in memory shared by the processes
-(:class:`SharedLoads`, made before they fork); a process above the least loaded stops listening
-and looks again every :data:`CHECK_MS`. The least loaded always listens, so a connection never
-waits for a process to look again; a process that stopped refreshing its row for
-:data:`STALE_S` (it has ended) is left out.
+one that just sent a page takes that page's websocket. The loads live in a small table in memory
+shared by the processes (:class:`SharedLoads`, made before they fork); a process above the least
+loaded stops listening and looks again every :data:`CHECK_MS`. The least loaded always listens,
+so a connection never waits for a process to look again; a process that stopped refreshing its
+row for :data:`STALE_S` (it has ended) is left out.
 """
 
 from __future__ import annotations
@@ -125,6 +125,10 @@ class _Listener:
         # processes, the one that built the page takes it (otherwise another builds it again)
         return len(self.accepted) + open_websockets - 0.5 * bool(self.pages)
 
+    def publish(self) -> None:
+        """Write this process's load to the shared table, now."""
+        self.shared.write(self.me, self.load())
+
     def request_started(self) -> None:
         """A request has arrived: one accepted connection has sent one."""
         if self.accepted:
@@ -140,17 +144,17 @@ class _Listener:
             self.pages.append(time.monotonic())
         else:
             return
-        self.shared.write(self.me, self.load())  # at once: the browser may connect right away
+        self.publish()  # at once: the browser may connect right away
 
     def refresh(self) -> None:
-        self.shared.write(self.me, self.load())
+        self.publish()
         if self.paused and self.shared.may_accept(self.me):
             for fd, sock in list(self.paused.items()):
                 del self.paused[fd]
                 self.loop.add_handler(sock, self.on_readable, IOLoop.READ)
 
     def on_readable(self, sock, events: int) -> None:
-        self.shared.write(self.me, self.load())
+        self.publish()
         if not self.shared.may_accept(self.me):
             self.loop.remove_handler(sock)
             self.paused[sock.fileno()] = sock
@@ -160,7 +164,7 @@ class _Listener:
         except (BlockingIOError, ConnectionAbortedError):
             return  # another process took it, or the client gave up
         self.accepted.append(time.monotonic())
-        self.shared.write(self.me, self.load())
+        self.publish()
         self.http._handle_connection(connection, address)
 
 

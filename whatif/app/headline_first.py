@@ -91,7 +91,8 @@ class HeadlinesFirst:
     def expect(self, session: object, within_ms: int | None = None) -> None:
         """A session was opened and will ask for its headline (awaited at most ``within_ms``,
         when given, from now)."""
-        self._waiting.add(id(session))
+        with self._lock:
+            self._waiting.add(id(session))
         if within_ms is None:
             return
         try:

@@ -48,10 +48,10 @@ def follow_requests(
     the request) and ``gone(request)`` when its connection closed before (default: nothing)."""
     http, app = server._http, server._tornado
     start_request, log_request = http.start_request, app.log_request
+    gone = gone or (lambda request: None)
 
     def started(server_connection, request):
-        delegate = start_request(server_connection, request)
-        return _Followed(delegate, request, arrived, gone or (lambda request: None))
+        return _Followed(start_request(server_connection, request), request, arrived, gone)
 
     def logged(handler):
         answered(handler)
