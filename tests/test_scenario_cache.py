@@ -13,6 +13,7 @@ from whatif.analysis.answers import (
     look_up,
     look_up_many,
     look_up_shared,
+    look_up_sums,
     shift_grid,
 )
 from whatif.analysis.engine import ScenarioEngine
@@ -150,6 +151,25 @@ def test_looking_up_some_rows_is_looking_up_those_rows_tables():
         np.testing.assert_array_equal(some[name], look_up(table[rows], grid, shifts))
         np.testing.assert_array_equal(some[name], look_up(table, grid, shifts, rows))
     assert look_up_many(tables, grid, shifts[:, :0], rows[:0])["mean"].shape == (30, 0)
+
+
+def test_summing_look_ups_is_summing_the_respondents_values():
+    """The weighted sums per draw equal those of each respondent's looked-up values, with one
+    weight per respondent or one per draw and respondent, for all rows or some of them."""
+    rng = np.random.default_rng(8)
+    grid = shift_grid((0.0, 10.0))
+    tables = {name: rng.normal(size=(40, len(grid))) for name in ("mean", "top_box")}
+    rows = np.array([3, 0, 17, 39, 17])
+    for some in (None, rows):
+        m = 40 if some is None else len(rows)
+        shifts = rng.normal(scale=3.0, size=(30, m))
+        shifts[0, :2] = [-50.0, 50.0]  # beyond the grid at both ends
+        values = look_up_many(tables, grid, shifts, some)
+        for weights in (rng.random(m), rng.random((30, m))):
+            sums = look_up_sums(tables, grid, shifts, weights, some)
+            for name, value in values.items():
+                expected = (value * weights).sum(axis=1)
+                np.testing.assert_allclose(sums[name], expected, rtol=1e-12, atol=1e-12)
 
 
 def test_looking_up_a_shift_every_respondent_shares_is_looking_it_up_one_by_one():

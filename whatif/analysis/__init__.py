@@ -12,6 +12,7 @@ EXPORTS = {
     "change_tables": "whatif.analysis.answers",
     "look_up": "whatif.analysis.answers",
     "look_up_many": "whatif.analysis.answers",
+    "look_up_sums": "whatif.analysis.answers",
     "shift_grid": "whatif.analysis.answers",
     "MAX_ANSWER_DRAWS": "whatif.analysis.answer_engine",
     "AnswerForecast": "whatif.analysis.answer_engine",

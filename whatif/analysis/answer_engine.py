@@ -18,7 +18,7 @@ from whatif.analysis.alike import ChannelPaths, alike_latent
 from whatif.analysis.answers import (
     change_tables,
     look_up,
-    look_up_many,
+    look_up_sums,
     shift_grid,
 )
 from whatif.analysis.respondents import alike_respondents
@@ -220,24 +220,21 @@ class AnswerForecast:
                 "direct": direct,
                 "own_effects": own_effects,
                 "paths": paths,
-                "tables": tables,
                 "rows": part,
                 "shared": shared,
                 "plan": plan,
             }
-            latent, changes = self._respondents(c, t, fixed[part], dx, **run)
+            mixture = [(fixed[part], 1.0)]
             if flips:
-                dz_flip = fixed[part] + flipped[part]
-                latent_flip, changes_flip = self._respondents(c, t, dz_flip, dx, **run)
                 p = chance[part]
-                latent += p * (latent_flip - latent)
-                for k, v in changes.items():
-                    v += p * (changes_flip[k] - v)
-            sums["latent"] = sums["latent"] + latent @ w[part]
-            part_share = None if share is None else share[:, part]
-            for k, v in changes.items():
-                total = v @ w[part] if share is None else np.einsum("sm,sm->s", v, part_share)
-                sums[k] = sums[k] + total
+                mixture = [(fixed[part], 1.0 - p), (fixed[part] + flipped[part], p)]
+            for changes, chance_of in mixture:
+                latent = self._respondents(c, t, changes, dx, **run)
+                sums["latent"] = sums["latent"] + latent @ (w[part] * chance_of)
+                share_of = w[part] if share is None else share[:, part]
+                found = look_up_sums(tables, self.grid, latent, share_of * chance_of, part)
+                for k, total in found.items():
+                    sums[k] = sums[k] + total
         S = weights.shape[0]
         out = {k: np.broadcast_to(sums[k], (S,)).copy() for k in ("latent", "mean", "top_box")}
         if self.rating.nps:
@@ -285,8 +282,8 @@ class AnswerForecast:
             self._tables[key] = gamma / gamma.sum(axis=1, keepdims=True)
         return self._tables[key]
 
-    def _respondents(self, c, t, dz, dx, *, tables, rows, shared, plan, **draws):
-        """Per draw and respondent: satisfaction's latent shift and its answer changes.
+    def _respondents(self, c, t, dz, dx, *, rows, shared, plan, **draws):
+        """Satisfaction's latent shift per draw and respondent ``(S, M)``.
 
         ``dz`` holds the influencer changes of the respondents ``rows``, in that order; the
         respondents of each slice in ``shared`` have the same changes, which makes their
@@ -309,7 +306,7 @@ class AnswerForecast:
                 latent[:, rest] = self._latent(
                     c, t, dz[rest], dx, rows=rows[rest], plan=plan, **draws
                 )
-        return latent, look_up_many(tables, self.grid, latent, rows)
+        return latent
 
     def _latent(self, c, t, dz, dx, *, rows, plan, weights, direct, own_effects, paths):
         """Satisfaction's latent shift per draw and respondent ``(S, M)``, respondent by

@@ -27,6 +27,7 @@ __all__ = [
     "interpolation_weights",
     "look_up",
     "look_up_many",
+    "look_up_sums",
     "look_up_shared",
     "shift_grid",
 ]
@@ -157,6 +158,53 @@ def look_up_many(
     -------
     dict of ndarray ``(S, M)``, by the tables' names
     """
+    index, above_index, frac = _flat_positions(grid, shifts, rows)
+    return {name: _interpolate(table, index, above_index, frac) for name, table in tables.items()}
+
+
+def look_up_sums(
+    tables: dict[str, np.ndarray],
+    grid: np.ndarray,
+    shifts: np.ndarray,
+    weights: np.ndarray,
+    rows: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The weighted sum over respondents of :func:`look_up_many`'s values, per draw: what a
+    forecast needs of them, without keeping every respondent's (the same numbers, to rounding).
+
+    Parameters
+    ----------
+    tables, grid, shifts, rows
+        As :func:`look_up_many`.
+    weights
+        Each respondent's weight ``(M,)``, or per draw ``(S, M)``.
+
+    Returns
+    -------
+    dict of ndarray ``(S,)``, by the tables' names
+    """
+    index, above_index, frac = _flat_positions(grid, shifts, rows)
+    weights = np.asarray(weights, float)
+    out = {}
+    for name, table in tables.items():
+        value = _interpolate(table, index, above_index, frac)
+        out[name] = value @ weights if weights.ndim == 1 else np.einsum("sm,sm->s", value, weights)
+    return out
+
+
+def _interpolate(table, index, above_index, frac):
+    flat = table.ravel()
+    below = np.take(flat, index)
+    value = np.take(flat, above_index)
+    value -= below
+    value *= frac
+    value += below
+    return value
+
+
+def _flat_positions(grid, shifts, rows):
+    """Where ``shifts`` ``(S, M)`` fall in the flattened tables of the respondents ``rows``: the
+    flat index of the grid point below and above each, and the fraction of the step beyond."""
     step = grid[1] - grid[0]
     G = len(grid)
     position = shifts - grid[0]
@@ -168,17 +216,7 @@ def look_up_many(
     # one flat gather per neighbor is several times faster than 2-D fancy indexing
     rows = np.arange(shifts.shape[-1]) if rows is None else np.asarray(rows, np.intp)
     index += (rows * G)[None, :]
-    above_index = index + 1
-    out = {}
-    for name, table in tables.items():
-        flat = table.ravel()
-        below = np.take(flat, index)
-        value = np.take(flat, above_index)
-        value -= below
-        value *= frac
-        value += below
-        out[name] = value
-    return out
+    return index, index + 1, frac
 
 
 def grid_positions(grid: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
