@@ -49,6 +49,30 @@ def test_a_lever_move_reaches_the_browser_as_one_message(tiny_model_path, monkey
     assert doc.callbacks.hold_value is None  # and released after the move
 
 
+def test_a_browsers_lever_move_is_not_counted_busy_while_serving(tiny_model_path, monkeypatch):
+    """Panel counts a browser's change as busy while its callbacks run (the planner shows no
+    busy spinner); served, the count is skipped and ``pn.state.busy`` stays False."""
+    import panel as pn
+
+    from whatif.app.server import skip_busy_bookkeeping
+
+    state = PlannerState(load_bundle(tiny_model_path))
+    lever = LeverControl(state, next(iter(state.bundle.controls.values())))
+    counted = []
+    set_lever = state.set_lever
+    monkeypatch.setattr(
+        state, "set_lever", lambda *a: (counted.append(len(pn.state._busy_counter)), set_lever(*a))
+    )
+    slider = lever.slider
+    slider._process_events({"value": slider.end})
+    for name in ("_add_busy_event", "_remove_busy_event"):  # put back after the test
+        monkeypatch.setattr(pn.state, name, getattr(pn.state, name))
+    skip_busy_bookkeeping()
+    slider._process_events({"value": slider.start})
+    assert counted == [1, 0]
+    assert not pn.state.busy and not pn.state._busy_counter
+
+
 @pytest.fixture
 def unfrozen():
     yield

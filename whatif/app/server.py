@@ -299,6 +299,23 @@ def collect_less_often() -> None:
     gc.set_threshold(*SERVER_GC_THRESHOLDS)
 
 
+def skip_busy_bookkeeping() -> None:
+    """Let Panel skip its process-wide count of running callbacks (``pn.state.busy``).
+
+    Panel counts each callback of every session while it runs, so that a page may show a
+    spinner; each count edits ``pn.state``'s read-only parameters, some 4 ms of a lever move's
+    20-60 ms in the server (``bench_load.py``'s moves, timed there). The planner's page shows no
+    such spinner (it is detached from ``pn.state.busy``), so nothing reads the count, and
+    ``pn.state.busy`` stays False.
+    """
+    pn.state._add_busy_event = _skip_busy_event
+    pn.state._remove_busy_event = _skip_busy_event
+
+
+def _skip_busy_event(event_id: str) -> None:
+    return None
+
+
 def keep_loaded_objects() -> None:
     """Keep everything loaded so far (the libraries, the model and its tables) out of the garbage
     collector's sweeps, and shared by the server's processes after a fork.
@@ -409,6 +426,7 @@ def serve(
         if provider.status == "ready":
             keep_loaded_objects()
     collect_less_often()
+    skip_busy_bookkeeping()
     if num_threads:
         pn.config.nthreads = num_threads
     os.environ.setdefault("BOKEH_RESOURCES", "server")
