@@ -10,6 +10,7 @@ import re
 import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -228,6 +229,8 @@ async def _split_of_sessions(pid: int, port: int, n: int) -> list[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's /proc")
 def test_a_planner_of_two_processes_gives_each_half_of_the_sessions(tiny_model_path):
-    with planner_of_two_processes(tiny_model_path) as (proc, port):
-        split = asyncio.run(_split_of_sessions(proc.pid, port, 6))
+    # the clients in a thread of their own: a browser test before this one may leave an event
+    # loop running in this thread
+    with planner_of_two_processes(tiny_model_path) as (proc, port), ThreadPoolExecutor(1) as thread:
+        split = thread.submit(asyncio.run, _split_of_sessions(proc.pid, port, 6)).result()
     assert split == [3, 3]

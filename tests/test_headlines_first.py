@@ -1,6 +1,6 @@
 """Headlines first (whatif.app.headline_first): while any session waits for its headline, the
-later parts of other pages wait -- at most MAX_WAIT_MS -- and then run once each, on their own
-page."""
+later parts of other pages wait -- at most MAX_WAIT_MS -- and then run once each, one at a time,
+on their own page."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from panel.io.state import set_curdoc
 
 from whatif.app.headline_first import (
+    MAX_PART_S,
     MAX_REQUEST_WAIT_S,
     MAX_WAIT_MS,
     HeadlinesFirst,
@@ -56,7 +57,9 @@ def test_later_parts_wait_for_every_headline_then_run_once_on_their_own_page():
     assert ran == []  # the second session still waits for its headline
     scheduler.served(second)
     page.run()
-    assert ran == ["levers", "charts"] and scheduler.waiting == 0
+    assert ran == ["levers"] and scheduler.waiting == 0  # one at a time
+    page.run()
+    assert ran == ["levers", "charts"]
     for callback, milliseconds in page.timeouts:  # the time limits that were set meanwhile
         assert milliseconds == MAX_WAIT_MS
         callback()
@@ -77,6 +80,45 @@ def test_a_page_whose_browser_never_asks_holds_nobody_up_for_long():
     page.run()
     assert ran == ["levers"]
     scheduler.served(never)  # the session ends: nothing runs twice
+    page.run()
+    assert ran == ["levers"]
+
+
+def test_later_parts_go_one_at_a_time_so_a_page_asked_for_meanwhile_goes_first():
+    """The server's one worker runs what is let go in order: parts let go together would make a
+    page asked for meanwhile wait behind all of them."""
+    scheduler, page, ran, newcomer = HeadlinesFirst(), FakeDocument(), [], object()
+    with set_curdoc(page):
+        for part in ("levers", "tab", "influencers"):
+            scheduler.later(lambda part=part: ran.append(part))
+    assert len(page.next_tick) == 1  # only the first is let go
+    page.run()
+    assert ran == ["levers"] and len(page.next_tick) == 1  # the next goes once it has run
+    scheduler.expect(newcomer)  # a page is asked for
+    page.run()
+    assert ran == ["levers", "tab"] and not page.next_tick  # the rest wait for its headline
+    scheduler.served(newcomer)
+    page.run()
+    assert ran == ["levers", "tab", "influencers"]
+
+
+def test_a_later_part_that_never_runs_holds_up_the_next_for_a_while(monkeypatch):
+    """A part let go on a page whose session ends before its tick never runs: the next goes once
+    it has been running MAX_PART_S (when anything next happens)."""
+    import whatif.app.headline_first as headline_first
+
+    now = [100.0]
+    monkeypatch.setattr(headline_first.time, "monotonic", lambda: now[0])
+    scheduler, gone, page, ran = HeadlinesFirst(), FakeDocument(), FakeDocument(), []
+    with set_curdoc(gone):
+        scheduler.later(lambda: ran.append("never"))
+    gone.next_tick.clear()  # the session ended: its tick never comes
+    with set_curdoc(page):
+        scheduler.later(lambda: ran.append("levers"))
+    page.run()
+    assert ran == []
+    now[0] += MAX_PART_S
+    scheduler.served(object())  # anything next
     page.run()
     assert ran == ["levers"]
 

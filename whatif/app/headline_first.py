@@ -9,7 +9,8 @@ on the status page wait until their model is ready and their headline made. Twen
 opening the planner at once thus all see their headline before anyone's levers and charts are
 built (about half a second of one core each), instead of the late ones waiting behind them.
 :data:`HEADLINES_FIRST` queues the later parts of pages until no session of the process is
-waiting for its headline -- or at most :data:`MAX_WAIT_MS` -- and then schedules them in order.
+waiting for its headline -- or at most :data:`MAX_WAIT_MS` -- and then lets them go in order, one
+at a time, so that a page asked for meanwhile waits behind one of them at most.
 Nothing is built for a page whose browser has gone (:func:`abandoned`). A person alone on the
 server sees no difference: their own headline is the last one awaited.
 
@@ -22,6 +23,7 @@ after 4-5 s instead of 2). :func:`wait_for_requests` follows the server's reques
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import panel as pn
@@ -31,6 +33,7 @@ from whatif.app.request_hooks import follow_requests
 
 __all__ = [
     "HEADLINES_FIRST",
+    "MAX_PART_S",
     "MAX_REQUEST_WAIT_S",
     "MAX_WAIT_MS",
     "HeadlinesFirst",
@@ -42,6 +45,8 @@ __all__ = [
 MAX_WAIT_MS = 2500
 #: The longest a request counts as a page on its way, in seconds (its client may have gone).
 MAX_REQUEST_WAIT_S = 5.0
+#: The longest one later part holds up the next, in seconds (its session may end before it runs).
+MAX_PART_S = 2.0
 
 
 def abandoned(doc) -> bool:
@@ -53,33 +58,37 @@ def abandoned(doc) -> bool:
 
 class _Later:
     """One session's later part: runs once, on its own page's next tick, if anybody still looks
-    at that page."""
+    at that page; ``finished`` is told when it has run (or will not)."""
 
-    def __init__(self, doc, callback: Callable[[], None]):
-        self.doc, self.callback, self.done = doc, callback, False
+    def __init__(self, doc, callback: Callable[[], None], finished: Callable[[_Later], None]):
+        self.doc, self.callback, self.finished = doc, callback, finished
+        self.due = False  # waited its longest for others' headlines
+        self.started = 0.0
 
     def schedule(self) -> None:
-        if self.done:
-            return
-        self.done = True
+        self.started = time.monotonic()
         try:
             with set_curdoc(self.doc):
                 pn.state.execute(self._run, schedule=True)
         except Exception:  # noqa: BLE001 - the session has ended meanwhile: nothing to show
-            pass
+            self.finished(self)
 
     def _run(self) -> None:
-        if not abandoned(self.doc):
-            self.callback()
+        try:
+            if not abandoned(self.doc):
+                self.callback()
+        finally:
+            self.finished(self)
 
 
 class HeadlinesFirst:
     """The sessions of this process still waiting for their headline, and the later parts of
-    others' pages that wait for them."""
+    others' pages that wait for them, let go one at a time."""
 
     def __init__(self):
         self._waiting: set[int] = set()
         self._queue: list[_Later] = []
+        self._running: _Later | None = None
         # the server's loop (requests) and its session worker (pages) both come here
         self._lock = threading.Lock()
 
@@ -104,32 +113,55 @@ class HeadlinesFirst:
         """A session's headline is out (or the session ended, or shows a status page instead)."""
         with self._lock:
             self._waiting.discard(id(session))
-            if self._waiting:
-                return
-            queue, self._queue = self._queue, []
-        for later in queue:
-            later.schedule()
+        self._next()
 
     def later(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` on this page's next tick once no session waits for its headline
-        (at most :data:`MAX_WAIT_MS` from now); at once outside a server."""
+        (at most :data:`MAX_WAIT_MS` from now) and no other page's later part is running; at
+        once outside a server."""
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
             callback()
             return
-        later = _Later(doc, callback)
+        part = _Later(doc, callback, self._finished)
         with self._lock:
-            queued = bool(self._waiting)
-            if queued:
-                self._queue = [waiting for waiting in self._queue if not waiting.done]
-                self._queue.append(later)
-        if not queued:
-            later.schedule()
-            return
-        try:
-            doc.add_timeout_callback(later.schedule, MAX_WAIT_MS)
-        except Exception:  # noqa: BLE001 - no loop to wait on: go now
-            later.schedule()
+            self._queue.append(part)
+            waits = bool(self._waiting)
+        if waits:
+            try:
+                doc.add_timeout_callback(lambda: self._due(part), MAX_WAIT_MS)
+            except Exception:  # noqa: BLE001 - no loop to wait on: go now
+                part.due = True
+        self._next()
+
+    def _due(self, part: _Later) -> None:
+        part.due = True
+        self._next()
+
+    def _finished(self, part: _Later) -> None:
+        with self._lock:
+            if self._running is part:
+                self._running = None
+        self._next()
+
+    def _next(self) -> None:
+        """Let the next later part go, unless one is running or (before its time limit) a
+        session waits for its headline.
+
+        One at a time: the server's one worker runs what is let go in order, so parts let go
+        together made a page asked for meanwhile wait behind all of them (twenty pages asked
+        for at once: the last two headlines came after 5 s, behind a dozen charts)."""
+        with self._lock:
+            running = self._running
+            if running is not None and time.monotonic() - running.started < MAX_PART_S:
+                return
+            ready = [p for p in self._queue if p.due or not self._waiting][:1]
+            if not ready:
+                self._running = None
+                return
+            self._queue.remove(ready[0])
+            self._running = ready[0]
+        ready[0].schedule()
 
 
 #: The one scheduler of this process.
