@@ -91,6 +91,10 @@ class ScenarioEngine:
         self.years = [int(y) for y in agg["year"].to_numpy()]
         self.drivers = [str(d) for d in agg["driver"].to_numpy()]
         self.influencers = [str(i) for i in agg["influencer"].to_numpy()]
+        # made once: building their indexes again for every lift was half of wrapping it
+        self._lift_coords = xr.Coordinates(
+            {"channel": self.channels, "influencer": self.influencers, "driver": self.drivers}
+        )
         n_draws = model.draws("sigma").sizes["sample"]
         draws = np.arange(n_draws)
         self.answers = None
@@ -448,11 +452,7 @@ class ScenarioEngine:
                 "influencer_change": (("channel", "influencer"), out["influencer_change"]),
                 "driver_change": (("channel", "driver"), out["driver_change"]),
             },
-            coords={
-                "channel": self.channels,
-                "influencer": self.influencers,
-                "driver": self.drivers,
-            },
+            coords=self._lift_coords,
         )
         ds.attrs.update(
             {

@@ -22,22 +22,24 @@ def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> 
     flagged
         The model failed its convergence checks: a warning leads the list.
     """
+    # plain arrays, read once from the variables (a summary per lever move is on the planner's
+    # critical path, and each DataArray made on the way cost more than its sums)
+    variables = lift.variables
     moved = (
-        np.abs(lift["influencer_change"].to_numpy()).sum(axis=1)
-        + np.abs(lift["driver_change"].to_numpy()).sum(axis=1)
+        np.abs(variables["influencer_change"].values).sum(axis=1)
+        + np.abs(variables["driver_change"].values).sum(axis=1)
     ) > 0
-    # plain arrays, read once: a summary per lever move is on the planner's critical path
     per_channel = {
-        name: lift[name].transpose("sample", "channel").to_numpy()
+        name: variables[name].transpose("sample", "channel").values
         for name in ("total", "direct", "indirect", "baseline", "top_box", "nps")
-        if name in lift
+        if name in variables
     }
-    volume = lift["volume"].to_numpy()
+    volume = variables["volume"].values
     lifts = estimates(per_channel["total"], ci)
     top_box = estimates(per_channel["top_box"], ci, change=False)
     nps = estimates(per_channel["nps"], ci) if "nps" in per_channel else None
     channels = []
-    for c, channel in enumerate(lift["channel"].to_numpy()):
+    for c, channel in enumerate(variables["channel"].values):
         channels.append(
             ChannelLift(
                 channel=str(channel),
@@ -60,10 +62,10 @@ def summarize_lift(lift: xr.Dataset, ci: float = 0.9, flagged: bool = False) -> 
         scenario=lift.attrs["scenario"],
         year=int(lift.attrs["year"]),
         ci=ci,
-        total=estimate(lift["company"].to_numpy(), ci),
-        top_box=estimate(lift["company_top_box"].to_numpy(), ci, change=False),
+        total=estimate(variables["company"].values, ci),
+        top_box=estimate(variables["company_top_box"].values, ci, change=False),
         channels=tuple(channels),
         warnings=tuple(warnings),
         single_period=bool(lift.attrs.get("single_period", 0)),
-        nps=estimate(lift["company_nps"].to_numpy(), ci) if "company_nps" in lift else None,
+        nps=estimate(variables["company_nps"].values, ci) if "company_nps" in variables else None,
     )

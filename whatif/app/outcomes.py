@@ -59,15 +59,15 @@ def _levels(means: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, floa
 def _channel_means(lift: xr.Dataset, name: str) -> np.ndarray:
     """The posterior mean of ``lift[name]`` in each channel (plain NumPy: this runs on every
     lever move, where xarray's bookkeeping cost more than the sums)."""
-    draws = lift[name]
-    return draws.to_numpy().mean(axis=draws.dims.index("sample"))
+    draws = lift.variables[name]
+    return draws.values.mean(axis=draws.dims.index("sample"))
 
 
 def _weights(lift: xr.Dataset, channel: str | None) -> np.ndarray:
     """The channels' weights of the company's figure (volumes), or one channel's alone."""
     if channel is None:
-        return lift["volume"].to_numpy()
-    return (lift["channel"].to_numpy() == channel).astype(float)
+        return lift.variables["volume"].values
+    return (lift.variables["channel"].values == channel).astype(float)
 
 
 def forecast_table(

@@ -68,7 +68,7 @@ class ForecastPanel(Viewer):
         bundle = state.bundle
         labels = [bundle.label(c) for c in bundle.channels]
         with pn.io.unlocked():  # raw Bokeh models: dispatch their changes like Panel's own
-            self._hist.update(state.lift["company"].to_numpy(), forecast.total, forecast.ci)
+            self._hist.update(state.lift.variables["company"].values, forecast.total, forecast.ci)
             self._channels.update(labels, [forecast.channel(c) for c in bundle.channels])
         header, rows = forecast_table(
             forecast, state.lift, bundle.model.spec.rating, bundle.channels, bundle.label
