@@ -158,8 +158,8 @@ def look_up_many(
     -------
     dict of ndarray ``(S, M)``, by the tables' names
     """
-    index, above_index, frac = _flat_positions(grid, shifts, rows)
-    return {name: _interpolate(table, index, above_index, frac) for name, table in tables.items()}
+    index, frac = _flat_positions(grid, shifts, rows)
+    return {name: _interpolate(table, index, frac) for name, table in tables.items()}
 
 
 def look_up_sums(
@@ -183,19 +183,19 @@ def look_up_sums(
     -------
     dict of ndarray ``(S,)``, by the tables' names
     """
-    index, above_index, frac = _flat_positions(grid, shifts, rows)
+    index, frac = _flat_positions(grid, shifts, rows)
     weights = np.asarray(weights, float)
     out = {}
     for name, table in tables.items():
-        value = _interpolate(table, index, above_index, frac)
+        value = _interpolate(table, index, frac)
         out[name] = value @ weights if weights.ndim == 1 else np.einsum("sm,sm->s", value, weights)
     return out
 
 
-def _interpolate(table, index, above_index, frac):
+def _interpolate(table, index, frac):
     flat = table.ravel()
     below = np.take(flat, index)
-    value = np.take(flat, above_index)
+    value = np.take(flat[1:], index)  # the grid point above (the flat array one on)
     value -= below
     value *= frac
     value += below
@@ -204,7 +204,7 @@ def _interpolate(table, index, above_index, frac):
 
 def _flat_positions(grid, shifts, rows):
     """Where ``shifts`` ``(S, M)`` fall in the flattened tables of the respondents ``rows``: the
-    flat index of the grid point below and above each, and the fraction of the step beyond."""
+    flat index of the grid point below each, and the fraction of the step beyond it."""
     step = grid[1] - grid[0]
     G = len(grid)
     position = shifts - grid[0]
@@ -216,7 +216,7 @@ def _flat_positions(grid, shifts, rows):
     # one flat gather per neighbor is several times faster than 2-D fancy indexing
     rows = np.arange(shifts.shape[-1]) if rows is None else np.asarray(rows, np.intp)
     index += (rows * G)[None, :]
-    return index, index + 1, frac
+    return index, frac
 
 
 def grid_positions(grid: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
