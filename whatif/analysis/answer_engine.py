@@ -224,15 +224,19 @@ class AnswerForecast:
                 "shared": shared,
                 "plan": plan,
             }
-            mixture = [(fixed[part], 1.0)]
+            weight = w[part]  # the latent shift's; the answers' per draw where sampled
+            share_part = weight if share is None else share[:, part]
+            mixture = [(fixed[part], weight, share_part)]
             if flips:
                 p = chance[part]
-                mixture = [(fixed[part], 1.0 - p), (fixed[part] + flipped[part], p)]
-            for changes, chance_of in mixture:
+                mixture = [
+                    (fixed[part], weight * (1.0 - p), share_part * (1.0 - p)),
+                    (fixed[part] + flipped[part], weight * p, share_part * p),
+                ]
+            for changes, latent_weight, answer_weight in mixture:
                 latent = self._respondents(c, t, changes, dx, **run)
-                sums["latent"] = sums["latent"] + latent @ (w[part] * chance_of)
-                share_of = w[part] if share is None else share[:, part]
-                found = look_up_sums(tables, self.grid, latent, share_of * chance_of, part)
+                sums["latent"] = sums["latent"] + latent @ latent_weight
+                found = look_up_sums(tables, self.grid, latent, answer_weight, part)
                 for k, total in found.items():
                     sums[k] = sums[k] + total
         S = weights.shape[0]
