@@ -155,13 +155,12 @@ class HeadlinesFirst:
             running = self._running
             if running is not None and time.monotonic() - running.started < MAX_PART_S:
                 return
-            ready = [p for p in self._queue if p.due or not self._waiting][:1]
-            if not ready:
-                self._running = None
+            ready = next((p for p in self._queue if p.due or not self._waiting), None)
+            self._running = ready
+            if ready is None:
                 return
-            self._queue.remove(ready[0])
-            self._running = ready[0]
-        ready[0].schedule()
+            self._queue.remove(ready)
+        ready.schedule()
 
 
 #: The one scheduler of this process.
